@@ -1,0 +1,89 @@
+package http
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/dost-az/dost"
+)
+
+// SessionCookie is the name of the cookie holding a browser's session token.
+const SessionCookie = "dost_session"
+
+// authenticate finds the user of a request from its bearer token or session
+// cookie and returns the request with the user in its context. A request
+// with a bad bearer token is refused outright; a stale cookie is cleared and
+// the request continues as nobody.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			s.Error(w, r, dost.Errorf(dost.EUNAUTHORIZED, "Use the Bearer authorization scheme."))
+			return r, false
+		}
+		u, err := s.UserService.FindUserByAPIToken(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			s.Error(w, r, err)
+			return r, false
+		}
+		return r.WithContext(dost.NewContextWithUser(r.Context(), u)), true
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		sess, err := s.UserService.FindSessionByToken(r.Context(), c.Value)
+		if err != nil {
+			if dost.ErrorCode(err) != dost.EUNAUTHORIZED {
+				s.Error(w, r, err)
+				return r, false
+			}
+			s.clearSessionCookie(w)
+			return r, true
+		}
+		return r.WithContext(dost.NewContextWithUser(r.Context(), sess.User)), true
+	}
+	return r, true
+}
+
+// authorize wraps a route's handler with the route table's access check.
+func (s *Server) authorize(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r, ok := s.authenticate(w, r)
+		if !ok {
+			return
+		}
+		u := dost.UserFromContext(r.Context())
+		if !rt.Allows(u) {
+			if u == nil {
+				if isAPI(r) {
+					s.Error(w, r, dost.Errorf(dost.EUNAUTHORIZED, "Sign in first."))
+				} else {
+					http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				}
+				return
+			}
+			s.Error(w, r, dost.Errorf(dost.EFORBIDDEN, "You do not have permission for this."))
+			return
+		}
+		rt.Handler(w, r)
+	})
+}
+
+// setSessionCookie gives the browser its session token.
+func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: token, Path: "/",
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode,
+		MaxAge: int(dost.SessionMaxAge.Seconds()),
+	})
+}
+
+// clearSessionCookie removes the session cookie.
+func (s *Server) clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// isAPI reports whether r is a JSON API request.
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }

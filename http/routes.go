@@ -1,0 +1,95 @@
+package http
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/dost-az/dost"
+)
+
+// Access says who may call a route.
+type Access int
+
+// Access levels. A route with Roles set admits exactly those roles.
+const (
+	Public   Access = iota // anyone, signed in or not
+	SignedIn               // any signed-in user (staff or citizen)
+	Staff                  // any staff role
+	ByRole                 // only the roles listed in Route.Roles
+)
+
+// Route is one row of the route × role table: the ServeMux pattern, who
+// may call it and the handler. The same table drives the authorisation
+// middleware and the test that walks every route as every role.
+type Route struct {
+	Pattern string // e.g. "GET /api/v1/persons/{fin}"
+	Access  Access
+	Roles   []dost.Role // for ByRole
+	Handler http.HandlerFunc
+}
+
+// Allows reports whether a user (nil: nobody signed in) may call the route.
+func (r Route) Allows(u *dost.User) bool {
+	switch r.Access {
+	case Public:
+		return true
+	case SignedIn:
+		return u != nil
+	case Staff:
+		if u == nil {
+			return false
+		}
+		for _, role := range dost.StaffRoles {
+			if u.HasRole(role) {
+				return true
+			}
+		}
+		return false
+	case ByRole:
+		if u == nil {
+			return false
+		}
+		for _, role := range r.Roles {
+			if u.HasRole(role) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Routes returns the whole route table: API and UI.
+func (s *Server) Routes() []Route {
+	var rs []Route
+	rs = append(rs, s.systemRoutes()...)
+	rs = append(rs, s.apiRoutes()...)
+	rs = append(rs, s.uiRoutes()...)
+	return rs
+}
+
+// Handler builds the mux from the route table, each route wrapped in the
+// authorisation check, and the middleware around it all.
+func (s *Server) Handler() (http.Handler, error) {
+	s.mux = http.NewServeMux()
+	for _, r := range s.Routes() {
+		if err := register(s.mux, r.Pattern, s.authorize(r)); err != nil {
+			return nil, err
+		}
+	}
+	return s.middleware(s.mux), nil
+}
+
+// register adds a pattern, turning ServeMux's panic on a bad or duplicate
+// pattern into an error.
+func register(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("route %q: %v", pattern, r)
+		}
+	}()
+	mux.Handle(pattern, h)
+	return nil
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

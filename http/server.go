@@ -1,0 +1,104 @@
+// Package http serves dost over HTTP: the JSON API under /api/v1, the
+// server-rendered web UI, health and metrics endpoints. One Server holds the
+// domain services it needs; each resource registers its routes in one table
+// that also says which roles may call them.
+package http
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/dost-az/dost"
+)
+
+// ShutdownTimeout is how long Close waits for requests in flight.
+const ShutdownTimeout = 10 * time.Second
+
+// Server is dost's HTTP server. Set the exported fields, then call Open;
+// Close stops it, draining requests in flight.
+type Server struct {
+	ln     net.Listener
+	server *http.Server
+	mux    *http.ServeMux
+
+	// Addr is the address to listen on, e.g. ":8080" or "127.0.0.1:0".
+	Addr string
+	// Demo turns on demo conveniences (the demo banner, demo sign-in).
+	Demo bool
+	// SecureCookies sets the Secure flag on cookies; on behind TLS.
+	SecureCookies bool
+
+	Logger *slog.Logger
+	Clock  dost.Clock
+
+	PersonService    dost.PersonService
+	RecordService    dost.RecordService
+	HouseholdService dost.HouseholdService
+	CatalogueService dost.CatalogueService
+	CentreService    dost.CentreService
+	UserService      dost.UserService
+
+	// Ready reports whether the database is reachable and migrated; it
+	// answers /readyz.
+	Ready func(ctx context.Context) error
+}
+
+// NewServer returns a Server with defaults: system clock, default logger.
+func NewServer() *Server {
+	return &Server{
+		Addr:   ":8080",
+		Logger: slog.Default(),
+		Clock:  dost.SystemClock{},
+	}
+}
+
+// Open builds the routes, starts listening and serves in a goroutine that
+// Close stops.
+func (s *Server) Open() (err error) {
+	handler, err := s.Handler()
+	if err != nil {
+		return err
+	}
+	if s.ln, err = net.Listen("tcp", s.Addr); err != nil {
+		return err
+	}
+	s.server = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.server.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.Logger.Error("http serve", "err", err)
+		}
+	}()
+	return nil
+}
+
+// URL returns the base URL of the listening server, e.g. "http://127.0.0.1:38211".
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	a := s.ln.Addr().(*net.TCPAddr)
+	host := a.IP.String()
+	if a.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, itoa(a.Port))
+}
+
+// Close stops the server, waiting up to ShutdownTimeout for requests.
+func (s *Server) Close() error {
+	if s.server == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	return s.server.Shutdown(ctx)
+}

@@ -1,0 +1,206 @@
+package dost
+
+import (
+	"context"
+	"time"
+)
+
+// Role is what a signed-in user may do. Staff roles are scoped to centres;
+// RoleCitizen is for the portal (a citizen sees only their own records).
+type Role string
+
+// Roles.
+const (
+	RoleOperator   Role = "operator"   // front office: queue, registry, applications
+	RoleCaseWorker Role = "caseworker" // back office: reviews and decides
+	RoleSupervisor Role = "supervisor" // a centre's dashboards and staff
+	RoleAdmin      Role = "admin"      // catalogue, centres, staff
+	RoleAuditor    Role = "auditor"    // read-only, audit trail
+	RoleCitizen    Role = "citizen"    // the portal
+)
+
+// StaffRoles lists the staff roles.
+var StaffRoles = []Role{RoleOperator, RoleCaseWorker, RoleSupervisor, RoleAdmin, RoleAuditor}
+
+// ValidRole reports whether r is a known role.
+func ValidRole(r Role) bool {
+	if r == RoleCitizen {
+		return true
+	}
+	for _, s := range StaffRoles {
+		if s == r {
+			return true
+		}
+	}
+	return false
+}
+
+// User is an account that can sign in: a staff member or a citizen.
+type User struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"` // staff: login name; citizens: "fin:<FIN>"
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Roles    []Role `json:"roles"`
+	// CentreIDs scopes staff to centres; empty means every centre (for
+	// administrators and auditors of the whole network).
+	CentreIDs []int64 `json:"centre_ids"`
+	// PersonID links the account to the person it is, for citizens and for
+	// staff (so nobody decides their own or a relative's application).
+	PersonID    *int64     `json:"person_id,omitempty"`
+	Disabled    bool       `json:"disabled"`
+	LockedUntil *time.Time `json:"locked_until,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+}
+
+// HasRole reports whether u has role r.
+func (u *User) HasRole(r Role) bool {
+	for _, x := range u.Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// InCentre reports whether u may act for centre id.
+func (u *User) InCentre(id int64) bool {
+	if len(u.CentreIDs) == 0 {
+		return true
+	}
+	for _, c := range u.CentreIDs {
+		if c == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks a user account.
+func (u *User) Validate() error {
+	var v Validation
+	if len(u.Username) < 3 || len(u.Username) > 64 {
+		v.Add("username", "username.length", "Username has 3 to 64 characters.")
+	}
+	if len(u.Roles) == 0 {
+		v.Add("roles", "required", "At least one role is required.")
+	}
+	for i, r := range u.Roles {
+		if !ValidRole(r) {
+			v.Add(fieldIndex("roles", i, "role"), "role.invalid", "Unknown role %q.", r)
+		}
+	}
+	return v.Err("The user account has errors.")
+}
+
+// Session is a signed-in browser. The token the browser holds is never
+// stored; only its hash is.
+type Session struct {
+	ID         int64     `json:"id"`
+	UserID     int64     `json:"user_id"`
+	User       *User     `json:"user,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	IP         string    `json:"ip"`
+	UserAgent  string    `json:"user_agent"`
+}
+
+// APIToken is a bearer token for API clients. Like sessions, only its hash
+// is stored; the secret is shown once at creation.
+type APIToken struct {
+	ID         int64      `json:"id"`
+	UserID     int64      `json:"user_id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"` // the first characters, to recognise it
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+// Sign-in policy: after MaxFailedSignIns wrong passwords in a row the
+// account is locked for LockoutDuration; sessions expire after
+// SessionIdleTimeout without use or SessionMaxAge after sign-in.
+const (
+	MaxFailedSignIns   = 5
+	LockoutDuration    = 15 * time.Minute
+	SessionIdleTimeout = 2 * time.Hour
+	SessionMaxAge      = 12 * time.Hour
+	MinPasswordLength  = 10
+)
+
+// SignInMeta describes where a sign-in comes from.
+type SignInMeta struct {
+	IP        string
+	UserAgent string
+}
+
+// UserFilter selects users; nil fields do not filter.
+type UserFilter struct {
+	ID       *int64
+	Username *string
+	Role     *Role
+	CentreID *int64
+	Offset   int
+	Limit    int
+}
+
+// UserService manages accounts, password sign-in, sessions and API tokens.
+type UserService interface {
+	// FindUserByID returns a user. ENOTFOUND if there is none.
+	FindUserByID(ctx context.Context, id int64) (*User, error)
+	// FindUserByUsername returns a user. ENOTFOUND if there is none.
+	FindUserByUsername(ctx context.Context, username string) (*User, error)
+	// FindUsers returns matching users ordered by username, and the total.
+	FindUsers(ctx context.Context, filter UserFilter) ([]*User, int, error)
+
+	// CreateUser validates and stores u with the password hashed (argon2id);
+	// an empty password makes an account that cannot sign in by password.
+	// EINVALID for a password shorter than MinPasswordLength, ECONFLICT
+	// if the username is taken.
+	CreateUser(ctx context.Context, u *User, password string) error
+
+	// SetPassword replaces a user's password and ends their sessions.
+	SetPassword(ctx context.Context, userID int64, password string) error
+
+	// SignIn checks the password and opens a session, returning it and the
+	// secret token for the cookie. A wrong username or password is
+	// EUNAUTHORIZED with one message for both; a disabled or locked account
+	// is EFORBIDDEN. Each failure counts towards the lock-out; a success
+	// resets the count.
+	SignIn(ctx context.Context, username, password string, meta SignInMeta) (*Session, string, error)
+
+	// SignOut ends the session with the token. Unknown tokens are ignored.
+	SignOut(ctx context.Context, token string) error
+
+	// FindSessionByToken returns the live session (with its user) for a
+	// cookie token and extends its idle expiry. EUNAUTHORIZED if the token
+	// is unknown, expired or its user disabled.
+	FindSessionByToken(ctx context.Context, token string) (*Session, error)
+
+	// CreateAPIToken makes a bearer token for the user valid for ttl,
+	// returning the record and the secret, shown only now.
+	CreateAPIToken(ctx context.Context, userID int64, name string, ttl time.Duration) (*APIToken, string, error)
+
+	// FindUserByAPIToken returns the user of a live bearer token.
+	// EUNAUTHORIZED if the token is unknown, expired or revoked.
+	FindUserByAPIToken(ctx context.Context, token string) (*User, error)
+
+	// RevokeAPIToken ends a token. ENOTFOUND if unknown.
+	RevokeAPIToken(ctx context.Context, id int64) error
+}
+
+type userContextKey struct{}
+
+// NewContextWithUser returns ctx carrying the signed-in user.
+func NewContextWithUser(ctx context.Context, u *User) context.Context {
+	return context.WithValue(ctx, userContextKey{}, u)
+}
+
+// UserFromContext returns the signed-in user, or nil.
+func UserFromContext(ctx context.Context) *User {
+	u, _ := ctx.Value(userContextKey{}).(*User)
+	return u
+}
