@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/dost-az/dost"
@@ -17,8 +18,8 @@ const SessionCookie = "dost_session"
 // the request continues as nobody.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			s.Error(w, r, dost.Errorf(dost.EUNAUTHORIZED, "Use the Bearer authorization scheme."))
 			return r, false
 		}
@@ -44,14 +45,27 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*http.Req
 	return r, true
 }
 
-// authorize wraps a route's handler with the route table's access check.
+// authorize wraps a route's handler with the route table's access check,
+// preceded by the route's rate limit. It records the route pattern and the
+// user for the access log and metrics.
 func (s *Server) authorize(rt Route) http.Handler {
+	limiter := s.limiterFor(rt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := requestInfoFrom(r)
+		info.pattern = rt.Pattern
+		if ok, wait := limiter.allow(remoteIP(r)); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			s.Error(w, r, errRateLimited)
+			return
+		}
 		r, ok := s.authenticate(w, r)
 		if !ok {
 			return
 		}
 		u := dost.UserFromContext(r.Context())
+		if u != nil {
+			info.userID.Store(u.ID)
+		}
 		if !rt.Allows(u) {
 			if u == nil {
 				if isAPI(r) {
@@ -66,6 +80,29 @@ func (s *Server) authorize(rt Route) http.Handler {
 		}
 		rt.Handler(w, r)
 	})
+}
+
+// signInPatterns are the routes that check passwords.
+var signInPatterns = map[string]bool{"POST /signin": true, "POST /api/v1/session": true}
+
+// unlimitedPatterns are public routes without a rate limit: probes,
+// metrics and the OpenAPI document.
+var unlimitedPatterns = map[string]bool{
+	"GET /healthz": true, "GET /readyz": true, "GET /metrics": true,
+}
+
+// limiterFor returns the rate limiter of a route, or nil for none:
+// sign-in routes share the sign-in limiter, the other public routes the
+// public one, except probes, metrics and static files. Routes behind
+// sign-in are not limited.
+func (s *Server) limiterFor(rt Route) *rateLimiter {
+	switch {
+	case signInPatterns[rt.Pattern]:
+		return s.signInLimiter
+	case rt.Access != Public, unlimitedPatterns[rt.Pattern], strings.Contains(rt.Pattern, "/static/"):
+		return nil
+	}
+	return s.publicLimiter
 }
 
 // setSessionCookie gives the browser its session token.

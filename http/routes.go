@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/dost-az/dost"
 )
@@ -68,9 +69,26 @@ func (s *Server) Routes() []Route {
 	return rs
 }
 
-// Handler builds the mux from the route table, each route wrapped in the
-// authorisation check, and the middleware around it all.
+// Handler returns the server's handler: the mux built from the route table,
+// each route wrapped in the authorisation check, and the middleware around
+// it all. The first call builds it; later calls return the same handler, so
+// a test or benchmark may call it on an open Server. Set the exported
+// fields before the first call.
 func (s *Server) Handler() (http.Handler, error) {
+	s.handlerOnce.Do(func() { s.handler, s.handlerErr = s.buildHandler() })
+	return s.handler, s.handlerErr
+}
+
+// buildHandler builds what Handler returns.
+func (s *Server) buildHandler() (http.Handler, error) {
+	if err := s.openUI(); err != nil {
+		return nil, err
+	}
+	s.metrics = newMetrics()
+	// Rate limits use the wall clock, not s.Clock: a test clock standing
+	// still would never refill the buckets.
+	s.signInLimiter = newRateLimiter(s.SignInLimit, time.Now)
+	s.publicLimiter = newRateLimiter(s.PublicLimit, time.Now)
 	s.mux = http.NewServeMux()
 	for _, r := range s.Routes() {
 		if err := register(s.mux, r.Pattern, s.authorize(r)); err != nil {

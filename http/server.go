@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/dost-az/dost"
@@ -24,13 +25,31 @@ type Server struct {
 	ln     net.Listener
 	server *http.Server
 	mux    *http.ServeMux
+	ui     *ui // the web UI's templates and static files, built by Handler
 
 	// Addr is the address to listen on, e.g. ":8080" or "127.0.0.1:0".
 	Addr string
 	// Demo turns on demo conveniences (the demo banner, demo sign-in).
 	Demo bool
-	// SecureCookies sets the Secure flag on cookies; on behind TLS.
+	// SecureCookies sets the Secure flag on cookies and sends HSTS; on
+	// behind TLS.
 	SecureCookies bool
+
+	// SignInLimit limits sign-in attempts (POST /signin, POST
+	// /api/v1/session) per client IP; PublicLimit limits the other public
+	// routes except health, metrics and static files. NewServer sets
+	// DefaultSignInLimit and DefaultPublicLimit; the zero RateLimit turns a
+	// limit off.
+	SignInLimit RateLimit
+	PublicLimit RateLimit
+
+	handlerOnce sync.Once // guards handler and handlerErr
+	handler     http.Handler
+	handlerErr  error
+
+	metrics       *metrics
+	signInLimiter *rateLimiter
+	publicLimiter *rateLimiter
 
 	Logger *slog.Logger
 	Clock  dost.Clock
@@ -50,10 +69,20 @@ type Server struct {
 // NewServer returns a Server with defaults: system clock, default logger.
 func NewServer() *Server {
 	return &Server{
-		Addr:   ":8080",
-		Logger: slog.Default(),
-		Clock:  dost.SystemClock{},
+		Addr:        ":8080",
+		Logger:      slog.Default(),
+		Clock:       dost.SystemClock{},
+		SignInLimit: DefaultSignInLimit,
+		PublicLimit: DefaultPublicLimit,
 	}
+}
+
+// logger returns the Logger, or slog's default when none is set.
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.Default()
+	}
+	return s.Logger
 }
 
 // Open builds the routes, starts listening and serves in a goroutine that
@@ -70,11 +99,11 @@ func (s *Server) Open() (err error) {
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
 	}
 	go func() {
 		if err := s.server.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.Logger.Error("http serve", "err", err)
+			s.logger().Error("http serve", "err", err)
 		}
 	}()
 	return nil

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dost-az/dost/sqlstore"
+)
+
+// Config is dost's configuration: flags override the environment, which
+// overrides the defaults.
+type Config struct {
+	Addr     string // DOST_ADDR, default ":8080"
+	DataDir  string // DOST_DATA_DIR, default "./dost-data"
+	Database string // DOST_DATABASE_URL, default: SQLite file in DataDir
+	LogLevel string // DOST_LOG_LEVEL: debug, info, warn, error
+}
+
+// DefaultConfig returns the defaults with the environment applied.
+func DefaultConfig() Config {
+	c := Config{Addr: ":8080", DataDir: "./dost-data", LogLevel: "info"}
+	if v := os.Getenv("DOST_ADDR"); v != "" {
+		c.Addr = v
+	}
+	if v := os.Getenv("DOST_DATA_DIR"); v != "" {
+		c.DataDir = v
+	}
+	if v := os.Getenv("DOST_DATABASE_URL"); v != "" {
+		c.Database = v
+	}
+	if v := os.Getenv("DOST_LOG_LEVEL"); v != "" {
+		c.LogLevel = v
+	}
+	return c
+}
+
+// bindDatabase adds the flags every command shares.
+func (c *Config) bindDatabase(fs *flag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the embedded database and uploads (DOST_DATA_DIR)")
+	fs.StringVar(&c.Database, "database", c.Database, "database URL: postgres://… or a SQLite file path (DOST_DATABASE_URL)")
+}
+
+// Embedded reports whether the database is the default SQLite file in the
+// data directory, which dost creates and migrates by itself.
+func (c *Config) Embedded() bool { return c.Database == "" }
+
+// DSN returns the database to open.
+func (c *Config) DSN() string {
+	if c.Embedded() {
+		return filepath.Join(c.DataDir, "dost.db")
+	}
+	return c.Database
+}
+
+// Redacted returns the configuration as text with secrets hidden: a
+// PostgreSQL password never reaches the logs.
+func (c Config) Redacted() string {
+	return fmt.Sprintf("addr=%s data-dir=%s database=%s", c.Addr, c.DataDir, redactDSN(c.DSN()))
+}
+
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// logger builds the JSON logger.
+func (c *Config) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// openDB opens the configured database. The embedded default is created
+// and migrated on the spot; any other database must be migrated already
+// (by `dost migrate`) unless migrate is set.
+func (c *Config) openDB(ctx context.Context, logger *slog.Logger, migrate bool) (*sqlstore.DB, error) {
+	if c.Embedded() {
+		if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		migrate = true
+	}
+	db, err := sqlstore.Open(ctx, c.DSN(), sqlstore.Options{Logger: logger, Migrate: migrate})
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", redactDSN(c.DSN()), err)
+	}
+	if err := db.CheckMigrated(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// isPostgres reports whether dsn names a PostgreSQL database.
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}

@@ -1,0 +1,90 @@
+// Command dost runs the dost server and its maintenance tasks.
+//
+//	dost serve [--demo]        run the server (embedded SQLite by default)
+//	dost migrate               bring the database schema up to date
+//	dost demo                  load the demo catalogue, centres, staff and population
+//	dost gen --persons N       write a synthetic population as CSV (or into the database)
+//	dost import KIND FILE      import persons|households|incomes|insurance|disabilities (CSV, XLSX)
+//	dost token create --user U print a new API bearer token for a user
+//	dost bench                 measure import, generation and API throughput
+//
+// Every command takes --database / DOST_DATABASE_URL and --data-dir /
+// DOST_DATA_DIR; serve also takes --addr / DOST_ADDR.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "dost:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// Run runs the command named by args[0]. It is main without the process:
+// tests call it with their own arguments and writers.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		m := NewMain(stdout, stderr)
+		if err := m.ParseFlags(ctx, rest); err != nil {
+			return err
+		}
+		if err := m.Run(ctx); err != nil {
+			m.Close()
+			return err
+		}
+		<-ctx.Done()
+		return m.Close()
+	case "migrate":
+		return runMigrate(ctx, rest, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, rest, stdout, stderr)
+	case "gen":
+		return runGen(ctx, rest, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest, stdout, stderr)
+	case "token":
+		return runToken(ctx, rest, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+const usage = `dost — one-stop social-protection centres
+
+Usage:
+  dost serve [--demo] [--addr :8080] [--data-dir ./dost-data] [--database URL]
+  dost migrate [--database URL]
+  dost demo [--persons 2000] [--database URL]
+  dost gen --persons N [--seed S] [--out DIR | --into-db]
+  dost import persons|households|incomes|insurance|disabilities FILE.csv|FILE.xlsx
+  dost token create --user NAME [--ttl 720h] [--name NAME]
+  dost bench [import|gen|api|all] [--persons N]
+
+Environment: DOST_ADDR, DOST_DATA_DIR, DOST_DATABASE_URL (postgres://… for PostgreSQL;
+default: the SQLite file dost.db in the data directory).
+`

@@ -1,0 +1,149 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	main "github.com/dost-az/dost/cmd/dost"
+)
+
+// TestServeDemo starts the real program in-process, as `dost serve --demo`
+// does, over a fresh embedded database.
+func TestServeDemo(t *testing.T) {
+	dir := t.TempDir()
+	var out, logs bytes.Buffer
+	m := main.NewMain(&out, &logs)
+	m.Config = main.DefaultConfig()
+	m.Config.Database = ""
+	if err := m.ParseFlags(context.Background(), []string{"--addr", "127.0.0.1:0", "--data-dir", dir, "--demo", "--demo-persons", "300"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatalf("run: %v\nlogs: %s", err, logs.String())
+	}
+	defer m.Close()
+
+	if _, err := os.Stat(filepath.Join(dir, "dost.db")); err != nil {
+		t.Errorf("embedded database not created: %v", err)
+	}
+	for _, want := range []string{"admin", "operator", "caseworker", "supervisor", "auditor", "dost is running on http://"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output does not mention %q:\n%s", want, out.String())
+		}
+	}
+	base := m.HTTPServer.URL()
+	for _, path := range []string{"/healthz", "/readyz", "/api/v1/services", "/api/v1/centres", "/services"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: got %d, want 200: %s", path, resp.StatusCode, body)
+		}
+	}
+	resp, err := http.Get(base + "/api/v1/centres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Items []struct {
+			Name struct{ EN string } `json:"name"`
+		} `json:"items"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range page.Items {
+		found = found || strings.Contains(c.Name.EN, "No3, Nizami district, Baku")
+	}
+	if !found {
+		t.Errorf("centre No3 Nizami missing from %+v", page.Items)
+	}
+	if strings.Contains(logs.String(), "password") && strings.Contains(logs.String(), "demo-") {
+		t.Errorf("a demo password reached the logs")
+	}
+}
+
+// TestServeRefusesUnmigrated checks that a database other than the embedded
+// default is not migrated silently: serve stops and names the command.
+func TestServeRefusesUnmigrated(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "other.db")
+	var out, logs bytes.Buffer
+	err := main.Run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--database", db}, &out, &logs)
+	if err == nil || !strings.Contains(err.Error(), "dost migrate") {
+		t.Fatalf("got %v, want an error naming `dost migrate`", err)
+	}
+	if err := main.Run(context.Background(), []string{"migrate", "--database", db}, &out, &logs); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	m := main.NewMain(&out, &logs)
+	if err := m.ParseFlags(context.Background(), []string{"--addr", "127.0.0.1:0", "--database", db}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatalf("serve after migrate: %v", err)
+	}
+	m.Close()
+}
+
+// TestGenImportToken runs the population generator, imports its CSV, and
+// creates an API token, the way an administrator would.
+func TestGenImportToken(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "dost.db")
+	ctx := context.Background()
+	var out, logs bytes.Buffer
+	run := func(args ...string) error {
+		out.Reset()
+		return main.Run(ctx, args, &out, &logs)
+	}
+	if err := run("gen", "--persons", "500", "--seed", "7", "--out", filepath.Join(dir, "pop")); err != nil {
+		t.Fatalf("gen: %v", err)
+	}
+	if err := run("migrate", "--database", db); err != nil {
+		t.Fatal(err)
+	}
+	if err := run("import", "--database", db, "persons", filepath.Join(dir, "pop", "persons.csv")); err != nil {
+		t.Fatalf("import persons: %v\n%s", err, logs.String())
+	}
+	if !strings.Contains(out.String(), "imported 500 persons rows") {
+		t.Errorf("import output: %s", out.String())
+	}
+	for _, kind := range []string{"households", "incomes", "insurance", "disabilities"} {
+		if err := run("import", "--database", db, kind, filepath.Join(dir, "pop", kind+".csv")); err != nil {
+			t.Fatalf("import %s: %v\n%s", kind, err, logs.String())
+		}
+	}
+	// The same persons again: every row conflicts, nothing is stored.
+	logs.Reset()
+	if err := run("import", "--database", db, "persons", filepath.Join(dir, "pop", "persons.csv")); err == nil {
+		t.Fatal("re-import succeeded, want rejection")
+	}
+	if !strings.Contains(logs.String(), "500 bad rows") {
+		t.Errorf("re-import report: %s", logs.String())
+	}
+
+	if err := run("demo", "--database", db, "--persons", "-1"); err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+	if err := run("token", "create", "--database", db, "--user", "operator"); err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	if tok := strings.TrimSpace(out.String()); len(tok) < 20 {
+		t.Errorf("token %q looks too short", tok)
+	}
+	if err := run("token", "create", "--database", db, "--user", "nobody"); err == nil {
+		t.Error("token for unknown user succeeded")
+	}
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/demo"
+	dosthttp "github.com/dost-az/dost/http"
+	"github.com/dost-az/dost/sqlstore"
+)
+
+// Main is the running program of `dost serve`: build it with NewMain,
+// configure it with ParseFlags, start it with Run and stop it with Close.
+// Tests start the real program in-process on ":0" over a temporary database.
+type Main struct {
+	Config      Config
+	Demo        bool
+	DemoPersons int
+
+	DB         *sqlstore.DB
+	HTTPServer *dosthttp.Server
+
+	stdout, stderr io.Writer
+	logger         *slog.Logger
+}
+
+// NewMain returns a Main writing its messages to stdout and its logs to stderr.
+func NewMain(stdout, stderr io.Writer) *Main {
+	return &Main{Config: DefaultConfig(), DemoPersons: 2000, stdout: stdout, stderr: stderr}
+}
+
+// ParseFlags reads the serve command's flags.
+func (m *Main) ParseFlags(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("dost serve", flag.ContinueOnError)
+	fs.SetOutput(m.stderr)
+	fs.StringVar(&m.Config.Addr, "addr", m.Config.Addr, "address to listen on (DOST_ADDR)")
+	m.Config.bindDatabase(fs)
+	fs.BoolVar(&m.Demo, "demo", false, "load the demo catalogue, centres, staff accounts and population")
+	fs.IntVar(&m.DemoPersons, "demo-persons", m.DemoPersons, "size of the demo population")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// Run opens the database (creating and migrating the embedded default),
+// loads the demo if asked, and starts the HTTP server. It returns once the
+// server listens; Close stops it.
+func (m *Main) Run(ctx context.Context) error {
+	m.logger = m.Config.logger(m.stderr)
+	m.logger.Info("starting dost", "config", m.Config.Redacted())
+
+	db, err := m.Config.openDB(ctx, m.logger, false)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+
+	if m.Demo {
+		res, err := seedDemo(ctx, db, m.DemoPersons, m.logger)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		printAccounts(m.stdout, res)
+	}
+
+	s := dosthttp.NewServer()
+	s.Addr = m.Config.Addr
+	s.Demo = m.Demo
+	s.Logger = m.logger
+	s.PersonService = sqlstore.NewPersonService(db)
+	s.RecordService = sqlstore.NewRecordService(db)
+	s.HouseholdService = sqlstore.NewHouseholdService(db)
+	s.CatalogueService = sqlstore.NewCatalogueService(db)
+	s.CentreService = sqlstore.NewCentreService(db)
+	s.UserService = sqlstore.NewUserService(db)
+	s.Ready = db.Ping
+	if err := s.Open(); err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.HTTPServer = s
+	fmt.Fprintf(m.stdout, "dost is running on %s\n", s.URL())
+	return nil
+}
+
+// Close stops the HTTP server, draining requests, then closes the database.
+func (m *Main) Close() error {
+	var first error
+	if m.HTTPServer != nil {
+		if err := m.HTTPServer.Close(); err != nil {
+			first = err
+		}
+	}
+	if m.DB != nil {
+		if err := m.DB.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// seedDemo loads the demo data into db.
+func seedDemo(ctx context.Context, db *sqlstore.DB, persons int, logger *slog.Logger) (*demo.Result, error) {
+	return demo.Seed(ctx, demo.Stores{
+		Catalogue: sqlstore.NewCatalogueService(db),
+		Centres:   sqlstore.NewCentreService(db),
+		Users:     sqlstore.NewUserService(db),
+		Importer:  sqlstore.NewRegistryImporter(db),
+		Persons:   sqlstore.NewPersonService(db),
+	}, demo.Options{Persons: persons, Seed: 1, Today: dost.DateOf(dost.SystemClock{}.Now()), Logger: logger})
+}
+
+// printAccounts prints the demo sign-in accounts.
+func printAccounts(w io.Writer, res *demo.Result) {
+	fmt.Fprintln(w, "Demo sign-in accounts (username / password — roles):")
+	for _, a := range res.Accounts {
+		note := ""
+		if !a.Created {
+			note = " (existed already; the password may have been changed since)"
+		}
+		fmt.Fprintf(w, "  %-11s / %-16s — %v%s\n", a.Username, a.Password, a.Roles, note)
+	}
+}

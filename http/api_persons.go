@@ -1,0 +1,323 @@
+package http
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/dost-az/dost"
+)
+
+// personInput is the body of "POST /api/v1/persons": the fields a client
+// may set. The id and timestamps are the store's.
+type personInput struct {
+	FIN        dost.FIN          `json:"fin"`
+	FirstName  string            `json:"first_name"`
+	LastName   string            `json:"last_name"`
+	Patronymic string            `json:"patronymic"`
+	BirthDate  dost.Date         `json:"birth_date"`
+	Sex        dost.Sex          `json:"sex"`
+	Phone      string            `json:"phone"`
+	Email      string            `json:"email"`
+	Region     string            `json:"region"`
+	District   string            `json:"district"`
+	Address    string            `json:"address"`
+	Status     dost.PersonStatus `json:"status"`
+	DeathDate  dost.Date         `json:"death_date"`
+	IBAN       string            `json:"iban"`
+	Language   string            `json:"language"`
+}
+
+// handlePersonList handles "GET /api/v1/persons": a page of persons
+// matching q (a FIN, a FIN's beginning or a name), fin_prefix, name and
+// birth_date, ordered by name.
+func (s *Server) handlePersonList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var f dost.PersonFilter
+	var v dost.Validation
+	var err error
+	if f.Offset, f.Limit, err = pageParams(q, 50, 200); err != nil {
+		v.Fields = append(v.Fields, dost.ErrorFields(err)...)
+	}
+	if s := strings.TrimSpace(q.Get("q")); s != "" {
+		if looksLikeFINPrefix(s) {
+			p := strings.ToUpper(s)
+			f.FINPrefix = &p
+		} else {
+			f.Name = &s
+		}
+	}
+	if s := strings.TrimSpace(q.Get("fin_prefix")); s != "" {
+		if !looksLikeFINPrefix(s) {
+			v.Add("fin_prefix", "fin.invalid", "A FIN prefix has 1 to 7 digits and Latin letters.")
+		}
+		p := strings.ToUpper(s)
+		f.FINPrefix = &p
+	}
+	if s := strings.TrimSpace(q.Get("name")); s != "" {
+		f.Name = &s
+	}
+	if s := q.Get("birth_date"); s != "" {
+		d, err := dost.ParseDate(s)
+		if err != nil {
+			v.Add("birth_date", "date.invalid", "%s", dost.ErrorMessage(err))
+		}
+		f.BirthDate = &d
+	}
+	if err := v.Err("The search parameters are not valid."); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	persons, total, err := s.PersonService.FindPersons(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newPage(persons, total, f.Offset, f.Limit))
+}
+
+// looksLikeFINPrefix reports whether s could be the start of a FIN: 1 to 7
+// digits and Latin letters with at least one digit (a word of letters
+// only is taken for a name).
+func looksLikeFINPrefix(s string) bool {
+	if len(s) == 0 || len(s) > dost.FINLength {
+		return false
+	}
+	digit := false
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			digit = true
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
+		default:
+			return false
+		}
+	}
+	return digit
+}
+
+// handlePersonCreate handles "POST /api/v1/persons": registers a person.
+// 201 with the person; 400 for bad fields, 409 if the FIN is registered.
+func (s *Server) handlePersonCreate(w http.ResponseWriter, r *http.Request) {
+	var in personInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	p := &dost.Person{
+		FIN: in.FIN, FirstName: in.FirstName, LastName: in.LastName, Patronymic: in.Patronymic,
+		BirthDate: in.BirthDate, Sex: in.Sex, Phone: in.Phone, Email: in.Email,
+		Region: in.Region, District: in.District, Address: in.Address,
+		Status: in.Status, DeathDate: in.DeathDate, IBAN: in.IBAN, Language: in.Language,
+	}
+	if err := s.PersonService.CreatePerson(r.Context(), p); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/persons/"+string(p.FIN))
+	writeJSON(w, http.StatusCreated, p)
+}
+
+// handlePersonGet handles "GET /api/v1/persons/{fin}": one person. It is
+// the API's hottest path; keep it to one lookup.
+func (s *Server) handlePersonGet(w http.ResponseWriter, r *http.Request) {
+	fin, err := pathFIN(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	p, err := s.PersonService.FindPersonByFIN(r.Context(), fin)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+// handlePersonUpdate handles "PATCH /api/v1/persons/{fin}": changes the
+// fields present in the body (a dost.PersonUpdate) and returns the person.
+func (s *Server) handlePersonUpdate(w http.ResponseWriter, r *http.Request) {
+	fin, err := pathFIN(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var upd dost.PersonUpdate
+	if err := decodeJSON(w, r, &upd); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	p, err := s.PersonService.UpdatePerson(r.Context(), fin, upd)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+// personOfPath returns the person named by the {fin} path value.
+func (s *Server) personOfPath(r *http.Request) (*dost.Person, error) {
+	fin, err := pathFIN(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.PersonService.FindPersonByFIN(r.Context(), fin)
+}
+
+// recordFilter returns the filter of a person's record list from the query.
+func recordFilter(r *http.Request, p *dost.Person) (dost.RecordFilter, error) {
+	offset, limit, err := pageParams(r.URL.Query(), 100, 1000)
+	return dost.RecordFilter{PersonID: &p.ID, Offset: offset, Limit: limit}, err
+}
+
+// handleInsuranceList handles "GET /api/v1/persons/{fin}/insurance": the
+// person's insurance periods by start date.
+func (s *Server) handleInsuranceList(w http.ResponseWriter, r *http.Request) {
+	p, err := s.personOfPath(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	f, err := recordFilter(r, p)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	items, total, err := s.RecordService.FindInsurancePeriods(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newPage(items, total, f.Offset, f.Limit))
+}
+
+// insuranceInput is the body of "POST /api/v1/persons/{fin}/insurance".
+type insuranceInput struct {
+	Employer    string     `json:"employer"`
+	EmployerTIN string     `json:"employer_tin"`
+	From        dost.Date  `json:"from"`
+	To          dost.Date  `json:"to"`
+	MonthlyWage dost.Money `json:"monthly_wage"`
+}
+
+// handleInsuranceCreate handles "POST /api/v1/persons/{fin}/insurance":
+// records an insurance period. 201 with the period.
+func (s *Server) handleInsuranceCreate(w http.ResponseWriter, r *http.Request) {
+	p, err := s.personOfPath(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var in insuranceInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	ip := &dost.InsurancePeriod{PersonID: p.ID, Employer: in.Employer, EmployerTIN: in.EmployerTIN,
+		From: in.From, To: in.To, MonthlyWage: in.MonthlyWage}
+	if err := s.RecordService.CreateInsurancePeriod(r.Context(), ip); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, ip)
+}
+
+// handleIncomeList handles "GET /api/v1/persons/{fin}/incomes": the
+// person's income records by month and source.
+func (s *Server) handleIncomeList(w http.ResponseWriter, r *http.Request) {
+	p, err := s.personOfPath(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	f, err := recordFilter(r, p)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	items, total, err := s.RecordService.FindIncomeRecords(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newPage(items, total, f.Offset, f.Limit))
+}
+
+// incomeInput is the body of "POST /api/v1/persons/{fin}/incomes".
+type incomeInput struct {
+	Month  dost.Month        `json:"month"`
+	Source dost.IncomeSource `json:"source"`
+	Amount dost.Money        `json:"amount"`
+}
+
+// handleIncomeCreate handles "POST /api/v1/persons/{fin}/incomes": records
+// a month's income. 201; 409 if the month and source are recorded.
+func (s *Server) handleIncomeCreate(w http.ResponseWriter, r *http.Request) {
+	p, err := s.personOfPath(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var in incomeInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	rec := &dost.IncomeRecord{PersonID: p.ID, Month: in.Month, Source: in.Source, Amount: in.Amount}
+	if err := s.RecordService.CreateIncomeRecord(r.Context(), rec); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, rec)
+}
+
+// handleDisabilityList handles "GET /api/v1/persons/{fin}/disabilities":
+// the person's disability assessments by start date.
+func (s *Server) handleDisabilityList(w http.ResponseWriter, r *http.Request) {
+	p, err := s.personOfPath(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	f, err := recordFilter(r, p)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	items, total, err := s.RecordService.FindDisabilityAssessments(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newPage(items, total, f.Offset, f.Limit))
+}
+
+// disabilityInput is the body of "POST /api/v1/persons/{fin}/disabilities".
+type disabilityInput struct {
+	Degree  dost.DisabilityDegree `json:"degree"`
+	Cause   dost.DisabilityCause  `json:"cause"`
+	Percent int                   `json:"percent"`
+	From    dost.Date             `json:"from"`
+	To      dost.Date             `json:"to"`
+}
+
+// handleDisabilityCreate handles "POST /api/v1/persons/{fin}/disabilities":
+// records a disability assessment. 201 with the assessment.
+func (s *Server) handleDisabilityCreate(w http.ResponseWriter, r *http.Request) {
+	p, err := s.personOfPath(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var in disabilityInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	a := &dost.DisabilityAssessment{PersonID: p.ID, Degree: in.Degree, Cause: in.Cause,
+		Percent: in.Percent, From: in.From, To: in.To}
+	if err := s.RecordService.CreateDisabilityAssessment(r.Context(), a); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, a)
+}

@@ -1,5 +1,0 @@
-package http
-
-// FRAME PLACEHOLDER — the UI helper replaces this file.
-
-func (s *Server) uiRoutes() []Route { return nil }

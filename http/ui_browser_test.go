@@ -1,0 +1,202 @@
+package http_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/internal/dosttest"
+)
+
+// TestUIBrowser loads every page in headless Chromium, signs in through
+// the form, switches language, searches live (htmx) and runs axe-core on
+// each page, failing on serious or critical violations and on any error
+// the page reports (a script error, a CSP violation).
+func TestUIBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	b := dosttest.NewBrowser(t)
+	axe, err := os.ReadFile("testdata/vendor/axe.min.js")
+	if err != nil {
+		t.Fatalf("read axe-core (run scripts/vendor-assets.sh): %v", err)
+	}
+	ts := dosttest.NewServer(t, "sqlite")
+	seedRecords(t, ts)
+	head := ts.Fixtures.Head
+
+	// check runs axe on the tab's page and fails on page errors.
+	check := func(t *testing.T, tab *dosttest.Tab) {
+		t.Helper()
+		tab.CheckAxe(t, string(axe))
+		for _, e := range tab.Errors() {
+			t.Errorf("page error: %s", e)
+		}
+	}
+	heading := func(t *testing.T, tab *dosttest.Tab) string {
+		t.Helper()
+		h, err := chromedp.Run(tab.Ctx, chromedp.Text(chromedp.CSS("main h1")))
+		if err != nil {
+			t.Fatalf("read h1: %v", err)
+		}
+		return h
+	}
+	do := func(t *testing.T, tab *dosttest.Tab, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(tab.Ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("AxeFindsViolations", func(t *testing.T) {
+		// The check itself must be able to fail: an image without alt
+		// text is a critical violation.
+		tab := b.NewTab(t)
+		do(t, tab, chromedp.Navigate(ts.URL+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		if _, err := chromedp.Run(tab.Ctx, chromedp.Evaluate[chromedp.Void](
+			`document.querySelector("main").append(Object.assign(document.createElement("img"), {src: "/static/favicon.svg"}))`)); err != nil {
+			t.Fatal(err)
+		}
+		vs, err := tab.Axe(string(axe))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, v := range vs {
+			found = found || v.ID == "image-alt" && v.Impact == "critical"
+		}
+		if !found {
+			t.Errorf("axe did not report the image without alt text; got %v", vs)
+		}
+	})
+
+	t.Run("PublicPages", func(t *testing.T) {
+		tab := b.NewTab(t)
+		// Chromium asks for English (Accept-Language: en-US) …
+		do(t, tab, chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		if got, want := heading(t, tab), "Social services in one place"; got != want {
+			t.Errorf("got heading %q, want %q", got, want)
+		}
+		check(t, tab)
+		// … until ?lang= chooses, which is remembered for the next pages.
+		for _, p := range []struct{ path, h1 string }{
+			{"/?lang=az", "Sosial xidmətlər bir pəncərədən"},
+			{"/services", "Xidmətlər kataloqu"},
+			{"/services?category=disability&q=a", "Xidmətlər kataloqu"},
+			{"/services/" + ts.Fixtures.Service.Code, ts.Fixtures.Service.Name.AZ},
+			{"/signin", "Əməkdaş girişi"},
+			{"/no-such-page", "Səhifə tapılmadı"},
+		} {
+			t.Run(p.path, func(t *testing.T) {
+				do(t, tab, chromedp.Navigate(ts.URL+p.path), chromedp.WaitVisible(chromedp.CSS("main h1")))
+				if got := heading(t, tab); got != p.h1 {
+					t.Errorf("got heading %q, want %q", got, p.h1)
+				}
+				if p.path == "/no-such-page" {
+					tab.Errors() // the browser logs the 404 status
+				}
+				check(t, tab)
+			})
+		}
+	})
+
+	t.Run("SwitchLanguage", func(t *testing.T) {
+		tab := b.NewTab(t)
+		do(t, tab, chromedp.Navigate(ts.URL+"/services"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		for _, l := range []struct{ lang, h1 string }{
+			{"ru", "Каталог услуг"},
+			{"en", "Service catalogue"},
+			{"az", "Xidmətlər kataloqu"},
+		} {
+			do(t, tab,
+				chromedp.Click(chromedp.CSS(`nav.lang a[hreflang="`+l.lang+`"]`)),
+				chromedp.WaitVisible(chromedp.CSS(`html[lang="`+l.lang+`"] main h1`)))
+			if got := heading(t, tab); got != l.h1 {
+				t.Errorf("%s: got heading %q, want %q", l.lang, got, l.h1)
+			}
+		}
+		// The choice is remembered: the home page follows it.
+		do(t, tab, chromedp.Click(chromedp.CSS(`nav.lang a[hreflang="en"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="en"]`)),
+			chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		if got, want := heading(t, tab), "Social services in one place"; got != want {
+			t.Errorf("after switching: got home heading %q, want %q", got, want)
+		}
+		check(t, tab)
+	})
+
+	t.Run("StaffJourney", func(t *testing.T) {
+		tab := b.NewTab(t)
+		// A staff page sends the visitor to sign in, and back after.
+		do(t, tab,
+			chromedp.Navigate(ts.URL+"/persons?lang=en"),
+			chromedp.WaitVisible(chromedp.CSS("#signin-username")))
+		check(t, tab)
+
+		do(t, tab,
+			chromedp.SendKeys(chromedp.CSS("#signin-username"), "operator"),
+			chromedp.SendKeys(chromedp.CSS("#signin-password"), "not-the-password"),
+			chromedp.Click(chromedp.CSS(`main button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#signin-error")))
+		msg, err := chromedp.Run(tab.Ctx, chromedp.Text(chromedp.CSS("#signin-error")))
+		if err != nil || !strings.Contains(msg, "The username or password is wrong.") {
+			t.Errorf("got error message %q (%v)", msg, err)
+		}
+		tab.Errors() // the 401 of the failed sign-in is logged as a network error
+		check(t, tab)
+
+		do(t, tab,
+			chromedp.SendKeys(chromedp.CSS("#signin-password"), dosttest.Password(dost.RoleOperator)),
+			chromedp.Click(chromedp.CSS(`main button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#persons-fin")))
+		if loc, _ := chromedp.Run(tab.Ctx, chromedp.Location()); !strings.HasSuffix(loc, "/persons?lang=en") {
+			t.Errorf("after sign-in: at %s, want /persons?lang=en", loc)
+		}
+		check(t, tab)
+
+		// Live search: typing is enough, htmx fetches the results.
+		do(t, tab,
+			chromedp.SendKeys(chromedp.CSS("#persons-fin"), string(head.FIN)[:3]),
+			chromedp.WaitVisible(chromedp.CSS(`#person-results a[href="/persons/`+string(head.FIN)+`"]`)))
+		check(t, tab)
+
+		do(t, tab,
+			chromedp.Click(chromedp.CSS(`#person-results a[href="/persons/`+string(head.FIN)+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#person-household")))
+		if got := heading(t, tab); got != head.FullName() {
+			t.Errorf("got person heading %q, want %q", got, head.FullName())
+		}
+		check(t, tab)
+
+		do(t, tab, chromedp.Navigate(ts.URL+"/staff"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		check(t, tab)
+
+		do(t, tab,
+			chromedp.Click(chromedp.CSS(`.account button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`.account a[href="/signin"]`)))
+		if loc, _ := chromedp.Run(tab.Ctx, chromedp.Location()); loc != ts.URL+"/" {
+			t.Errorf("after sign-out: at %s, want the home page", loc)
+		}
+	})
+
+	t.Run("SearchWithoutJavaScript", func(t *testing.T) {
+		// The form works as a plain GET too (what a browser without JS
+		// does); the page is checked at a phone's width.
+		tab := b.NewTab(t)
+		do(t, tab,
+			chromedp.Navigate(ts.URL+"/signin?lang=ru&next=%2Fpersons%3Fname%3DAliyev"),
+			chromedp.WaitVisible(chromedp.CSS("#signin-username")),
+			chromedp.SendKeys(chromedp.CSS("#signin-username"), "auditor"),
+			chromedp.SendKeys(chromedp.CSS("#signin-password"), dosttest.Password(dost.RoleAuditor)),
+			chromedp.Submit(chromedp.CSS("#signin-password")),
+			chromedp.WaitVisible(chromedp.CSS(`#person-results a[href="/persons/`+string(head.FIN)+`"]`)),
+			chromedp.EmulateViewport(375, 740),
+		)
+		if got, want := heading(t, tab), "Поиск лиц"; got != want {
+			t.Errorf("got heading %q, want %q", got, want)
+		}
+		check(t, tab)
+	})
+}

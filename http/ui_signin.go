@@ -1,0 +1,82 @@
+package http
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/dost-az/dost"
+)
+
+// signInForm is the staff sign-in form, parsed from the request and
+// re-rendered with Error (a message key) when sign-in fails.
+type signInForm struct {
+	Username string
+	Next     string
+	Error    string
+}
+
+// handleSignInForm handles "GET /signin": the staff password form.
+func (s *Server) handleSignInForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "signin", "signin", signInForm{Next: localPath(r.URL.Query().Get("next"))})
+}
+
+// handleSignIn handles "POST /signin". A wrong username or password
+// re-renders the form (401) with one message for both; a locked or
+// disabled account re-renders it (403) saying so; success sets the session
+// cookie and redirects to the form's local next path, else to /staff.
+func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
+	form := signInForm{
+		Username: strings.TrimSpace(r.PostFormValue("username")),
+		Next:     localPath(r.PostFormValue("next")),
+	}
+	password := r.PostFormValue("password")
+	if form.Username == "" || password == "" {
+		form.Error = "signin.error.missing"
+		s.render(w, r, http.StatusUnprocessableEntity, "signin", "signin", form)
+		return
+	}
+	meta := dost.SignInMeta{IP: remoteIP(r), UserAgent: r.UserAgent()}
+	_, token, err := s.UserService.SignIn(r.Context(), form.Username, password, meta)
+	switch dost.ErrorCode(err) {
+	case "":
+	case dost.EUNAUTHORIZED:
+		form.Error = "signin.error.invalid"
+		s.render(w, r, http.StatusUnauthorized, "signin", "signin", form)
+		return
+	case dost.EFORBIDDEN:
+		form.Error = "signin.error.locked"
+		s.render(w, r, http.StatusForbidden, "signin", "signin", form)
+		return
+	default:
+		s.Error(w, r, err)
+		return
+	}
+	s.setSessionCookie(w, token)
+	next := form.Next
+	if next == "" {
+		next = "/staff"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// handleSignOut handles "POST /signout": it ends the browser's session,
+// if any, clears the cookie and goes home.
+func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		if err := s.UserService.SignOut(r.Context(), c.Value); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+	}
+	s.clearSessionCookie(w)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// localPath returns next if it is a path on this site ("/persons?x=1"),
+// else "": an open redirect to another host must not follow sign-in.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return ""
+	}
+	return next
+}

@@ -1,0 +1,281 @@
+package dosttest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/demo"
+	dosthttp "github.com/dost-az/dost/http"
+	"github.com/dost-az/dost/sqlstore"
+)
+
+// TestServer is dost's HTTP server started in-process on 127.0.0.1:0 over
+// a real, migrated and seeded database. It is stopped when the test ends.
+//
+// The seed: the demo's catalogue, centres and staff accounts (package
+// demo, without its synthetic population), three persons (two of them in
+// one household) and a citizen account; every user of Roles has a password
+// (Password) and a bearer token (Token). Rate limits are off unless an
+// option turns them on.
+type TestServer struct {
+	// URL is the server's base URL, e.g. "http://127.0.0.1:38211".
+	URL string
+	// Server is the running server; its exported fields must not change.
+	Server *dosthttp.Server
+	// DB is the database the server runs on.
+	DB *sqlstore.DB
+	// Logs receives the server's JSON log lines.
+	Logs *LogBuffer
+	// Fixtures names the seeded records.
+	Fixtures Fixtures
+
+	// Persons, Records, … are the services the server uses.
+	Persons    *sqlstore.PersonService
+	Records    *sqlstore.RecordService
+	Households *sqlstore.HouseholdService
+	Catalogue  *sqlstore.CatalogueService
+	Centres    *sqlstore.CentreService
+	Users      *sqlstore.UserService
+
+	t      testing.TB
+	tokens map[dost.Role]string
+
+	mu      sync.Mutex // guards clients
+	clients map[dost.Role]*http.Client
+}
+
+// Fixtures names the records NewServer seeds.
+type Fixtures struct {
+	// Head and Spouse form Household; Child belongs to no household.
+	Head, Spouse, Child *dost.Person
+	Household           *dost.Household
+	// Centre (demo centre baku-3) offers Service; OtherCentre (ganja)
+	// does not.
+	Centre, OtherCentre *dost.Centre
+	Service             *dost.Service
+	// Users holds the seeded user of each role (staff roles and citizen).
+	Users map[dost.Role]*dost.User
+}
+
+// Roles are the roles NewServer seeds a user for: every staff role and
+// citizen.
+var Roles = append(append([]dost.Role{}, dost.StaffRoles...), dost.RoleCitizen)
+
+// Password returns the password of the seeded user with role: the demo
+// account's for staff roles, whose usernames are the roles' names (see
+// demo.Accounts); the citizen's username is "fin:" and the FIN of
+// Fixtures.Child.
+func Password(role dost.Role) string {
+	for _, a := range demo.Accounts() {
+		if a.Username == string(role) {
+			return a.Password
+		}
+	}
+	return string(role) + "-secret-pw"
+}
+
+// ServerOption changes the server before it starts, e.g. to turn on rate
+// limits.
+type ServerOption func(*dosthttp.Server)
+
+// NewServer starts a TestServer over a fresh database of the dialect
+// ("sqlite" or "postgres", see OpenDB). It fails the test on any error.
+func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
+	t.Helper()
+	ctx := context.Background()
+	db := OpenDB(t, dialect)
+	ts := &TestServer{
+		DB:         db,
+		Logs:       &LogBuffer{},
+		Persons:    sqlstore.NewPersonService(db),
+		Records:    sqlstore.NewRecordService(db),
+		Households: sqlstore.NewHouseholdService(db),
+		Catalogue:  sqlstore.NewCatalogueService(db),
+		Centres:    sqlstore.NewCentreService(db),
+		Users:      sqlstore.NewUserService(db),
+		t:          t,
+		tokens:     map[dost.Role]string{},
+		clients:    map[dost.Role]*http.Client{},
+	}
+	if err := ts.seed(ctx); err != nil {
+		t.Fatalf("seed test server: %v", err)
+	}
+
+	s := dosthttp.NewServer()
+	s.Addr = "127.0.0.1:0"
+	s.Demo = true
+	s.Logger = slog.New(slog.NewJSONHandler(ts.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s.Clock = db.Clock()
+	s.SignInLimit, s.PublicLimit = dosthttp.RateLimit{}, dosthttp.RateLimit{}
+	s.PersonService = ts.Persons
+	s.RecordService = ts.Records
+	s.HouseholdService = ts.Households
+	s.CatalogueService = ts.Catalogue
+	s.CentreService = ts.Centres
+	s.UserService = ts.Users
+	s.Ready = db.CheckMigrated
+	for _, o := range opts {
+		o(s)
+	}
+	if err := s.Open(); err != nil {
+		t.Fatalf("open test server: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close test server: %v", err)
+		}
+	})
+	ts.Server, ts.URL = s, s.URL()
+	return ts
+}
+
+// seed stores the demo (catalogue, centres and staff accounts, see
+// demo.Seed, without its population), three persons, a household and a
+// citizen account, and makes a bearer token for each seeded user.
+func (ts *TestServer) seed(ctx context.Context) error {
+	_, err := demo.Seed(ctx, demo.Stores{
+		Catalogue: ts.Catalogue, Centres: ts.Centres, Users: ts.Users,
+		Importer: sqlstore.NewRegistryImporter(ts.DB), Persons: ts.Persons,
+	}, demo.Options{Persons: -1})
+	if err != nil {
+		return err
+	}
+	f := &ts.Fixtures
+	if f.Centre, err = ts.Centres.FindCentreByCode(ctx, demo.CentreBaku3); err != nil {
+		return err
+	}
+	if f.OtherCentre, err = ts.Centres.FindCentreByCode(ctx, demo.CentreGanja); err != nil {
+		return err
+	}
+	for _, code := range f.Centre.Services {
+		if !slices.Contains(f.OtherCentre.Services, code) {
+			if f.Service, err = ts.Catalogue.FindServiceByCode(ctx, code); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	if f.Service == nil {
+		return fmt.Errorf("every service of %s is offered at %s too", f.Centre.Code, f.OtherCentre.Code)
+	}
+
+	person := func(fin, first, last string, sex dost.Sex, born string) *dost.Person {
+		return &dost.Person{FIN: dost.FIN(fin), FirstName: first, LastName: last, Patronymic: "Test",
+			BirthDate: dost.MustDate(born), Sex: sex, Region: "Baku", District: "Nizami", Address: "Street 1"}
+	}
+	f.Head = person("1AB2CD3", "Rashad", "Aliyev", dost.SexMale, "1970-03-15")
+	f.Spouse = person("2EF3GH4", "Leyla", "Aliyeva", dost.SexFemale, "1974-08-02")
+	f.Child = person("3JK4LM5", "Murad", "Aliyev", dost.SexMale, "2010-11-20")
+	for _, p := range []*dost.Person{f.Head, f.Spouse, f.Child} {
+		if err := ts.Persons.CreatePerson(ctx, p); err != nil {
+			return fmt.Errorf("person: %w", err)
+		}
+	}
+	f.Household = &dost.Household{Code: "HH0000001", Region: "Baku", District: "Nizami", Address: "Street 1",
+		Members: []*dost.HouseholdMember{{FIN: f.Head.FIN, Role: dost.RoleHead}, {FIN: f.Spouse.FIN, Role: dost.RoleSpouse}}}
+	if err := ts.Households.CreateHousehold(ctx, f.Household); err != nil {
+		return fmt.Errorf("household: %w", err)
+	}
+
+	f.Users = map[dost.Role]*dost.User{}
+	for _, role := range Roles {
+		u, err := ts.Users.FindUserByUsername(ctx, string(role))
+		if role == dost.RoleCitizen {
+			u = &dost.User{Username: "fin:" + string(f.Child.FIN), Name: "Murad Aliyev", Roles: []dost.Role{role}, PersonID: &f.Child.ID}
+			err = ts.Users.CreateUser(ctx, u, Password(role))
+		}
+		if err != nil {
+			return fmt.Errorf("user %s: %w", role, err)
+		}
+		_, token, err := ts.Users.CreateAPIToken(ctx, u.ID, "test", 24*time.Hour)
+		if err != nil {
+			return fmt.Errorf("token %s: %w", role, err)
+		}
+		f.Users[role], ts.tokens[role] = u, token
+	}
+	return nil
+}
+
+// Token returns the bearer token of the seeded user with role.
+func (ts *TestServer) Token(role dost.Role) string {
+	ts.t.Helper()
+	tok, ok := ts.tokens[role]
+	if !ok {
+		ts.t.Fatalf("no test user with role %q", role)
+	}
+	return tok
+}
+
+// Client returns a client signed in (by POST /api/v1/session, with a
+// cookie jar) as the seeded user with role, or signed out for role "". The
+// client does not follow redirects, so tests see them. Clients are made
+// once per role and shared; signing one out affects later callers.
+func (ts *TestServer) Client(role dost.Role) *http.Client {
+	ts.t.Helper()
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if c, ok := ts.clients[role]; ok {
+		return c
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{
+		Jar:     jar,
+		Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+	if role != "" {
+		username := string(role)
+		if u := ts.Fixtures.Users[role]; u != nil {
+			username = u.Username
+		}
+		body, _ := json.Marshal(map[string]string{"username": username, "password": Password(role)})
+		resp, err := c.Post(ts.URL+"/api/v1/session", "application/json", bytes.NewReader(body))
+		if err != nil {
+			ts.t.Fatalf("sign in as %s: %v", role, err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			ts.t.Fatalf("sign in as %s: status %d: %s", role, resp.StatusCode, msg)
+		}
+	}
+	ts.clients[role] = c
+	return c
+}
+
+// LogBuffer collects log output; it is safe for concurrent use.
+type LogBuffer struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything logged so far.
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Contains reports whether the logs contain s.
+func (b *LogBuffer) Contains(s string) bool { return strings.Contains(b.String(), s) }

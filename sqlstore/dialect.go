@@ -1,0 +1,175 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// This file holds what differs between SQLite and PostgreSQL at run time:
+// how a timestamp is bound and scanned, how constraint violations and lock
+// contention are recognised, and how the schema is listed. Queries are
+// otherwise the same text for both ($n placeholders, RETURNING, ON CONFLICT).
+
+// timeLayout is SQLite's text form of a timestamp: UTC with a fixed number
+// of fractional digits, so that string order is time order.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// placeholder returns the n-th (1-based) bind placeholder of a statement
+// with many of them. Both dialects understand "$n", but SQLite treats "$n"
+// as a named parameter and the driver looks each name up in a list, which
+// makes binding thousands of them quadratic; "?" is positional.
+func (db *DB) placeholder(n int) string {
+	if db.dialect == DialectSQLite {
+		return "?"
+	}
+	return "$" + strconv.Itoa(n)
+}
+
+// ts returns t as a query argument: time.Time for PostgreSQL's TIMESTAMPTZ,
+// fixed-width UTC text for SQLite.
+func (db *DB) ts(t time.Time) any {
+	if db.dialect == DialectPostgres {
+		return t.UTC()
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+// nts is ts for an optional time; nil binds NULL.
+func (db *DB) nts(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return db.ts(*t)
+}
+
+// ts is DB.ts of the transaction's database.
+func (tx *Tx) ts(t time.Time) any { return tx.db.ts(t) }
+
+// nts is DB.nts of the transaction's database.
+func (tx *Tx) nts(t *time.Time) any { return tx.db.nts(t) }
+
+// timeScanner scans a timestamp column of either dialect into *T; NULL
+// leaves T nil when Null is set (see scanTime and scanNullTime).
+type timeScanner struct {
+	t    *time.Time
+	null **time.Time
+}
+
+// scanTime returns a Scanner for a NOT NULL timestamp column.
+func scanTime(t *time.Time) *timeScanner { return &timeScanner{t: t} }
+
+// scanNullTime returns a Scanner for a nullable timestamp column.
+func scanNullTime(t **time.Time) *timeScanner { return &timeScanner{null: t} }
+
+// Scan implements sql.Scanner.
+func (s *timeScanner) Scan(src any) error {
+	var t time.Time
+	switch v := src.(type) {
+	case nil:
+		if s.null != nil {
+			*s.null = nil
+			return nil
+		}
+		return errors.New("scan timestamp: unexpected NULL")
+	case time.Time:
+		t = v.UTC()
+	case string:
+		return s.Scan([]byte(v))
+	case []byte:
+		var err error
+		if t, err = time.Parse(time.RFC3339Nano, string(v)); err != nil {
+			return fmt.Errorf("scan timestamp: %w", err)
+		}
+		t = t.UTC()
+	default:
+		return fmt.Errorf("scan timestamp: unsupported type %T", src)
+	}
+	if s.null != nil {
+		*s.null = &t
+	} else {
+		*s.t = t
+	}
+	return nil
+}
+
+// sqliteCode returns the extended result code of a SQLite error, or 0.
+func sqliteCode(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+// pgCode returns the SQLSTATE of a PostgreSQL error, or "".
+func pgCode(err error) string {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// isUnique reports whether err is a unique or primary-key violation.
+func isUnique(err error) bool {
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY ||
+		pgCode(err) == "23505"
+}
+
+// isForeignKey reports whether err is a foreign-key violation.
+func isForeignKey(err error) bool {
+	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY || pgCode(err) == "23503"
+}
+
+// isBusy reports whether err is SQLite's "database is locked" after the
+// busy timeout, worth retrying the whole transaction for.
+func (db *DB) isBusy(err error) bool {
+	c := sqliteCode(err) & 0xff
+	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+}
+
+// tableExists reports whether the schema has the table.
+func (db *DB) tableExists(ctx context.Context, name string) (bool, error) {
+	q := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1`
+	if db.dialect == DialectPostgres {
+		q = `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`
+	}
+	var n int
+	err := db.read.QueryRowContext(ctx, q, name).Scan(&n)
+	return n > 0, err
+}
+
+// tableColumns returns the column names of every table of the schema,
+// except the database's own and goose's.
+func (db *DB) tableColumns(ctx context.Context) (map[string][]string, error) {
+	q := `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY m.name, p.cid`
+	if db.dialect == DialectPostgres {
+		q = `SELECT table_name, column_name FROM information_schema.columns
+			WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`
+	}
+	rows, err := db.read.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols := map[string][]string{}
+	for rows.Next() {
+		var t, c string
+		if err := rows.Scan(&t, &c); err != nil {
+			return nil, err
+		}
+		if t != versionTable {
+			cols[t] = append(cols[t], c)
+		}
+	}
+	return cols, rows.Err()
+}

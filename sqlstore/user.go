@@ -1,0 +1,598 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/dost-az/dost"
+)
+
+// touchInterval is how stale a session's last-seen time or a token's
+// last-used time may get before a request writes it again; it spares the
+// single SQLite writer one write per request.
+const touchInterval = time.Minute
+
+// apiTokenPrefix starts every API token secret, so that leaked tokens are
+// easy to recognise (and to scan for).
+const apiTokenPrefix = "dost_"
+
+// signInFailed is the one message for an unknown user and a wrong password.
+const signInFailed = "Wrong username or password."
+
+// UserService stores accounts, password sign-in, sessions and API tokens.
+// Passwords are argon2id hashes; session and API tokens are stored only as
+// SHA-256 hashes. It is safe for concurrent use.
+type UserService struct {
+	db *DB
+
+	// dummyOnce guards dummyHash, a hash compared against for unknown users
+	// so that their sign-in takes as long as a wrong password.
+	dummyOnce sync.Once
+	dummyHash string
+}
+
+var _ dost.UserService = (*UserService)(nil)
+
+// NewUserService returns a UserService over db.
+func NewUserService(db *DB) *UserService { return &UserService{db: db} }
+
+// FindUserByID returns a user. ENOTFOUND if there is none.
+func (s *UserService) FindUserByID(ctx context.Context, id int64) (*dost.User, error) {
+	var u *dost.User
+	err := s.db.view(ctx, func(tx *Tx) (err error) {
+		u, err = findUserByID(ctx, tx, id)
+		return err
+	})
+	return u, err
+}
+
+// FindUserByUsername returns a user. ENOTFOUND if there is none.
+func (s *UserService) FindUserByUsername(ctx context.Context, username string) (*dost.User, error) {
+	var u *dost.User
+	err := s.db.view(ctx, func(tx *Tx) error {
+		us, _, err := findUsers(ctx, tx, dost.UserFilter{Username: &username, Limit: 1})
+		if err != nil {
+			return err
+		} else if len(us) == 0 {
+			return dost.Errorf(dost.ENOTFOUND, "User not found.")
+		}
+		u = us[0]
+		return nil
+	})
+	return u, err
+}
+
+// FindUsers returns matching users ordered by username, and the total.
+// CentreID matches users explicitly scoped to that centre.
+func (s *UserService) FindUsers(ctx context.Context, filter dost.UserFilter) ([]*dost.User, int, error) {
+	var us []*dost.User
+	var n int
+	err := s.db.view(ctx, func(tx *Tx) (err error) {
+		us, n, err = findUsers(ctx, tx, filter)
+		return err
+	})
+	return us, n, err
+}
+
+// CreateUser validates and stores u with the password hashed (argon2id),
+// setting its ID and timestamps; an empty password makes an account that
+// cannot sign in by password. EINVALID for bad fields, a password shorter
+// than dost.MinPasswordLength, an unknown centre or person; ECONFLICT if
+// the username is taken.
+func (s *UserService) CreateUser(ctx context.Context, u *dost.User, password string) error {
+	u.Username = strings.TrimSpace(u.Username)
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	hash, err := s.hashPassword(password, true)
+	if err != nil {
+		return err
+	}
+	return s.db.update(ctx, func(tx *Tx) error { return createUser(ctx, tx, u, hash) })
+}
+
+// SetPassword replaces a user's password, clears a lock-out and ends the
+// user's sessions. EINVALID for a short password, ENOTFOUND for an unknown
+// user.
+func (s *UserService) SetPassword(ctx context.Context, userID int64, password string) error {
+	hash, err := s.hashPassword(password, false)
+	if err != nil {
+		return err
+	}
+	return s.db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, failed_sign_ins = 0,
+			locked_until = NULL, updated_at = $2 WHERE id = $3`, hash, tx.ts(tx.now), userID)
+		if err != nil {
+			return err
+		} else if n, _ := res.RowsAffected(); n == 0 {
+			return dost.Errorf(dost.ENOTFOUND, "User not found.")
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+		return err
+	})
+}
+
+// hashPassword checks the policy and hashes password; "" hashes to "" when
+// allowEmpty is set.
+func (s *UserService) hashPassword(password string, allowEmpty bool) (string, error) {
+	if password == "" && allowEmpty {
+		return "", nil
+	}
+	if len([]rune(password)) < dost.MinPasswordLength {
+		msg := fmt.Sprintf("A password has at least %d characters.", dost.MinPasswordLength)
+		return "", &dost.Error{Code: dost.EINVALID, Message: msg,
+			Fields: []dost.FieldError{{Field: "password", Code: "password.too_short", Message: msg}}}
+	}
+	hash, err := argon2id.CreateHash(password, s.db.params)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return hash, nil
+}
+
+// SignIn checks the password and opens a session, returning it and the
+// secret token for the cookie. An unknown username or a wrong password is
+// EUNAUTHORIZED with one message for both; a disabled or locked account is
+// EFORBIDDEN. Each wrong password is counted (and committed, although SignIn
+// fails); the dost.MaxFailedSignIns-th in a row locks the account for
+// dost.LockoutDuration. A success resets the count.
+func (s *UserService) SignIn(ctx context.Context, username, password string, meta dost.SignInMeta) (*dost.Session, string, error) {
+	var (
+		id          int64
+		hash        string
+		disabled    bool
+		lockedUntil *time.Time
+		now         time.Time
+	)
+	err := s.db.view(ctx, func(tx *Tx) error {
+		now = tx.now
+		err := tx.QueryRowContext(ctx, `SELECT id, password_hash, disabled, locked_until FROM users WHERE username = $1`,
+			strings.TrimSpace(username)).Scan(&id, &hash, &disabled, scanNullTime(&lockedUntil))
+		if isNoRows(err) {
+			id = 0
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if id == 0 || hash == "" {
+		s.compareDummy(password)
+		return nil, "", dost.Errorf(dost.EUNAUTHORIZED, signInFailed)
+	}
+	if disabled {
+		return nil, "", dost.Errorf(dost.EFORBIDDEN, "This account is disabled.")
+	}
+	if lockedUntil != nil && lockedUntil.After(now) {
+		return nil, "", lockedError(*lockedUntil)
+	}
+	// The hash is compared outside any transaction: it takes tens of
+	// milliseconds, which the single SQLite writer should not wait for.
+	ok, err := argon2id.ComparePasswordAndHash(password, hash)
+	if err != nil {
+		return nil, "", fmt.Errorf("sign in: %w", err)
+	}
+	if !ok {
+		err := s.db.update(ctx, func(tx *Tx) error { return recordFailedSignIn(ctx, tx, id) })
+		if err != nil {
+			return nil, "", err
+		}
+		return nil, "", dost.Errorf(dost.EUNAUTHORIZED, signInFailed)
+	}
+
+	token, tokenHash, err := newToken("")
+	if err != nil {
+		return nil, "", err
+	}
+	var sess *dost.Session
+	err = s.db.update(ctx, func(tx *Tx) error {
+		// Read again inside the write: the account may have been disabled
+		// or locked meanwhile.
+		u, err := findUserByID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if u.Disabled {
+			return dost.Errorf(dost.EFORBIDDEN, "This account is disabled.")
+		}
+		if u.LockedUntil != nil {
+			return lockedError(*u.LockedUntil)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = $1`, id); err != nil {
+			return err
+		}
+		sess = &dost.Session{UserID: id, User: u, CreatedAt: tx.now, LastSeenAt: tx.now,
+			ExpiresAt: sessionExpiry(tx.now, tx.now), IP: meta.IP, UserAgent: truncate(meta.UserAgent, 512)}
+		return tx.QueryRowContext(ctx, `INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at,
+			expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			id, tokenHash, tx.ts(sess.CreatedAt), tx.ts(sess.LastSeenAt), tx.ts(sess.ExpiresAt),
+			sess.IP, sess.UserAgent).Scan(&sess.ID)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return sess, token, nil
+}
+
+func lockedError(until time.Time) error {
+	return dost.Errorf(dost.EFORBIDDEN, "Too many failed sign-ins; the account is locked until %s UTC.",
+		until.UTC().Format("2006-01-02 15:04"))
+}
+
+// compareDummy spends the time of a password check on a hash nobody has.
+func (s *UserService) compareDummy(password string) {
+	s.dummyOnce.Do(func() {
+		s.dummyHash, _ = argon2id.CreateHash("dummy password for timing", s.db.params)
+	})
+	_, _ = argon2id.ComparePasswordAndHash(password, s.dummyHash)
+}
+
+// recordFailedSignIn counts a wrong password and locks the account when the
+// count reaches dost.MaxFailedSignIns, starting the count afresh.
+func recordFailedSignIn(ctx context.Context, tx *Tx, id int64) error {
+	var failed int
+	if err := tx.QueryRowContext(ctx, `UPDATE users SET failed_sign_ins = failed_sign_ins + 1
+		WHERE id = $1 RETURNING failed_sign_ins`, id).Scan(&failed); err != nil {
+		return err
+	}
+	if failed < dost.MaxFailedSignIns {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE users SET failed_sign_ins = 0, locked_until = $1 WHERE id = $2`,
+		tx.ts(tx.now.Add(dost.LockoutDuration)), id)
+	return err
+}
+
+// sessionExpiry is when a session created at created and last seen at seen
+// expires: idle timeout or maximum age, whichever comes first.
+func sessionExpiry(created, seen time.Time) time.Time {
+	idle, maxAge := seen.Add(dost.SessionIdleTimeout), created.Add(dost.SessionMaxAge)
+	if idle.Before(maxAge) {
+		return idle
+	}
+	return maxAge
+}
+
+// SignOut ends the session with the token. Unknown tokens are ignored.
+func (s *UserService) SignOut(ctx context.Context, token string) error {
+	return s.db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashToken(token))
+		return err
+	})
+}
+
+// FindSessionByToken returns the live session (with its user) for a cookie
+// token and extends its idle expiry, writing at most once a minute per
+// session. EUNAUTHORIZED if the token is unknown, expired or its user
+// disabled.
+func (s *UserService) FindSessionByToken(ctx context.Context, token string) (*dost.Session, error) {
+	var sess *dost.Session
+	var now time.Time
+	err := s.db.view(ctx, func(tx *Tx) error {
+		now = tx.now
+		sess = &dost.Session{}
+		err := tx.QueryRowContext(ctx, `SELECT id, user_id, created_at, last_seen_at, expires_at, ip, user_agent
+			FROM sessions WHERE token_hash = $1`, hashToken(token)).Scan(&sess.ID, &sess.UserID,
+			scanTime(&sess.CreatedAt), scanTime(&sess.LastSeenAt), scanTime(&sess.ExpiresAt), &sess.IP, &sess.UserAgent)
+		if isNoRows(err) {
+			return dost.Errorf(dost.EUNAUTHORIZED, "Please sign in.")
+		} else if err != nil {
+			return err
+		}
+		if !sess.ExpiresAt.After(tx.now) {
+			return dost.Errorf(dost.EUNAUTHORIZED, "Your session has expired; please sign in again.")
+		}
+		if sess.User, err = findUserByID(ctx, tx, sess.UserID); err != nil {
+			return err
+		}
+		if sess.User.Disabled {
+			return dost.Errorf(dost.EUNAUTHORIZED, "This account is disabled.")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if now.Sub(sess.LastSeenAt) >= touchInterval {
+		sess.LastSeenAt = now
+		sess.ExpiresAt = sessionExpiry(sess.CreatedAt, now)
+		err := s.db.update(ctx, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3`,
+				tx.ts(sess.LastSeenAt), tx.ts(sess.ExpiresAt), sess.ID)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return sess, nil
+}
+
+// CreateAPIToken makes a bearer token for the user valid for ttl, returning
+// the record and the secret ("dost_" and 32 base32 characters), shown only
+// now. EINVALID for a non-positive ttl or an empty name, ENOTFOUND for an
+// unknown user.
+func (s *UserService) CreateAPIToken(ctx context.Context, userID int64, name string, ttl time.Duration) (*dost.APIToken, string, error) {
+	name = strings.TrimSpace(name)
+	var v dost.Validation
+	if name == "" {
+		v.Add("name", "required", "A token needs a name.")
+	}
+	if ttl <= 0 {
+		v.Add("ttl", "ttl.invalid", "A token must expire in the future.")
+	}
+	if err := v.Err("The API token has errors."); err != nil {
+		return nil, "", err
+	}
+	secret, hash, err := newToken(apiTokenPrefix)
+	if err != nil {
+		return nil, "", err
+	}
+	t := &dost.APIToken{UserID: userID, Name: name, Prefix: secret[:len(apiTokenPrefix)+7]}
+	err = s.db.update(ctx, func(tx *Tx) error {
+		t.CreatedAt, t.ExpiresAt = tx.now, tx.now.Add(ttl)
+		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			userID, t.Name, t.Prefix, hash, tx.ts(t.CreatedAt), tx.ts(t.ExpiresAt)).Scan(&t.ID)
+		if isForeignKey(err) {
+			return dost.Errorf(dost.ENOTFOUND, "User not found.")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return t, secret, nil
+}
+
+// FindUserByAPIToken returns the user of a live bearer token and records
+// its use (at most once a minute). EUNAUTHORIZED if the token is unknown,
+// expired or revoked, or its user disabled.
+func (s *UserService) FindUserByAPIToken(ctx context.Context, token string) (*dost.User, error) {
+	var (
+		u        *dost.User
+		id       int64
+		lastUsed *time.Time
+		now      time.Time
+	)
+	err := s.db.view(ctx, func(tx *Tx) error {
+		now = tx.now
+		var userID int64
+		var expires time.Time
+		var revoked *time.Time
+		err := tx.QueryRowContext(ctx, `SELECT id, user_id, expires_at, last_used_at, revoked_at
+			FROM api_tokens WHERE token_hash = $1`, hashToken(token)).Scan(&id, &userID,
+			scanTime(&expires), scanNullTime(&lastUsed), scanNullTime(&revoked))
+		if isNoRows(err) {
+			return dost.Errorf(dost.EUNAUTHORIZED, "Unknown API token.")
+		} else if err != nil {
+			return err
+		}
+		if revoked != nil {
+			return dost.Errorf(dost.EUNAUTHORIZED, "The API token has been revoked.")
+		}
+		if !expires.After(tx.now) {
+			return dost.Errorf(dost.EUNAUTHORIZED, "The API token has expired.")
+		}
+		if u, err = findUserByID(ctx, tx, userID); err != nil {
+			return err
+		}
+		if u.Disabled {
+			return dost.Errorf(dost.EUNAUTHORIZED, "This account is disabled.")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if lastUsed == nil || now.Sub(*lastUsed) >= touchInterval {
+		err := s.db.update(ctx, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, tx.ts(tx.now), id)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+// RevokeAPIToken ends a token; revoking it again changes nothing.
+// ENOTFOUND if unknown.
+func (s *UserService) RevokeAPIToken(ctx context.Context, id int64) error {
+	return s.db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`,
+			tx.ts(tx.now), id)
+		if err != nil {
+			return err
+		} else if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_tokens WHERE id = $1`, id).Scan(&n); err != nil {
+			return err
+		} else if n == 0 {
+			return dost.Errorf(dost.ENOTFOUND, "API token not found.")
+		}
+		return nil
+	})
+}
+
+// newToken returns a random secret starting with prefix and its hash.
+// Session tokens (no prefix) are URL-safe base64; API tokens lower-case
+// base32, easy to copy.
+func newToken(prefix string) (secret, hash string, err error) {
+	b := make([]byte, 32)
+	if prefix != "" {
+		b = b[:20]
+	}
+	if _, err := rand.Read(b); err != nil {
+		return "", "", fmt.Errorf("token: %w", err)
+	}
+	if prefix == "" {
+		secret = base64.RawURLEncoding.EncodeToString(b)
+	} else {
+		secret = prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+	}
+	return secret, hashToken(secret), nil
+}
+
+// hashToken is the stored form of a token: hex SHA-256. Tokens are random
+// and long, so a fast hash is enough; what matters is that a copy of the
+// database does not hold usable secrets.
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
+
+func createUser(ctx context.Context, tx *Tx, u *dost.User, hash string) error {
+	u.CreatedAt, u.UpdatedAt = tx.now, tx.now
+	err := tx.QueryRowContext(ctx, `INSERT INTO users (username, name, email, person_id, password_hash,
+		disabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		u.Username, u.Name, u.Email, u.PersonID, hash, u.Disabled, tx.ts(u.CreatedAt), tx.ts(u.UpdatedAt)).Scan(&u.ID)
+	if isUnique(err) {
+		return &dost.Error{Code: dost.ECONFLICT, Message: "This username is taken.",
+			Fields: []dost.FieldError{{Field: "username", Code: "username.taken", Message: "This username is taken."}}}
+	} else if isForeignKey(err) {
+		return &dost.Error{Code: dost.EINVALID, Message: "The person is not in the registry.",
+			Fields: []dost.FieldError{{Field: "person_id", Code: "person.unknown", Message: "No such person in the registry."}}}
+	} else if err != nil {
+		return err
+	}
+	seen := map[dost.Role]bool{}
+	for _, r := range u.Roles {
+		if seen[r] {
+			continue
+		}
+		seen[r] = true
+		if _, err := tx.ExecContext(ctx, `INSERT INTO user_roles (user_id, role) VALUES ($1, $2)`, u.ID, r); err != nil {
+			return err
+		}
+	}
+	seenCentre := map[int64]bool{}
+	for _, c := range u.CentreIDs {
+		if seenCentre[c] {
+			continue
+		}
+		seenCentre[c] = true
+		_, err := tx.ExecContext(ctx, `INSERT INTO user_centres (user_id, centre_id) VALUES ($1, $2)`, u.ID, c)
+		if isForeignKey(err) {
+			return &dost.Error{Code: dost.EINVALID, Message: fmt.Sprintf("Unknown centre %d.", c),
+				Fields: []dost.FieldError{{Field: "centre_ids", Code: "centre.unknown", Message: "No such centre."}}}
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func findUserByID(ctx context.Context, tx *Tx, id int64) (*dost.User, error) {
+	us, _, err := findUsers(ctx, tx, dost.UserFilter{ID: &id, Limit: 1})
+	if err != nil {
+		return nil, err
+	} else if len(us) == 0 {
+		return nil, dost.Errorf(dost.ENOTFOUND, "User not found.")
+	}
+	return us[0], nil
+}
+
+func findUsers(ctx context.Context, tx *Tx, f dost.UserFilter) ([]*dost.User, int, error) {
+	var a args
+	var conds []string
+	if f.ID != nil {
+		conds = append(conds, "id = "+a.add(*f.ID))
+	}
+	if f.Username != nil {
+		conds = append(conds, "username = "+a.add(strings.TrimSpace(*f.Username)))
+	}
+	if f.Role != nil {
+		conds = append(conds, "id IN (SELECT user_id FROM user_roles WHERE role = "+a.add(*f.Role)+")")
+	}
+	if f.CentreID != nil {
+		conds = append(conds, "id IN (SELECT user_id FROM user_centres WHERE centre_id = "+a.add(*f.CentreID)+")")
+	}
+	var total int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM users"+where(conds), a...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, username, name, email, person_id, disabled, locked_until,
+		created_at, updated_at FROM users`+where(conds)+" ORDER BY username"+page(f.Offset, f.Limit), a...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	us := []*dost.User{}
+	byID := map[int64]*dost.User{}
+	for rows.Next() {
+		u := &dost.User{Roles: []dost.Role{}, CentreIDs: []int64{}}
+		if err := rows.Scan(&u.ID, &u.Username, &u.Name, &u.Email, &u.PersonID, &u.Disabled,
+			scanNullTime(&u.LockedUntil), scanTime(&u.CreatedAt), scanTime(&u.UpdatedAt)); err != nil {
+			return nil, 0, err
+		}
+		if u.LockedUntil != nil && !u.LockedUntil.After(tx.now) {
+			u.LockedUntil = nil // the lock has run out
+		}
+		us = append(us, u)
+		byID[u.ID] = u
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	rows.Close()
+	if len(us) == 0 {
+		return us, total, nil
+	}
+	var ia args
+	ids := make([]string, len(us))
+	for i, u := range us {
+		ids[i] = ia.add(u.ID)
+	}
+	in := "(" + strings.Join(ids, ", ") + ")"
+	rrows, err := tx.QueryContext(ctx, `SELECT user_id, role FROM user_roles WHERE user_id IN `+in+` ORDER BY user_id, role`, ia...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rrows.Close()
+	for rrows.Next() {
+		var id int64
+		var r dost.Role
+		if err := rrows.Scan(&id, &r); err != nil {
+			return nil, 0, err
+		}
+		byID[id].Roles = append(byID[id].Roles, r)
+	}
+	if err := rrows.Err(); err != nil {
+		return nil, 0, err
+	}
+	rrows.Close()
+	crows, err := tx.QueryContext(ctx, `SELECT user_id, centre_id FROM user_centres WHERE user_id IN `+in+` ORDER BY user_id, centre_id`, ia...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var id, c int64
+		if err := crows.Scan(&id, &c); err != nil {
+			return nil, 0, err
+		}
+		byID[id].CentreIDs = append(byID[id].CentreIDs, c)
+	}
+	return us, total, crows.Err()
+}
