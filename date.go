@@ -15,6 +15,10 @@ type Date struct {
 // DateLayout is the one text form of a Date, in JSON, CSV and SQL.
 const DateLayout = "2006-01-02"
 
+// MinYear is the earliest year a parsed Date may have. It keeps real dates
+// apart from the zero Date, which means "not set".
+const MinYear = 1800
+
 // NewDate returns the date y-m-d, normalised like time.Date.
 func NewDate(y int, m time.Month, d int) Date {
 	return Date{time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}
@@ -32,6 +36,9 @@ func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(DateLayout, s)
 	if err != nil {
 		return Date{}, Errorf(EINVALID, "%q is not a date in the form YYYY-MM-DD.", s)
+	}
+	if t.Year() < MinYear {
+		return Date{}, Errorf(EINVALID, "%q is before %d, outside the registry's range.", s, MinYear)
 	}
 	return Date{t}, nil
 }

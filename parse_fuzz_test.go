@@ -58,7 +58,7 @@ func FuzzParseMoney(f *testing.F) {
 // FuzzParseDate checks that a parsed date formats back to its input and
 // that ParseDate rejects impossible dates.
 func FuzzParseDate(f *testing.F) {
-	for _, s := range []string{"2026-11-01", "2025-02-30", "2024-02-29", "2026-13-01", "26-1-1", "0000-01-01", "2026-11-01T00:00:00Z", ""} {
+	for _, s := range []string{"2026-11-01", "2025-02-30", "2024-02-29", "2026-13-01", "26-1-1", "0000-01-01", "0001-01-01", "1799-12-31", "2026-11-01T00:00:00Z", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -69,9 +69,8 @@ func FuzzParseDate(f *testing.F) {
 			}
 			return
 		}
-		// "0001-01-01" parses to the zero Date, which means "not set".
-		if d.IsZero() {
-			return
+		if d.IsZero() || d.Year() < dost.MinYear {
+			t.Fatalf("ParseDate(%q) = %v, want a date from %d on", s, d, dost.MinYear)
 		}
 		if got := d.String(); got != s {
 			t.Fatalf("ParseDate(%q).String() = %q", s, got)

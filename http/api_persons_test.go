@@ -76,6 +76,9 @@ func TestPersonAPI(t *testing.T) {
 				status: 400, code: dost.EINVALID},
 			{name: "CreateTrailingData", role: dost.RoleOperator, method: "POST", path: "/api/v1/persons", body: `{} {}`,
 				status: 400, code: dost.EINVALID},
+			{name: "CreateTooLarge", role: dost.RoleOperator, method: "POST", path: "/api/v1/persons",
+				body:   `{"first_name":"` + strings.Repeat("a", dosthttp.MaxBodyBytes) + `"}`,
+				status: 400, code: dost.EINVALID, contains: []string{"larger than"}},
 			{name: "CreateEmptyBody", role: dost.RoleOperator, method: "POST", path: "/api/v1/persons", body: ``,
 				status: 400, code: dost.EINVALID},
 			{name: "CreateSupervisorForbidden", role: dost.RoleSupervisor, method: "POST", path: "/api/v1/persons", body: with("fin", "5ST6UV7"),
@@ -116,6 +119,14 @@ func TestPersonAPI(t *testing.T) {
 				status: 400, field: "birth_date"},
 			{name: "SearchNobody", role: nobody, method: "GET", path: "/api/v1/persons?q=aliyev",
 				status: 401, excludes: []string{"1AB2CD3"}},
+		})
+		t.Run("CreateFormEncoded", func(t *testing.T) {
+			hdr := http.Header{"Authorization": {"Bearer " + ts.Token(dost.RoleOperator)},
+				"Content-Type": {"application/x-www-form-urlencoded"}}
+			r := send(t, ts, http.DefaultClient, hdr, "POST", "/api/v1/persons", "fin=5ST6UV7")
+			if r.Status != 400 || !strings.Contains(r.Problem.Detail, "JSON") {
+				t.Errorf("got %d %s, want 400 asking for JSON", r.Status, r.Body)
+			}
 		})
 	})
 }

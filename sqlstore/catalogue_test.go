@@ -118,7 +118,7 @@ func centre(code string, services ...string) *dost.Centre {
 		Code: code, Name: dost.Text{AZ: "DOST mərkəzi " + code, EN: "DOST centre " + code, RU: "Центр DOST " + code},
 		Region: "Baku", District: "Nizami", Address: dost.Text{AZ: "Küçə 1", EN: "Street 1", RU: "Улица 1"},
 		Phone: "+994124000000", Timezone: "Asia/Baku",
-		Hours: []dost.OpeningHours{{Weekday: time.Monday, Opens: "09:00", Closes: "18:00"}, {Weekday: time.Saturday, Opens: "10:00", Closes: "14:00"}},
+		Hours:    []dost.OpeningHours{{Weekday: time.Monday, Opens: "09:00", Closes: "18:00"}, {Weekday: time.Saturday, Opens: "10:00", Closes: "14:00"}},
 		Counters: []*dost.Counter{{Number: 1, Label: "1", Groups: []string{"P"}}, {Number: 2, Label: "2"}},
 		Services: services,
 	}

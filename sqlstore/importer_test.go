@@ -24,7 +24,8 @@ func syntheticPersons(prefix string, n int) []*dost.Person {
 			sex = dost.SexFemale
 		}
 		ps[i] = &dost.Person{
-			FIN: dost.FIN(fmt.Sprintf("%s%0*X", prefix, dost.FINLength-len(prefix), i)), FirstName: first[i%len(first)],
+			// Scattered, like real FINs: i*7919 is a bijection modulo a power of two.
+			FIN: dost.FIN(fmt.Sprintf("%s%0*X", prefix, dost.FINLength-len(prefix), (i*7919)%(1<<(4*(dost.FINLength-len(prefix)))))), FirstName: first[i%len(first)],
 			LastName: last[(i/8)%len(last)], Patronymic: first[(i/3)%len(first)] + " oğlu",
 			BirthDate: dost.NewDate(1940+i%80, time.Month(1+i%12), 1+i%28), Sex: sex, Phone: fmt.Sprintf("+99450%07d", i%10_000_000),
 			Region: "Baku", District: "Nizami", Address: fmt.Sprintf("Küçə %d, ev %d", i%300, i%97),
@@ -78,7 +79,7 @@ func TestRegistryImporter(t *testing.T) {
 
 		t.Run("ErrBadRows", func(t *testing.T) {
 			b := batch()
-			b.Persons[5].FIN = member.FIN // line 7: registered already
+			b.Persons[5].FIN = member.FIN                          // line 7: registered already
 			b.Persons[7].FIN = b.Persons[6].FIN                    // line 9: repeated in the batch
 			b.Households[1].Members[0].FIN = "NOSUCH1"             // household line 3: unknown member
 			b.Households[0].Code = "HH-OLD"                        // household line 2: code taken

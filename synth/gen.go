@@ -622,8 +622,11 @@ func (g *gen) records(h *hh, i int, r *rng) {
 			}
 		}
 		mid := g.yearOf((from + to) / 2)
+		if k == n-1 && employed {
+			mid = g.yearOf(to) // the wage now, not the period's average
+		}
 		exp := float64(g.yearOf(to)-g.yearOf(start)) * 0.015
-		w := avgWage(mid) * factor * (0.85 + min(exp, 0.4))
+		w := avgWage(mid) * factor * (0.78 + min(exp, 0.4))
 		if minW := avgWage(mid) * 0.35; w < minW {
 			w = minW
 		}

@@ -125,6 +125,6 @@ func printAccounts(w io.Writer, res *demo.Result) {
 		if !a.Created {
 			note = " (existed already; the password may have been changed since)"
 		}
-		fmt.Fprintf(w, "  %-11s / %-16s — %v%s\n", a.Username, a.Password, a.Roles, note)
+		fmt.Fprintf(w, "  %-11s / %-20s — %v%s\n", a.Username, a.Password, a.Roles, note)
 	}
 }

@@ -135,7 +135,7 @@ func postgresDSN(t testing.TB) string {
 // FixedClock is a dost.Clock that stands still until Set or Advance moves
 // it. It is safe for concurrent use.
 type FixedClock struct {
-	mu sync.Mutex // mu guards now
+	mu  sync.Mutex // mu guards now
 	now time.Time
 }
 
