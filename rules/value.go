@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 )
 
 // Type is the value type of a variable.
@@ -189,6 +190,8 @@ func (v *Variable) set(c Column, i int, x any) error {
 		switch d := x.(type) {
 		case Date:
 			c.Ints[i] = int64(d)
+		case time.Time:
+			c.Ints[i] = int64(DateOf(d.Date()))
 		case string:
 			dd, err := ParseDate(d)
 			if err != nil {

@@ -55,8 +55,9 @@ func (tx *Tx) ts(t time.Time) any { return tx.db.ts(t) }
 // nts is DB.nts of the transaction's database.
 func (tx *Tx) nts(t *time.Time) any { return tx.db.nts(t) }
 
-// timeScanner scans a timestamp column of either dialect into *T; NULL
-// leaves T nil when Null is set (see scanTime and scanNullTime).
+// timeScanner scans a timestamp column of either dialect: TIMESTAMPTZ
+// (time.Time) or SQLite's text. Made by scanTime for NOT NULL columns and
+// scanNullTime for nullable ones, where NULL scans as a nil *time.Time.
 type timeScanner struct {
 	t    *time.Time
 	null **time.Time

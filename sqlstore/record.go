@@ -45,7 +45,8 @@ func (s *RecordService) CreateInsurancePeriod(ctx context.Context, p *dost.Insur
 }
 
 // FindIncomeRecords returns records ordered by month and source, and the
-// total. filter.From and filter.To bound the month, inclusive.
+// total. filter.From and filter.To bound the month, inclusive; filter.On
+// selects the month containing the date.
 func (s *RecordService) FindIncomeRecords(ctx context.Context, filter dost.RecordFilter) ([]*dost.IncomeRecord, int, error) {
 	var rs []*dost.IncomeRecord
 	var n int

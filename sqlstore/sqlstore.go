@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/alexedwards/argon2id"
 	"github.com/dost-az/dost"
@@ -398,17 +399,17 @@ func where(conds []string) string {
 func prefixUpper(p string) string {
 	r := []rune(p)
 	for len(r) > 0 {
-		last := r[len(r)-1]
-		if last < 0x10FFFF && !(last+1 >= 0xD800 && last+1 <= 0xDFFF) {
-			r[len(r)-1] = last + 1
-			return string(r)
-		} else if last+1 >= 0xD800 && last+1 <= 0xDFFF {
+		switch last := r[len(r)-1]; {
+		case last == 0xD7FF: // the next code point is a surrogate, not a rune
 			r[len(r)-1] = 0xE000
+			return string(r)
+		case last < unicode.MaxRune:
+			r[len(r)-1] = last + 1
 			return string(r)
 		}
 		r = r[:len(r)-1]
 	}
-	return string(rune(0x10FFFF))
+	return string(rune(unicode.MaxRune))
 }
 
 // likeEscape escapes s for a LIKE pattern with ESCAPE '\'.

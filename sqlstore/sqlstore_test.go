@@ -2,8 +2,10 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dost-az/dost"
@@ -103,5 +105,40 @@ func TestSchemaParity(t *testing.T) {
 		if _, found := lite[table]; !found {
 			t.Errorf("table %s: in postgres, not in sqlite", table)
 		}
+	}
+}
+
+// TestSQLiteTwoWriters opens one file twice, as two processes would (say
+// `dost serve` and `dost import`), and writes from both at once: the busy
+// timeout and the retry on SQLITE_BUSY let every write through.
+func TestSQLiteTwoWriters(t *testing.T) {
+	path := dosttest.DSN(t, sqlstore.DialectSQLite)
+	var dbs [2]*sqlstore.DB
+	for i := range dbs {
+		db, err := sqlstore.Open(ctx, path, sqlstore.Options{Migrate: true})
+		ok(t, err)
+		defer db.Close()
+		dbs[i] = db
+	}
+	const each = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*each)
+	for i, db := range dbs {
+		s := sqlstore.NewPersonService(db)
+		for j := range each {
+			wg.Go(func() {
+				errs <- s.CreatePerson(ctx, person(fmt.Sprintf("W%d%05d", i, j), "Yazan", "İkinci", "1990-01-01"))
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		ok(t, err)
+	}
+	_, n, err := sqlstore.NewPersonService(dbs[0]).FindPersons(ctx, dost.PersonFilter{})
+	ok(t, err)
+	if n != 2*each {
+		t.Fatalf("persons: got %d, want %d", n, 2*each)
 	}
 }

@@ -170,9 +170,8 @@ func (s *UserService) SignIn(ctx context.Context, username, password string, met
 		s.compareDummy(password)
 		return nil, "", dost.Errorf(dost.EUNAUTHORIZED, signInFailed)
 	}
-	if disabled {
-		return nil, "", dost.Errorf(dost.EFORBIDDEN, "This account is disabled.")
-	}
+	// A locked account is refused before its password is even compared, so
+	// guessing cannot go on during the lock-out.
 	if lockedUntil != nil && lockedUntil.After(now) {
 		return nil, "", lockedError(*lockedUntil)
 	}
@@ -188,6 +187,10 @@ func (s *UserService) SignIn(ctx context.Context, username, password string, met
 			return nil, "", err
 		}
 		return nil, "", dost.Errorf(dost.EUNAUTHORIZED, signInFailed)
+	}
+	// Only the right password learns that the account is disabled.
+	if disabled {
+		return nil, "", dost.Errorf(dost.EFORBIDDEN, "This account is disabled.")
 	}
 
 	token, tokenHash, err := newToken("")

@@ -121,6 +121,13 @@ func TestUserService(t *testing.T) {
 			_, _, err = s.SignIn(ctx, "aysel", password, dost.SignInMeta{})
 			ok(t, err)
 		})
+		t.Run("ErrDisabled", func(t *testing.T) {
+			ok(t, s.CreateUser(ctx, &dost.User{Username: "gone", Roles: []dost.Role{dost.RoleAuditor}, Disabled: true}, password))
+			_, _, err := s.SignIn(ctx, "gone", "wrong password", dost.SignInMeta{})
+			mustCode(t, err, dost.EUNAUTHORIZED)
+			_, _, err = s.SignIn(ctx, "gone", password, dost.SignInMeta{})
+			mustCode(t, err, dost.EFORBIDDEN)
+		})
 		t.Run("Lockout", func(t *testing.T) {
 			for i := range dost.MaxFailedSignIns {
 				_, _, err := s.SignIn(ctx, "admin", "wrong password", dost.SignInMeta{})
