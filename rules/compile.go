@@ -2,9 +2,9 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/ast"
@@ -715,7 +715,7 @@ func (c *compiler) call(p *program, e ast.Expr) any {
 			return nil
 		}
 		for _, pv := range par.Values {
-			for k := range pv.Table {
+			for _, k := range slices.Sorted(maps.Keys(pv.Table)) {
 				if !slices.Contains(values, k) {
 					c.errAt(args[1].ID(), "%s has key %q on %s, which is not a value of the key (%s)", par.Path, k, pv.From, strings.Join(values, ", "))
 					return nil
@@ -936,5 +936,3 @@ func periodConst(what constKind, p Period) int64 {
 	}
 	return int64(p.Start())
 }
-
-var _ = time.January

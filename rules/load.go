@@ -207,13 +207,11 @@ func parseVariables(sp *spec, file string, data []byte) LoadErrors {
 		if n := f["default"]; n != nil {
 			var x any
 			_ = n.Decode(&x)
-			if t.phys() != pBool || true {
-				c := newColumn(t, 1)
-				if err := v.set(c, 0, x); err != nil {
-					bad(n.Line, "default: %v", strings.TrimPrefix(err.Error(), "variable "+name+": "))
-				} else {
-					v.Default = v.value(c, 0)
-				}
+			c := newColumn(t, 1)
+			if err := v.set(c, 0, x); err != nil {
+				bad(n.Line, "default: %v", strings.TrimPrefix(err.Error(), "variable "+name+": "))
+			} else {
+				v.Default = v.value(c, 0)
 			}
 		}
 		if n := f["formula"]; n != nil {

@@ -179,10 +179,11 @@ func monthsBetween(a, b Date) int64 {
 	if b < a {
 		return -monthsBetween(b, a)
 	}
-	ay, am, _ := civil(a)
-	by, bm, _ := civil(b)
+	ay, am, ad := civil(a)
+	by, bm, bd := civil(b)
 	n := int64(by-ay)*12 + int64(bm-am)
-	if addMonths(a, n) > b {
+	// addMonths(a, n) falls on day min(ad, days in b's month) of b's month.
+	if min(ad, daysIn(by, bm)) > bd {
 		n--
 	}
 	return n

@@ -76,10 +76,14 @@ type DB struct {
 	read *sql.DB
 	// write serves write transactions: SQLite's single writer connection
 	// (MaxOpenConns 1), the same pool as read for PostgreSQL.
-	write  *sql.DB
-	clock  dost.Clock
-	logger *slog.Logger
-	params *argon2id.Params
+	write *sql.DB
+
+	// readStmts and writeStmts cache prepared statements of read and
+	// write (SQLite only; nil for PostgreSQL).
+	readStmts, writeStmts *stmtCache
+	clock                 dost.Clock
+	logger                *slog.Logger
+	params                *argon2id.Params
 }
 
 // Open connects to the database named by dsn. A dsn starting with
@@ -170,6 +174,7 @@ func (db *DB) openSQLite(ctx context.Context, dsn string) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	db.read = r
+	db.readStmts, db.writeStmts = newStmtCache(r), newStmtCache(w)
 	if err := r.PingContext(ctx); err != nil {
 		return fmt.Errorf("open sqlite: %w", err)
 	}
@@ -179,6 +184,8 @@ func (db *DB) openSQLite(ctx context.Context, dsn string) error {
 // Close closes every connection. It is safe to call on a partly opened DB.
 func (db *DB) Close() error {
 	var errs []error
+	db.readStmts.close()
+	db.writeStmts.close()
 	if db.write != nil {
 		errs = append(errs, db.write.Close())
 	}
@@ -308,19 +315,21 @@ func (db *DB) Ping(ctx context.Context) error {
 // Tx is a transaction with the time it started at, by the DB's clock.
 type Tx struct {
 	*sql.Tx
-	db  *DB
-	now time.Time
+	db    *DB
+	now   time.Time
+	cache *stmtCache // nil: run every query unprepared
 }
 
 // view runs fn in a read-only transaction.
 func (db *DB) view(ctx context.Context, fn func(tx *Tx) error) error {
+	db.readStmts.warm(ctx)
 	opts := &sql.TxOptions{ReadOnly: db.dialect == DialectPostgres}
 	tx, err := db.read.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	if err := fn(&Tx{Tx: tx, db: db, now: db.clock.Now().UTC()}); err != nil {
+	if err := fn(&Tx{Tx: tx, db: db, now: db.clock.Now().UTC(), cache: db.readStmts}); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -347,12 +356,13 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (db *DB) updateOnce(ctx context.Context, fn func(tx *Tx) error) error {
+	db.writeStmts.warm(ctx)
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	if err := fn(&Tx{Tx: tx, db: db, now: db.clock.Now().UTC()}); err != nil {
+	if err := fn(&Tx{Tx: tx, db: db, now: db.clock.Now().UTC(), cache: db.writeStmts}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -31,12 +32,24 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	apiPersons := fs.Int("api-persons", 20000, "persons in the registry for the API run")
 	duration := fs.Duration("duration", 10*time.Second, "length of the API load run")
 	conns := fs.Int("connections", 32, "concurrent connections of the API load run")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	which := "all"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		which, args = args[0], args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	tmp, err := os.MkdirTemp("", "dost-bench-")
 	if err != nil {

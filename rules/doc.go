@@ -1,0 +1,77 @@
+// Package rules is dost's rules-as-code engine: it loads a rule set
+// (variables with CEL formulas, parameters as time series, YAML tests),
+// checks and compiles it once, and computes variables over a whole
+// population column by column or for one household with an explanation.
+// It does no I/O of its own: it reads an fs.FS and returns values.
+//
+// # Rule set layout
+//
+//	variables/*.yaml    name → {entity, type, period, label{az,en,ru}, reference, unit,
+//	                    values (enum), default, formula | formulas: [{from, formula}]}
+//	parameters/**.yaml  nested names → {values: {start date: value}, unit, reference,
+//	                    description, type: int|float, default (tables)}; the file path
+//	                    is the prefix: parameters/pension.yaml's minimum is params.pension.minimum
+//	tests/*.yaml        a list of TestCase, run by RuleSet.RunTests
+//
+// A parameter value is a number, {value: n, reference: "…"}, a table
+// {I: 220, II: 180} (a Table, read with table(p, key)) or a list of
+// {threshold, amount} brackets (a Scale, read with scale(p, x)).
+//
+// # Decisions
+//
+//   - Types: bool, int (CEL int), float and money (CEL double), date (CEL
+//     timestamp, stored as days since 1970-01-01), enum (CEL string, stored as
+//     the index of the value). Money is float64 manat rounded half away from
+//     zero to whole qəpik (RoundMoney) whenever a computed money variable is
+//     stored; inputs must already be whole qəpik. Callers convert to the
+//     domain's int64 qəpik with math.Round(x*100), which is exact after
+//     rounding.
+//   - Formulas are CEL, parsed and type-checked at load in one environment
+//     that declares every variable, every parameter as params.<path>,
+//     period_start and period_end (dates), the built-in person enum role
+//     (head, spouse, child, parent, other) and the helpers: household(x);
+//     sum_members, count_members (none or a bool), any_members, all_members,
+//     max_members, min_members; prev(v, n) and sum_prev(v, n) (periods of
+//     v's own kind before the formula's period; v must be a name, n a
+//     literal); max, min, abs, double, int; years_between, months_between
+//     (whole months as ages count them), add_months, date("YYYY-MM-DD");
+//     table(p, enum or literal), scale(p, x), at(p, date) (a scalar
+//     parameter on a date per row). Macros, lists, maps, strings outside
+//     enum comparisons and method calls are load errors.
+//   - Parameters are read on the first day of the formula's period. A
+//     parameter with no value on that day is a Compute error, never a zero.
+//     The single exception is at(p, d) with d before p's first value, which
+//     reads 0 (per-row lookups cannot fail).
+//   - Entities: a formula's entity is its variable's. Reading the other
+//     entity is explicit: household(x) from a person formula, an aggregation
+//     from a household formula; a bare name of the other entity is a load
+//     error. The argument of household() or an aggregation may be any
+//     expression of the other entity: it is hoisted into a sub-program that
+//     runs over that whole entity first.
+//   - Periods: a month formula may read year variables (the year containing
+//     the month) and eternity variables; a year formula reading a month
+//     variable must use prev or sum_prev; an eternity formula reads only
+//     eternity variables. The formula in force is the last one whose from is
+//     on or before the period's first day; before the first one, the
+//     variable has its default.
+//   - The dependency graph counts reads of past periods too, so a variable
+//     may not depend on itself even through prev(); a cycle is a load error
+//     naming the cycle, as is an unknown name (from CEL's checker).
+//   - Load errors are LoadErrors: file, line (of the offending part of the
+//     formula, block scalars included), variable or parameter, message.
+//   - Evaluation: each formula compiles to a tree of typed kernels over
+//     []float64, []int64 and []bool, run in blocks of 1024 rows so
+//     temporaries stay in cache; leaves are sub-slices of stored columns.
+//     Both sides of && || and ?: are computed (no short circuit: nothing can
+//     fail per row). Integer division or modulo by zero gives 0, int()
+//     of NaN or an out-of-range double gives 0, float division follows
+//     IEEE 754. Missing inputs take the variable's documented Default.
+//   - Calculate builds a one-household Population and runs the same
+//     programs, so single-case and batch results are identical bit for bit
+//     (aggregations visit members in person order in both).
+//   - Traces are per variable and period, with the value of every row of
+//     the household, the formula and its start date, and each parameter's
+//     value with its start date and legal reference.
+//   - A Reform is applied to the parsed source and the result is compiled
+//     and checked like Load; the base rule set is unchanged.
+package rules

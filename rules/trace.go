@@ -1,0 +1,203 @@
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+)
+
+// Trace explains the values a Calculate computed: for each requested
+// variable a tree of the variables it read (with their periods and values),
+// the inputs and the parameter values (with their start dates and legal
+// references). It renders as JSON, text and HTML.
+type Trace struct {
+	Period string       `json:"period"`
+	Roots  []*TraceNode `json:"variables"`
+
+	s   *Simulation
+	ids [2][]string
+}
+
+// TraceNode is one variable in one period in a Trace.
+type TraceNode struct {
+	Variable    string            `json:"variable"`
+	Label       map[string]string `json:"label,omitempty"`
+	Entity      string            `json:"entity"`
+	Period      string            `json:"period"`
+	Source      string            `json:"source"` // "formula", "input" or "default"
+	Formula     string            `json:"formula,omitempty"`
+	FormulaFrom string            `json:"formula_from,omitempty"`
+	Reference   string            `json:"reference,omitempty"`
+	Values      []TraceValue      `json:"values"`
+	Parameters  []TraceParameter  `json:"parameters,omitempty"`
+	Children    []*TraceNode      `json:"children,omitempty"`
+}
+
+// TraceValue is the value of a variable for one person or household.
+type TraceValue struct {
+	ID    string `json:"id"`
+	Value any    `json:"value"`
+}
+
+// TraceParameter is a parameter value a formula read: the value in force on
+// the period's start (From is its start date), or, when a formula looked it
+// up per row on dates (at()), the whole series in Series.
+type TraceParameter struct {
+	Path      string             `json:"path"`
+	Value     any                `json:"value,omitempty"`
+	From      string             `json:"from,omitempty"`
+	Unit      string             `json:"unit,omitempty"`
+	Reference string             `json:"reference,omitempty"`
+	Series    map[string]float64 `json:"series,omitempty"`
+}
+
+// maxTraceDepth bounds a trace's tree; deeper reads are cut off.
+const maxTraceDepth = 64
+
+func (t *Trace) node(v *Variable, p Period, depth int) *TraceNode {
+	n := &TraceNode{Variable: v.Name, Label: v.Label, Entity: v.Entity.String(), Period: p.String(), Reference: v.Reference}
+	e := t.s.cache[key{v.Name, p}]
+	if e == nil {
+		n.Source = "not computed"
+		return n
+	}
+	for i, id := range t.ids[v.Entity] {
+		n.Values = append(n.Values, TraceValue{ID: id, Value: v.value(e.col, i)})
+	}
+	switch e.src {
+	case fromInput:
+		n.Source = "input"
+	case fromDefault:
+		n.Source = "default"
+	case fromFormula:
+		n.Source = "formula"
+		n.Formula = strings.TrimSpace(e.formula.Source)
+		if e.formula.From > -1<<30 {
+			n.FormulaFrom = e.formula.From.String()
+		}
+	}
+	seenP := map[string]bool{}
+	for _, r := range e.params {
+		if seenP[r.p.Path] {
+			continue
+		}
+		seenP[r.p.Path] = true
+		tp := TraceParameter{Path: "params." + r.p.Path, Unit: r.p.Unit, Reference: r.p.Reference}
+		if r.v == nil {
+			tp.Series = map[string]float64{}
+			for _, pv := range r.p.Values {
+				tp.Series[pv.From.String()] = pv.Value
+			}
+		} else {
+			tp.From = r.v.From.String()
+			if r.v.Reference != "" {
+				tp.Reference = r.v.Reference
+			}
+			switch r.p.Kind {
+			case Scalar:
+				tp.Value = r.v.Value
+			case Table:
+				tp.Value = r.v.Table
+			case Scale:
+				tp.Value = r.v.Brackets
+			}
+		}
+		n.Parameters = append(n.Parameters, tp)
+	}
+	if depth >= maxTraceDepth {
+		return n
+	}
+	seen := map[key]bool{}
+	for _, d := range e.deps {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		w := t.s.rs.vars[d.name]
+		if w == nil {
+			w = roleVar
+		}
+		n.Children = append(n.Children, t.node(w, d.period, depth+1))
+	}
+	return n
+}
+
+// JSON returns the trace as indented JSON.
+func (t *Trace) JSON() ([]byte, error) {
+	return json.MarshalIndent(t, "", "  ")
+}
+
+// WriteText writes the trace as an indented tree, one variable per line
+// with its parameters below it.
+func (t *Trace) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "period %s\n", t.Period)
+	var walk func(n *TraceNode, ind string)
+	walk = func(n *TraceNode, ind string) {
+		vals := make([]string, len(n.Values))
+		for i, v := range n.Values {
+			vals[i] = fmt.Sprintf("%s=%v", v.ID, v.Value)
+		}
+		fmt.Fprintf(&b, "%s%s[%s] (%s) = %s", ind, n.Variable, n.Period, n.Source, strings.Join(vals, ", "))
+		if n.Formula != "" {
+			fmt.Fprintf(&b, "   ← %s", strings.Join(strings.Fields(n.Formula), " "))
+			if n.FormulaFrom != "" {
+				fmt.Fprintf(&b, " (from %s)", n.FormulaFrom)
+			}
+		}
+		b.WriteString("\n")
+		for _, p := range n.Parameters {
+			if p.Series != nil {
+				fmt.Fprintf(&b, "%s  %s by date %v", ind, p.Path, p.Series)
+			} else {
+				fmt.Fprintf(&b, "%s  %s = %v since %s", ind, p.Path, p.Value, p.From)
+			}
+			if p.Reference != "" {
+				fmt.Fprintf(&b, " [%s]", p.Reference)
+			}
+			b.WriteString("\n")
+		}
+		for _, c := range n.Children {
+			walk(c, ind+"  ")
+		}
+	}
+	for _, n := range t.Roots {
+		walk(n, "")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+var traceHTML = template.Must(template.New("trace").Funcs(template.FuncMap{
+	"join": func(s string) string { return strings.Join(strings.Fields(s), " ") },
+	"lang": func() string { return "az" },
+}).Parse(`<!DOCTYPE html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><title>{{.Title}}</title>
+<style>body{font-family:sans-serif}details{margin-left:1.2em}code{background:#f4f4f4}.src{color:#555;font-size:90%}</style>
+</head><body><h1>{{.Title}}</h1>
+{{define "node"}}<details open><summary><strong>{{with index .Label lang}}{{.}}{{else}}{{.Variable}}{{end}}</strong>
+<code>{{.Variable}}</code> [{{.Period}}] = {{range $i, $v := .Values}}{{if $i}}, {{end}}{{$v.ID}}: <b>{{$v.Value}}</b>{{end}}
+<span class="src">({{.Source}}{{if .FormulaFrom}}, formula from {{.FormulaFrom}}{{end}})</span></summary>
+{{if .Formula}}<p><code>{{join .Formula}}</code>{{if .Reference}} — {{.Reference}}{{end}}</p>{{end}}
+{{if .Parameters}}<ul>{{range .Parameters}}<li><code>{{.Path}}</code> = {{if .Series}}{{.Series}}{{else}}{{.Value}} since {{.From}}{{end}}{{if .Unit}} {{.Unit}}{{end}}{{if .Reference}} — {{.Reference}}{{end}}</li>{{end}}</ul>{{end}}
+{{range .Children}}{{template "node" .}}{{end}}</details>{{end}}
+{{range .Roots}}{{template "node" .}}{{end}}
+</body></html>
+`))
+
+// WriteHTML writes the trace as a standalone HTML page whose labels are in
+// lang (az, en or ru; the variable name when a label is missing). Every
+// value is escaped by html/template.
+func (t *Trace) WriteHTML(w io.Writer, lang string) error {
+	tmpl, err := traceHTML.Clone()
+	if err != nil {
+		return err
+	}
+	tmpl.Funcs(template.FuncMap{"lang": func() string { return lang }})
+	return tmpl.Execute(w, struct {
+		Lang, Title string
+		Roots       []*TraceNode
+	}{lang, "Explanation for " + t.Period, t.Roots})
+}
