@@ -531,9 +531,13 @@ func findUsers(ctx context.Context, tx *Tx, f dost.UserFilter) ([]*dost.User, in
 	if f.CentreID != nil {
 		conds = append(conds, "id IN (SELECT user_id FROM user_centres WHERE centre_id = "+a.add(*f.CentreID)+")")
 	}
-	var total int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM users"+where(conds), a...).Scan(&total); err != nil {
-		return nil, 0, err
+	// A lookup by ID or username matches at most one row; skip its count.
+	unique := (f.ID != nil || f.Username != nil) && f.Offset == 0
+	total := -1
+	if !unique {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM users"+where(conds), a...).Scan(&total); err != nil {
+			return nil, 0, err
+		}
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, username, name, email, person_id, disabled, locked_until,
 		created_at, updated_at FROM users`+where(conds)+" ORDER BY username"+page(f.Offset, f.Limit), a...)
@@ -559,6 +563,9 @@ func findUsers(ctx context.Context, tx *Tx, f dost.UserFilter) ([]*dost.User, in
 		return nil, 0, err
 	}
 	rows.Close()
+	if unique {
+		total = len(us)
+	}
 	if len(us) == 0 {
 		return us, total, nil
 	}
