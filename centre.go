@@ -2,6 +2,7 @@ package dost
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -40,7 +41,8 @@ type Counter struct {
 }
 
 // Validate checks a centre: code, names in three languages, a valid time
-// zone, well-formed hours, counters numbered uniquely.
+// zone, well-formed hours, counters numbered uniquely, texts that are
+// ValidText (the address may span lines).
 func (c *Centre) Validate() error {
 	var v Validation
 	if c.Code == "" {
@@ -49,6 +51,12 @@ func (c *Centre) Validate() error {
 	if !c.Name.Complete() {
 		v.Add("name", "text.incomplete", "Name must be given in az, en and ru.")
 	}
+	v.checkText("code", c.Code, false)
+	v.checkTexts("name", c.Name, false)
+	v.checkText("region", c.Region, false)
+	v.checkText("district", c.District, false)
+	v.checkTexts("address", c.Address, true)
+	v.checkText("phone", c.Phone, false)
 	if _, err := time.LoadLocation(c.Timezone); c.Timezone == "" || err != nil {
 		v.Add("timezone", "timezone.invalid", "Unknown time zone %q.", c.Timezone)
 	}
@@ -65,6 +73,13 @@ func (c *Centre) Validate() error {
 			v.Add(fieldIndex("counters", i, "number"), "counter.number", "Counter numbers are unique and start at 1.")
 		}
 		seen[k.Number] = true
+		v.checkText(fieldIndex("counters", i, "label"), k.Label, false)
+		for j, g := range k.Groups {
+			v.checkText(fieldIndex("counters", i, "groups["+strconv.Itoa(j)+"]"), g, false)
+		}
+	}
+	for i, s := range c.Services {
+		v.checkText("services["+strconv.Itoa(i)+"]", s, false)
 	}
 	return v.Err("The centre has errors.")
 }

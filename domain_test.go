@@ -178,3 +178,111 @@ func TestErrorCode(t *testing.T) {
 		t.Errorf("wrapped code lost")
 	}
 }
+
+func TestValidText(t *testing.T) {
+	for _, tc := range []struct {
+		s         string
+		multiline bool
+		want      bool
+	}{
+		{"Məmmədova Aysel", false, true},
+		{"", false, true},
+		{"Qara Qarayev 12\nm. 5", true, true},
+		{"Qara Qarayev 12\r\n\tm. 5", true, true},
+		{"Qara Qarayev 12\nm. 5", false, false},
+		{"A\tb", false, false},
+		{"A\x00b", true, false},
+		{"\xff", true, false},
+		{"Ab\xc3", false, false},
+		{"A\x7fb", false, false},
+		{"A\u0085b", true, false}, // C1 control
+	} {
+		if got := dost.ValidText(tc.s, tc.multiline); got != tc.want {
+			t.Errorf("ValidText(%q, %v) = %v, want %v", tc.s, tc.multiline, got, tc.want)
+		}
+	}
+}
+
+// TestValidateText checks that every Validate names a field holding text
+// that cannot be stored, with code "text.invalid".
+func TestValidateText(t *testing.T) {
+	today := dost.MustDate("2026-11-16")
+	hasField := func(t *testing.T, err error, field string) {
+		t.Helper()
+		if dost.ErrorCode(err) != dost.EINVALID {
+			t.Fatalf("error: got %v, want invalid", err)
+		}
+		for _, f := range dost.ErrorFields(err) {
+			if f.Field == field && f.Code == "text.invalid" {
+				return
+			}
+		}
+		t.Fatalf("fields: got %+v, want %s text.invalid", dost.ErrorFields(err), field)
+	}
+	person := func() *dost.Person {
+		return &dost.Person{FIN: "5ZK1R2A", FirstName: "Aysel", LastName: "Məmmədova", BirthDate: dost.MustDate("1990-01-01"),
+			Sex: dost.SexFemale, Address: "Qara Qarayev 12\nm. 5"}
+	}
+	t.Run("Person", func(t *testing.T) {
+		p := person()
+		p.Normalize()
+		if err := p.Validate(today); err != nil {
+			t.Fatalf("multi-line address: got %v, want nil", err)
+		}
+		for field, set := range map[string]func(p *dost.Person){
+			"first_name": func(p *dost.Person) { p.FirstName = "A\x00b" },
+			"last_name":  func(p *dost.Person) { p.LastName = "\xff" },
+			"patronymic": func(p *dost.Person) { p.Patronymic = "a\nb" },
+			"region":     func(p *dost.Person) { p.Region = "Baku\x00" },
+			"district":   func(p *dost.Person) { p.District = "\xc3" },
+			"address":    func(p *dost.Person) { p.Address = "a\x00" },
+		} {
+			p := person()
+			set(p)
+			p.Normalize()
+			hasField(t, p.Validate(today), field)
+		}
+	})
+	t.Run("Household", func(t *testing.T) {
+		h := &dost.Household{Code: "HH1\x00", Address: "a\nb"}
+		hasField(t, h.Validate(), "code")
+		h = &dost.Household{Code: "HH1", Members: []*dost.HouseholdMember{{FIN: "\xff", Role: dost.RoleHead}}}
+		hasField(t, h.Validate(), "members[0].fin")
+	})
+	t.Run("User", func(t *testing.T) {
+		u := &dost.User{Username: "aysel\xff", Roles: []dost.Role{dost.RoleAdmin}}
+		hasField(t, u.Validate(), "username")
+		u = &dost.User{Username: "aysel", Name: "A\x00", Roles: []dost.Role{dost.RoleAdmin}}
+		hasField(t, u.Validate(), "name")
+	})
+	t.Run("Centre", func(t *testing.T) {
+		c := &dost.Centre{Code: "baku-3", Name: dost.Text{AZ: "a", EN: "b\x00", RU: "c"}, Timezone: "Asia/Baku",
+			Address: dost.Text{AZ: "a\nb", EN: "a", RU: "a"}, Counters: []*dost.Counter{{Number: 1, Label: "\xff"}}}
+		hasField(t, c.Validate(), "name.en")
+		hasField(t, c.Validate(), "counters[0].label")
+		for _, f := range dost.ErrorFields(c.Validate()) {
+			if f.Field == "address.az" {
+				t.Fatalf("multi-line address: got %+v, want no error", f)
+			}
+		}
+	})
+	t.Run("Service", func(t *testing.T) {
+		tx := func(s string) dost.Text { return dost.Text{AZ: s, EN: s, RU: s} }
+		s := &dost.Service{Code: "05-04-02-00", Category: dost.CategoryPensionsBenefits, Name: tx("Pension\x00"),
+			Description: tx("line one\nline two"), PerformingUnit: tx("unit"), LegalBasis: tx("law"),
+			RequestChannels: []dost.Channel{dost.ChannelInPerson}, ElectronicDelivery: dost.DegreeFull,
+			Automation: dost.DegreeFull, AssignmentMode: dost.ModeNone, QueueGroup: "P", Users: []string{"citizens\xff"}}
+		err := s.Validate()
+		hasField(t, err, "name.az")
+		hasField(t, err, "users[0]")
+		for _, f := range dost.ErrorFields(err) {
+			if f.Field == "description.az" {
+				t.Fatalf("multi-line description: got %+v, want no error", f)
+			}
+		}
+	})
+	t.Run("InsurancePeriod", func(t *testing.T) {
+		p := &dost.InsurancePeriod{PersonID: 1, Employer: "Azərsu\x00", From: dost.MustDate("2020-01-01")}
+		hasField(t, p.Validate(), "employer")
+	})
+}

@@ -49,12 +49,16 @@ type HouseholdMember struct {
 }
 
 // Validate checks the household: a code, known roles, exactly one head, no
-// person twice.
+// person twice, texts that are ValidText (the address may span lines).
 func (h *Household) Validate() error {
 	var v Validation
 	if h.Code == "" {
 		v.Add("code", "required", "Household code is required.")
 	}
+	v.checkText("code", h.Code, false)
+	v.checkText("region", h.Region, false)
+	v.checkText("district", h.District, false)
+	v.checkText("address", h.Address, true)
 	heads := 0
 	seen := map[FIN]bool{}
 	for i, m := range h.Members {
@@ -64,6 +68,7 @@ func (h *Household) Validate() error {
 		if m.Role == RoleHead {
 			heads++
 		}
+		v.checkText(fieldIndex("members", i, "fin"), string(m.FIN), false)
 		if m.FIN != "" {
 			if seen[m.FIN] {
 				v.Add(fieldIndex("members", i, "fin"), "household.duplicate_member", "%s is listed twice.", m.FIN.Masked())

@@ -73,7 +73,7 @@ func (p *Person) Normalize() {
 
 // Validate checks a person record. It returns an EINVALID *Error naming
 // every bad field; today is the date against which birth and death dates are
-// checked.
+// checked. Texts must be ValidText, the address may span lines.
 func (p *Person) Validate(today Date) error {
 	var v Validation
 	if !p.FIN.Valid() {
@@ -89,6 +89,12 @@ func (p *Person) Validate(today Date) error {
 	if p.LastName == "" {
 		v.Add("last_name", "required", "Last name is required.")
 	}
+	v.checkText("first_name", p.FirstName, false)
+	v.checkText("last_name", p.LastName, false)
+	v.checkText("patronymic", p.Patronymic, false)
+	v.checkText("region", p.Region, false)
+	v.checkText("district", p.District, false)
+	v.checkText("address", p.Address, true)
 	if p.BirthDate.IsZero() {
 		v.Add("birth_date", "required", "Birth date is required.")
 	} else if p.BirthDate.After(today) || p.BirthDate.Year() < 1890 {
@@ -114,7 +120,7 @@ func (p *Person) Validate(today Date) error {
 	if p.Phone != "" && !validPhone(p.Phone) {
 		v.Add("phone", "phone.invalid", "Phone must be digits, optionally starting with +, 7 to 15 digits.")
 	}
-	if p.Email != "" && (!strings.Contains(p.Email, "@") || strings.ContainsAny(p.Email, " <>")) {
+	if p.Email != "" && (!strings.Contains(p.Email, "@") || strings.ContainsAny(p.Email, " <>") || !ValidText(p.Email, false)) {
 		v.Add("email", "email.invalid", "E-mail address is not valid.")
 	}
 	if p.IBAN != "" {

@@ -23,6 +23,8 @@ func (p *InsurancePeriod) Validate() error {
 	if p.Employer == "" {
 		v.Add("employer", "required", "Employer is required.")
 	}
+	v.checkText("employer", p.Employer, false)
+	v.checkText("employer_tin", p.EmployerTIN, false)
 	if p.From.IsZero() {
 		v.Add("from", "required", "Start date is required.")
 	}

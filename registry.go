@@ -82,4 +82,8 @@ type RegistryImporter interface {
 	// household) are reported together as an *ImportError and nothing is
 	// stored. Rows are assumed already validated by the parser.
 	Import(ctx context.Context, batch *ImportBatch) error
+
+	// Check reports the rows Import would reject for conflicts, sorted by
+	// line, and stores nothing.
+	Check(ctx context.Context, batch *ImportBatch) ([]RowError, error)
 }

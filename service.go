@@ -3,6 +3,7 @@ package dost
 import (
 	"context"
 	"regexp"
+	"strconv"
 )
 
 // Category is one of the ten official categories of DOST services. The
@@ -125,7 +126,9 @@ func CategoryOfCode(code string) Category {
 }
 
 // Validate checks a service passport: code shape and category agree, all
-// texts in three languages, minutes add up, known channels and modes.
+// texts in three languages and ValidText (descriptions, legal bases,
+// places, refusal reasons and steps may span lines), minutes add up, known
+// channels and modes.
 func (s *Service) Validate() error {
 	var v Validation
 	if !serviceCode.MatchString(s.Code) {
@@ -138,19 +141,36 @@ func (s *Service) Validate() error {
 			v.Add(field, "text.incomplete", "%s must be given in az, en and ru.", field)
 		}
 	}
+	v.checkTexts("name", s.Name, false)
+	v.checkTexts("description", s.Description, true)
+	v.checkTexts("performing_unit", s.PerformingUnit, false)
+	v.checkTexts("legal_basis", s.LegalBasis, true)
+	v.checkTexts("ministry_unit", s.MinistryUnit, false)
+	v.checkTexts("place", s.Place, true)
 	for i, d := range s.Documents {
 		if d.Code == "" || !d.Name.Complete() {
 			v.Add(fieldIndex("documents", i, "name"), "text.incomplete", "Document needs a code and a name in az, en and ru.")
 		}
+		v.checkText(fieldIndex("documents", i, "code"), d.Code, false)
+		v.checkTexts(fieldIndex("documents", i, "name"), d.Name, false)
 	}
 	for i, r := range s.RefusalReasons {
 		if r.Code == "" || !r.Text.Complete() {
 			v.Add(fieldIndex("refusal_reasons", i, "text"), "text.incomplete", "Refusal reason needs a code and a text in az, en and ru.")
 		}
+		v.checkText(fieldIndex("refusal_reasons", i, "code"), r.Code, false)
+		v.checkTexts(fieldIndex("refusal_reasons", i, "text"), r.Text, true)
 	}
 	for i, st := range s.Steps {
 		if !st.Complete() {
 			v.Add(fieldIndex("steps", i, "text"), "text.incomplete", "Step must be given in az, en and ru.")
+		}
+		v.checkTexts(fieldIndex("steps", i, "text"), st, true)
+	}
+	for field, list := range map[string][]string{"communication_channels": s.CommunicationChannels, "users": s.Users,
+		"information_systems": s.InformationSystems, "subsystems": s.Subsystems} {
+		for i, x := range list {
+			v.checkText(field+"["+strconv.Itoa(i)+"]", x, false)
 		}
 	}
 	if s.FrontOfficeMinutes < 0 || s.BackOfficeMinutes < 0 || s.TotalMinutes != s.FrontOfficeMinutes+s.BackOfficeMinutes {

@@ -77,12 +77,15 @@ func (u *User) InCentre(id int64) bool {
 	return false
 }
 
-// Validate checks a user account.
+// Validate checks a user account; its texts must be single-line ValidText.
 func (u *User) Validate() error {
 	var v Validation
 	if len(u.Username) < 3 || len(u.Username) > 64 {
 		v.Add("username", "username.length", "Username has 3 to 64 characters.")
 	}
+	v.checkText("username", u.Username, false)
+	v.checkText("name", u.Name, false)
+	v.checkText("email", u.Email, false)
 	if len(u.Roles) == 0 {
 		v.Add("roles", "required", "At least one role is required.")
 	}

@@ -179,7 +179,7 @@ func seedPopulation(ctx context.Context, st Stores, opts Options, log *slog.Logg
 		return 0, fmt.Errorf("demo: import population: %w", err)
 	}
 	log.Info("demo population imported", "persons", len(batch.Persons), "households", len(batch.Households),
-		"took", time.Since(start).Round(time.Millisecond))
+		"took", time.Since(start).Round(time.Millisecond).String())
 	return len(batch.Persons), nil
 }
 

@@ -28,8 +28,16 @@ type personInput struct {
 }
 
 // handlePersonList handles "GET /api/v1/persons": a page of persons
-// matching q (a FIN, a FIN's beginning or a name), fin_prefix, name and
-// birth_date, ordered by name.
+// matching q, fin_prefix, name and birth_date, ordered by name.
+//
+// fin_prefix is the start of a FIN: 1 to 7 digits and Latin letters, any
+// case. q is the free search box and means a FIN's beginning or a name; as
+// the filter has no OR, it is read so: up to 7 digits and letters with a
+// digit are a FIN prefix (no name has a digit); up to 7 letters are tried
+// as a FIN prefix first and, if no FIN starts so, as a name ("WF" finds
+// FINs starting WF, "Aliyev" the Aliyevs); anything else is a name. With
+// fin_prefix or name also given, a letters-only q is a name or a FIN
+// prefix respectively, without the fallback.
 func (s *Server) handlePersonList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var f dost.PersonFilter
@@ -38,23 +46,27 @@ func (s *Server) handlePersonList(w http.ResponseWriter, r *http.Request) {
 	if f.Offset, f.Limit, err = pageParams(q, 50, 200); err != nil {
 		v.Fields = append(v.Fields, dost.ErrorFields(err)...)
 	}
-	if s := strings.TrimSpace(q.Get("q")); s != "" {
-		if looksLikeFINPrefix(s) {
-			p := strings.ToUpper(s)
-			f.FINPrefix = &p
-		} else {
-			f.Name = &s
-		}
+	text := strings.TrimSpace(q.Get("q"))
+	finPrefix := strings.TrimSpace(q.Get("fin_prefix"))
+	name := strings.TrimSpace(q.Get("name"))
+	var fallback string // a letters-only q to search as a name if it begins no FIN
+	switch {
+	case text == "":
+	case isFINPrefix(text) && (hasDigit(text) || name != ""):
+		f.FINPrefix = upper(text)
+	case isFINPrefix(text) && finPrefix == "":
+		f.FINPrefix, fallback = upper(text), text
+	default:
+		f.Name = &text
 	}
-	if s := strings.TrimSpace(q.Get("fin_prefix")); s != "" {
-		if !looksLikeFINPrefix(s) {
+	if finPrefix != "" {
+		if !isFINPrefix(finPrefix) {
 			v.Add("fin_prefix", "fin.invalid", "A FIN prefix has 1 to 7 digits and Latin letters.")
 		}
-		p := strings.ToUpper(s)
-		f.FINPrefix = &p
+		f.FINPrefix = upper(finPrefix)
 	}
-	if s := strings.TrimSpace(q.Get("name")); s != "" {
-		f.Name = &s
+	if name != "" {
+		f.Name = &name
 	}
 	if s := q.Get("birth_date"); s != "" {
 		d, err := dost.ParseDate(s)
@@ -68,6 +80,10 @@ func (s *Server) handlePersonList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	persons, total, err := s.PersonService.FindPersons(r.Context(), f)
+	if err == nil && total == 0 && fallback != "" {
+		f.FINPrefix, f.Name = nil, &fallback
+		persons, total, err = s.PersonService.FindPersons(r.Context(), f)
+	}
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -75,24 +91,27 @@ func (s *Server) handlePersonList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, newPage(persons, total, f.Offset, f.Limit))
 }
 
-// looksLikeFINPrefix reports whether s could be the start of a FIN: 1 to 7
-// digits and Latin letters with at least one digit (a word of letters
-// only is taken for a name).
-func looksLikeFINPrefix(s string) bool {
+// isFINPrefix reports whether s could be the start of a FIN: 1 to 7
+// digits and Latin letters, any case.
+func isFINPrefix(s string) bool {
 	if len(s) == 0 || len(s) > dost.FINLength {
 		return false
 	}
-	digit := false
 	for _, c := range s {
-		switch {
-		case c >= '0' && c <= '9':
-			digit = true
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
-		default:
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
 			return false
 		}
 	}
-	return digit
+	return true
+}
+
+// hasDigit reports whether s holds a decimal digit.
+func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }
+
+// upper returns a pointer to s in upper case.
+func upper(s string) *string {
+	s = strings.ToUpper(s)
+	return &s
 }
 
 // handlePersonCreate handles "POST /api/v1/persons": registers a person.

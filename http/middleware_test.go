@@ -142,14 +142,37 @@ func TestProbes(t *testing.T) {
 		t.Errorf("readyz: got %d %q, want 200", r.Status, r.Body)
 	}
 
-	s := dosthttp.NewServer()
-	s.Logger = slog.New(slog.DiscardHandler)
-	s.Ready = func(context.Context) error { return errors.New("database is at migration 3, want 5") }
-	h, _ := s.Handler()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
-	if rec.Code != 503 || !strings.Contains(rec.Body.String(), "migration 3") {
-		t.Errorf("readyz not ready: got %d %q, want 503 with the reason", rec.Code, rec.Body)
+	// Not ready: a fixed reason; the error, which may name the database's
+	// host, user and name, goes to the log only.
+	for _, tc := range []struct {
+		name, err, want string
+		secrets         []string
+	}{
+		{"Unreachable", "failed to connect to `user=dost_app database=dost_prod`: 10.1.2.3:5432 (db.internal): dial error: connection refused",
+			"not ready: database unreachable\n", []string{"dost_app", "dost_prod", "10.1.2.3", "db.internal"}},
+		{"NotMigrated", "the postgres database dost_prod is not migrated (missing migrations 3, 5); run `dost migrate`",
+			"not ready: database not migrated\n", []string{"dost_prod", "migrations 3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs strings.Builder
+			s := dosthttp.NewServer()
+			s.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			s.Ready = func(context.Context) error { return errors.New(tc.err) }
+			h, _ := s.Handler()
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+			if rec.Code != 503 || rec.Body.String() != tc.want {
+				t.Errorf("readyz: got %d %q, want 503 %q", rec.Code, rec.Body, tc.want)
+			}
+			for _, secret := range tc.secrets {
+				if strings.Contains(rec.Body.String(), secret) {
+					t.Errorf("readyz body %q holds %q", rec.Body, secret)
+				}
+				if !strings.Contains(logs.String(), secret) {
+					t.Errorf("log lacks the error's %q: %s", secret, logs.String())
+				}
+			}
+		})
 	}
 }
 

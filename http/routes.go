@@ -65,6 +65,7 @@ func (s *Server) Routes() []Route {
 	var rs []Route
 	rs = append(rs, s.systemRoutes()...)
 	rs = append(rs, s.apiRoutes()...)
+	rs = append(rs, s.rulesAPIRoutes()...)
 	rs = append(rs, s.uiRoutes()...)
 	return rs
 }

@@ -14,10 +14,15 @@ import (
 	"time"
 
 	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/rules"
 )
 
 // ShutdownTimeout is how long Close waits for requests in flight.
 const ShutdownTimeout = 10 * time.Second
+
+// ReadTimeout is how long a client may take to send a whole request,
+// headers and body, so a slow sender cannot hold a connection open.
+const ReadTimeout = 30 * time.Second
 
 // Server is dost's HTTP server. Set the exported fields, then call Open;
 // Close stops it, draining requests in flight.
@@ -61,6 +66,12 @@ type Server struct {
 	CentreService    dost.CentreService
 	UserService      dost.UserService
 
+	// RuleSet is the rule set the calculator (POST /api/v1/calculate and
+	// /trace, /rules/try) and the variable and parameter pages use; it is
+	// immutable and shared by all requests. Without one those routes
+	// answer 404.
+	RuleSet *rules.RuleSet
+
 	// Ready reports whether the database is reachable and migrated; it
 	// answers /readyz.
 	Ready func(ctx context.Context) error
@@ -98,8 +109,12 @@ func (s *Server) Open() (err error) {
 	s.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       ReadTimeout,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelWarn),
+		// No WriteTimeout: it would cut off large responses (exports) on
+		// slow links and the event streams to come; a handler that needs
+		// a limit sets one with http.ResponseController.SetWriteDeadline.
 	}
 	go func() {
 		if err := s.server.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

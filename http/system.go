@@ -2,8 +2,7 @@ package http
 
 import (
 	"net/http"
-
-	"github.com/dost-az/dost"
+	"strings"
 )
 
 // systemRoutes returns the probes and metrics rows of the route table.
@@ -29,17 +28,22 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleReadyz handles "GET /readyz": 200 ok when Ready reports the
-// database reachable and migrated, else 503 with the reason.
+// database reachable and migrated, else 503 with a fixed reason, "database
+// not migrated" or "database unreachable". The probe is public, so the
+// error itself (a driver's may name the host, user and database) is only
+// logged.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if s.Ready != nil {
 		if err := s.Ready(r.Context()); err != nil {
-			reason := err.Error()
-			if dost.ErrorCode(err) != dost.EINTERNAL {
-				reason = dost.ErrorMessage(err)
+			reason := "database unreachable"
+			// Ready (sqlstore's CheckMigrated) carries no error code; its
+			// documented message says "not migrated".
+			if strings.Contains(err.Error(), "not migrated") {
+				reason = "database not migrated"
 			}
-			s.logger().Warn("not ready", "err", err)
+			s.logger().Warn("not ready", "reason", reason, "err", err)
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("not ready: " + reason + "\n"))
 			return

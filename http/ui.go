@@ -21,7 +21,8 @@ var uiFS embed.FS
 
 // views lists every page template in ui/templates/views; newUI fails when
 // one is missing, so a typo in a handler's view name cannot reach a user.
-var views = []string{"home", "services", "service", "signin", "staff", "persons", "person", "error"}
+var views = []string{"home", "services", "service", "signin", "staff", "persons", "person", "error",
+	"rules_variables", "rules_variable", "rules_parameters", "rules_parameter", "rules_try"}
 
 // ui is the parsed web UI: one template set per language and view, the
 // message catalogue and the fingerprints of the static files. It is built
@@ -141,6 +142,11 @@ func (s *Server) uiRoutes() []Route {
 		{Pattern: "GET /staff", Access: Staff, Handler: s.handleStaffHome},
 		{Pattern: "GET /persons", Access: Staff, Handler: s.handlePersons},
 		{Pattern: "GET /persons/{fin}", Access: Staff, Handler: s.handlePerson},
+		{Pattern: "GET /rules/variables", Access: Public, Handler: s.handleRulesVariables},
+		{Pattern: "GET /rules/variables/{name}", Access: Public, Handler: s.handleRulesVariable},
+		{Pattern: "GET /rules/parameters", Access: Public, Handler: s.handleRulesParameters},
+		{Pattern: "GET /rules/parameters/{id}", Access: Public, Handler: s.handleRulesParameter},
+		{Pattern: "GET /rules/try", Access: Staff, Handler: s.handleRulesTry},
 		{Pattern: "GET /", Access: Public, Handler: s.handleNotFound},
 	}
 }

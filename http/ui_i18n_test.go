@@ -210,13 +210,18 @@ func TestRequestLang(t *testing.T) {
 // TestLocalPath checks that sign-in only redirects within the site.
 func TestLocalPath(t *testing.T) {
 	for next, want := range map[string]string{
-		"/persons?fin=1AB":  "/persons?fin=1AB",
-		"/":                 "/",
-		"":                  "",
-		"//evil.example/x":  "",
-		"/\\evil.example":   "",
-		"https://evil.test": "",
-		"persons":           "",
+		"/persons?fin=1AB":   "/persons?fin=1AB",
+		"/":                  "/",
+		"":                   "",
+		"//evil.example/x":   "",
+		"/\\evil.example":    "",
+		"https://evil.test":  "",
+		"persons":            "",
+		"/\t/evil.example/x": "",
+		"/\n/evil.example/x": "",
+		"/\x00/evil.example": "",
+		"/\x7f/evil.example": "",
+		"/ok?x=1":            "/ok?x=1",
 	} {
 		if got := localPath(next); got != want {
 			t.Errorf("localPath(%q) = %q, want %q", next, got, want)

@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/dost-az/dost"
@@ -74,8 +75,22 @@ func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
 
 // localPath returns next if it is a path on this site ("/persons?x=1"),
 // else "": an open redirect to another host must not follow sign-in.
+//
+// Browsers strip tabs and newlines from a Location and read a backslash as
+// a slash, so "/\t/evil.example" or "/\\evil.example" would reach another
+// host: any control character or backslash is refused outright, and what is
+// left must start with one "/" and parse with no scheme and no host.
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return ""
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return ""
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return ""
 	}
 	return next

@@ -151,9 +151,24 @@ func ReadDisabilities(r io.Reader, format Format) (*dost.ImportBatch, error) {
 // the file cannot be read at all (EINVALID for an unknown kind or format or
 // a file that is not CSV or XLSX).
 func (p Parser) Parse(kind Kind, r io.Reader, format Format) (*dost.ImportBatch, error) {
+	batch, bad, err := p.ParseAll(kind, r, format)
+	if err != nil {
+		return nil, err
+	}
+	if len(bad) > 0 {
+		return nil, &dost.ImportError{Rows: bad}
+	}
+	return batch, nil
+}
+
+// ParseAll is Parse for callers that check the good rows further before
+// rejecting a file, so that one report names every bad row: it returns the
+// batch of rows that parsed and, sorted by line, every row that did not.
+// Header problems and unreadable files are still an error.
+func (p Parser) ParseAll(kind Kind, r io.Reader, format Format) (*dost.ImportBatch, []dost.RowError, error) {
 	cols, ok := columns[kind]
 	if !ok {
-		return nil, dost.Errorf(dost.EINVALID, "Unknown kind of file %q.", kind)
+		return nil, nil, dost.Errorf(dost.EINVALID, "Unknown kind of file %q.", kind)
 	}
 	var rows rowReader
 	switch format {
@@ -162,12 +177,12 @@ func (p Parser) Parse(kind Kind, r io.Reader, format Format) (*dost.ImportBatch,
 	case XLSX:
 		x, err := newXLSXRows(r)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		defer x.close()
 		rows = x
 	default:
-		return nil, dost.Errorf(dost.EINVALID, "Unknown file format %v.", format)
+		return nil, nil, dost.Errorf(dost.EINVALID, "Unknown file format %v.", format)
 	}
 	today := p.Today
 	if today.IsZero() {
@@ -175,7 +190,7 @@ func (p Parser) Parse(kind Kind, r io.Reader, format Format) (*dost.ImportBatch,
 	}
 	s := &state{rows: rows, today: today, xlsx: format == XLSX, hint: sizeHint(r)}
 	if err := s.header(cols, required[kind]); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var err error
 	switch kind {
@@ -191,13 +206,10 @@ func (p Parser) Parse(kind Kind, r io.Reader, format Format) (*dost.ImportBatch,
 		err = s.disabilities()
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if len(s.errs) > 0 {
-		slices.SortStableFunc(s.errs, func(a, b dost.RowError) int { return a.Line - b.Line })
-		return nil, &dost.ImportError{Rows: s.errs}
-	}
-	return &s.batch, nil
+	slices.SortStableFunc(s.errs, func(a, b dost.RowError) int { return a.Line - b.Line })
+	return &s.batch, s.errs, nil
 }
 
 // sizeHint guesses the number of rows from the size of the input, if it

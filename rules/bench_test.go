@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"math/rand"
 	"os"
 	"sort"
@@ -48,8 +49,16 @@ func benchRules(b *testing.B) *RuleSet {
 }
 
 // BenchmarkColumnar computes the four formulas over 2^20 persons with the
-// compiled column kernels.
+// compiled column kernels, on one goroutine and on two; each iteration
+// builds a simulation, sets its inputs, computes and releases it, like one
+// shard of a population run.
 func BenchmarkColumnar(b *testing.B) {
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) { benchColumnar(b, benchFormulas, w) })
+	}
+}
+
+func benchColumnar(b *testing.B, formulas []string, workers int) {
 	rs := benchRules(b)
 	n := benchPersons
 	in := newBenchInputs(n)
@@ -66,17 +75,19 @@ func BenchmarkColumnar(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		s := rs.NewSimulation(pop)
+		s.SetWorkers(workers)
 		must(b, s.SetInput("birth_date", Period{Kind: Eternity}, Column{Type: DateType, Ints: in.birth}))
 		must(b, s.SetInput("sex", Period{Kind: Eternity}, Column{Type: Enum, Ints: in.sex}))
 		must(b, s.SetInput("insured_years", p, Column{Type: Int, Ints: in.insured}))
 		s.cache[key{"pension_capital", p}] = &entry{col: Column{Type: Money, Floats: in.capital}, src: fromInput}
-		for _, f := range benchFormulas {
+		for _, f := range formulas {
 			if _, err := s.Compute(f, p); err != nil {
 				b.Fatal(err)
 			}
 		}
+		s.Release()
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/float64(len(benchFormulas)), "ns/person/formula")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/float64(len(formulas)), "ns/person/formula")
 }
 
 func must(b *testing.B, err error) {

@@ -2,7 +2,8 @@ package rules
 
 import (
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // Situation is one household to calculate for: its members in order and
@@ -150,7 +151,7 @@ func (rs *RuleSet) situationSim(sit *Situation, period Period) (*Simulation, [2]
 	for k := range cols {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].name < keys[j].name })
+	slices.SortFunc(keys, func(a, b key) int { return strings.Compare(a.name, b.name) })
 	for _, k := range keys {
 		if err := s.SetInput(k.name, k.period, cols[k]); err != nil {
 			return nil, ids, fmt.Errorf("situation: %w", err)

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/ast"
@@ -33,12 +34,16 @@ type program struct {
 // ref_ is a variable read by a program: in the run's period or prev
 // periods of the variable's own kind before it.
 type ref_ struct {
-	v    *Variable
-	prev int
+	v     *Variable
+	prev  int
+	month time.Month // 1–12: that month of the run's calendar year (sum_year)
 }
 
 // period returns the period ref reads when its program runs for p.
 func (r ref_) period(p Period) Period {
+	if r.month > 0 {
+		return MonthOf(p.Year, r.month)
+	}
 	q := p.As(r.v.Period)
 	if r.prev > 0 {
 		q = q.Offset(-r.prev)
@@ -51,6 +56,7 @@ type puseKind uint8
 const (
 	puScalarF puseKind = iota
 	puScalarI
+	puScalarIF // an int parameter read as a double
 	puTable
 	puScale
 )
@@ -172,6 +178,9 @@ func newEnv(vars map[string]*Variable, params map[string]*Parameter) (*cel.Env, 
 		cel.Function("sum_prev",
 			cel.Overload("sum_prev_double_int", []*cel.Type{d, i}, d),
 			cel.Overload("sum_prev_int_int", []*cel.Type{i, i}, i)),
+		cel.Function("sum_year",
+			cel.Overload("sum_year_double", []*cel.Type{d}, d),
+			cel.Overload("sum_year_int", []*cel.Type{i}, i)),
 		cel.Function("max",
 			cel.Overload("max_double_double", []*cel.Type{d, d}, d,
 				cel.BinaryBinding(func(a, b ref.Val) ref.Val {
@@ -346,7 +355,7 @@ func (c *compiler) variable(p *program, e ast.Expr, prev bool) *Variable {
 	case v.Period == Eternity || v.Period == p.kind:
 	case p.kind == Month && v.Period == Year:
 	case p.kind == Year && v.Period == Month:
-		c.errAt(e.ID(), "%s is a month variable and this formula is per year: use sum_prev(%s, n) or prev(%s, n)", name, name, name)
+		c.errAt(e.ID(), "%s is a month variable and this formula is per year: use sum_year(%s), sum_prev(%s, n) or prev(%s, n)", name, name, name, name)
 		return nil
 	default:
 		c.errAt(e.ID(), "%s is a %s variable and this formula is for eternity", name, v.Period)
@@ -383,7 +392,7 @@ func (c *compiler) fexpr(p *program, e ast.Expr) fNode {
 	case fNode:
 		return x
 	case iNode:
-		return &i2f{a: x, slot: p.slot(pFloat)}
+		return c.toFloat(p, x)
 	case nil:
 		return nil
 	}
@@ -504,13 +513,13 @@ func (c *compiler) call(p *program, e ast.Expr) any {
 			if cond == nil || a == nil || b == nil {
 				return nil
 			}
-			return &condF{c: cond, a: a, b: b, slot: p.slot(pFloat)}
+			return newCondF(p, cond, a, b)
 		case types.IntKind, types.TimestampKind:
 			a, b := c.iexpr(p, args[1]), c.iexpr(p, args[2])
 			if cond == nil || a == nil || b == nil {
 				return nil
 			}
-			return &condI{c: cond, a: a, b: b, slot: p.slot(pInt)}
+			return newCondI(p, cond, a, b)
 		case types.BoolKind:
 			a, b := c.bexpr(p, args[1]), c.bexpr(p, args[2])
 			if cond == nil || a == nil || b == nil {
@@ -555,13 +564,13 @@ func (c *compiler) call(p *program, e ast.Expr) any {
 			if a == nil || b == nil {
 				return nil
 			}
-			return &binF{op: o, a: a, b: b, slot: p.slot(pFloat)}
+			return newBinF(p, o, a, b)
 		case types.IntKind:
 			a, b := c.iexpr(p, args[0]), c.iexpr(p, args[1])
 			if a == nil || b == nil {
 				return nil
 			}
-			return &binI{op: o, a: a, b: b, slot: p.slot(pInt)}
+			return newBinI(p, o, a, b)
 		}
 	case "abs":
 		if rk == types.DoubleKind {
@@ -596,7 +605,7 @@ func (c *compiler) call(p *program, e ast.Expr) any {
 		if a == nil || b == nil {
 			return nil
 		}
-		return &monthsBetweenI{a: a, b: b, years: fn == "years_between", slot: p.slot(pInt)}
+		return &monthsBetweenI{a: a, b: b, years: fn == "years_between", slot: p.slot(pInt), bk: uniformSlot(b)}
 	case "add_months":
 		a, b := c.iexpr(p, args[0]), c.iexpr(p, args[1])
 		if a == nil || b == nil {
@@ -691,6 +700,31 @@ func (c *compiler) call(p *program, e ast.Expr) any {
 			return &sumRefsF{k: k, n: int(n), slot: p.slot(pFloat)}
 		}
 		return &sumRefsI{k: k, n: int(n), slot: p.slot(pInt)}
+	case "sum_year":
+		if args[0].Kind() != ast.IdentKind {
+			c.errAt(args[0].ID(), "sum_year() reads a variable: its argument must be a variable name")
+			return nil
+		}
+		if p.kind == Eternity {
+			c.errAt(e.ID(), "sum_year() needs a month or year formula")
+			return nil
+		}
+		v := c.variable(p, args[0], true)
+		if v == nil {
+			return nil
+		}
+		if v.Period != Month {
+			c.errAt(args[0].ID(), "sum_year() sums the 12 months of a month variable; %s is per %s", v.Name, v.Period)
+			return nil
+		}
+		k := len(p.refs)
+		for m := time.January; m <= time.December; m++ {
+			p.refs = append(p.refs, ref_{v: v, month: m})
+		}
+		if v.Type.phys() == pFloat {
+			return &sumRefsF{k: k, n: 12, slot: p.slot(pFloat)}
+		}
+		return &sumRefsI{k: k, n: 12, slot: p.slot(pInt)}
 	case "table":
 		par := c.paramArg(args[0], Table)
 		if par == nil {
@@ -818,7 +852,7 @@ func (c *compiler) compare(p *program, e ast.Expr, fn string, args []ast.Expr) a
 		if a == nil || b == nil {
 			return nil
 		}
-		return &cmpI{c: cm, a: a, y: b, slot: p.slot(pBool)}
+		return newCmpI(p, cm, a, b)
 	case ka == types.BoolKind:
 		a, b := c.bexpr(p, args[0]), c.bexpr(p, args[1])
 		if a == nil || b == nil {
@@ -834,13 +868,13 @@ func (c *compiler) compare(p *program, e ast.Expr, fn string, args []ast.Expr) a
 		if a == nil || b == nil {
 			return nil
 		}
-		return &cmpF{c: cm, a: a, y: b, slot: p.slot(pBool)}
+		return newCmpF(p, cm, a, b)
 	case (ka == types.IntKind || ka == types.TimestampKind) && ka == kb:
 		a, b := c.iexpr(p, args[0]), c.iexpr(p, args[1])
 		if a == nil || b == nil {
 			return nil
 		}
-		return &cmpI{c: cm, a: a, y: b, slot: p.slot(pBool)}
+		return newCmpI(p, cm, a, b)
 	}
 	c.errAt(e.ID(), "cannot compare %s with %s", cName(c.typeOf(args[0])), cName(c.typeOf(args[1])))
 	return nil
@@ -898,7 +932,7 @@ func (c *compiler) enumExpr(p *program, e ast.Expr, want []string) (iNode, []str
 			if cond == nil || b == nil {
 				return nil, nil
 			}
-			return &condI{c: cond, a: a, b: b, slot: p.slot(pInt)}, w
+			return newCondI(p, cond, a, b), w
 		case "household":
 			if p.entity != Person {
 				c.errAt(e.ID(), "household() is for person formulas")
@@ -935,4 +969,180 @@ func periodConst(what constKind, p Period) int64 {
 		return int64(p.End())
 	}
 	return int64(p.Start())
+}
+
+// toFloat converts an int node to double; a uniform int (a literal or an int
+// parameter) becomes a uniform double instead of a per-row conversion.
+func (c *compiler) toFloat(p *program, x iNode) fNode {
+	switch n := x.(type) {
+	case constI:
+		for _, ci := range p.consts {
+			if ci.slot == n.slot && ci.ph == pInt && ci.what == cLiteral {
+				return c.constNode(p, constInit{ph: pFloat, f: float64(ci.i)}).(fNode)
+			}
+		}
+	case paramI:
+		for _, u := range p.params {
+			if u.slot == n.slot && u.kind == puScalarI {
+				s := p.slot(pFloat)
+				p.params = append(p.params, puse{p: u.p, kind: puScalarIF, slot: s})
+				return paramF{slot: s}
+			}
+		}
+	}
+	return &i2f{a: x, slot: p.slot(pFloat)}
+}
+
+// uniformSlot returns the scratch slot of a node that has the same value on
+// every row (a literal, a period bound or a parameter at the period's start),
+// or -1. Kernels read such an operand as one scalar.
+func uniformSlot(n any) int {
+	switch x := n.(type) {
+	case constF:
+		return x.slot
+	case constI:
+		return x.slot
+	case constB:
+		return x.slot
+	case paramF:
+		return x.slot
+	case paramI:
+		return x.slot
+	}
+	return -1
+}
+
+func newBinF(p *program, o op, a, b fNode) *binF {
+	n := &binF{op: o, a: a, b: b, ak: -1, bk: -1}
+	if k := uniformSlot(b); k >= 0 {
+		n.b, n.bk = nil, k
+	} else if k := uniformSlot(a); k >= 0 {
+		n.a, n.ak = nil, k
+	}
+	n.slot = p.slot(pFloat)
+	return n
+}
+
+func newBinI(p *program, o op, a, b iNode) *binI {
+	n := &binI{op: o, a: a, b: b, ak: -1, bk: -1}
+	if k := uniformSlot(b); k >= 0 {
+		n.b, n.bk = nil, k
+	} else if k := uniformSlot(a); k >= 0 {
+		n.a, n.ak = nil, k
+	}
+	n.slot = p.slot(pInt)
+	return n
+}
+
+func newCmpF(p *program, c cmp, a, b fNode) *cmpF {
+	n := &cmpF{c: c, a: a, y: b, yk: -1}
+	if k := uniformSlot(b); k >= 0 {
+		n.y, n.yk = nil, k
+	} else if k := uniformSlot(a); k >= 0 {
+		n.c, n.a, n.y, n.yk = c.flip(), b, nil, k
+	}
+	n.slot = p.slot(pBool)
+	return n
+}
+
+func newCmpI(p *program, c cmp, a, b iNode) *cmpI {
+	n := &cmpI{c: c, a: a, y: b, yk: -1}
+	if k := uniformSlot(b); k >= 0 {
+		n.y, n.yk = nil, k
+	} else if k := uniformSlot(a); k >= 0 {
+		n.c, n.a, n.y, n.yk = c.flip(), b, nil, k
+	}
+	n.slot = p.slot(pBool)
+	return n
+}
+
+func newCondF(p *program, c bNode, a, b fNode) *condF {
+	n := &condF{c: c, a: a, b: b, ak: uniformSlot(a), bk: uniformSlot(b)}
+	if n.ak >= 0 {
+		n.a = nil
+	}
+	if n.bk >= 0 {
+		n.b = nil
+	}
+	n.slot = p.slot(pFloat)
+	return n
+}
+
+func newCondI(p *program, c bNode, a, b iNode) *condI {
+	n := &condI{c: c, a: a, b: b, ak: uniformSlot(a), bk: uniformSlot(b)}
+	if n.ak >= 0 {
+		n.a = nil
+	}
+	if n.bk >= 0 {
+		n.b = nil
+	}
+	n.slot = p.slot(pInt)
+	return n
+}
+
+// outSlot returns the scratch slot a computing node writes its block into,
+// or -1 for leaves (stored columns, uniforms). A program whose root has one
+// writes straight into the result column: run points the slot at it.
+func outSlot(n any) int {
+	switch x := n.(type) {
+	case *binF:
+		return x.slot
+	case *binI:
+		return x.slot
+	case *negF:
+		return x.slot
+	case *negI:
+		return x.slot
+	case *absF:
+		return x.slot
+	case *absI:
+		return x.slot
+	case *i2f:
+		return x.slot
+	case *f2i:
+		return x.slot
+	case *cmpF:
+		return x.slot
+	case *cmpI:
+		return x.slot
+	case *binB:
+		return x.slot
+	case *notB:
+		return x.slot
+	case *condF:
+		return x.slot
+	case *condI:
+		return x.slot
+	case *condB:
+		return x.slot
+	case *monthsBetweenI:
+		return x.slot
+	case *addMonthsI:
+		return x.slot
+	case *tableF:
+		return x.slot
+	case *scaleF:
+		return x.slot
+	case *atF:
+		return x.slot
+	case *atI:
+		return x.slot
+	case *sumRefsF:
+		return x.slot
+	case *sumRefsI:
+		return x.slot
+	case *fromHouseholdF:
+		return x.slot
+	case *fromHouseholdI:
+		return x.slot
+	case *fromHouseholdB:
+		return x.slot
+	case *aggF:
+		return x.slot
+	case *aggI:
+		return x.slot
+	case *aggB:
+		return x.slot
+	}
+	return -1
 }

@@ -7,7 +7,10 @@ package rules
 // every temporary stays in cache. Nodes hold no per-run state: one compiled
 // program serves many simulations at once.
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
 // blockSize is the number of rows a kernel processes per call.
 const blockSize = 1024
@@ -36,6 +39,9 @@ type exec struct {
 	fs      [][]float64   // scratch by slot
 	is      [][]int64
 	bs      [][]bool
+	fsA     [8][]float64 // backing for fs, is and bs in small programs
+	isA     [8][]int64
+	bsA     [8][]bool
 }
 
 // Leaves.
@@ -93,40 +99,111 @@ type binF struct {
 	op   op
 	a, b fNode
 	slot int
+	// ak or bk is the slot of a uniform operand (a constant or a parameter)
+	// read as a scalar, or -1; a or b is then nil.
+	ak, bk int
 }
 
 func (n *binF) f(x *exec, lo, hi int) []float64 {
-	a := n.a.f(x, lo, hi)
-	b := n.b.f(x, lo, hi)
-	out := x.fs[n.slot][:len(a)]
-	b = b[:len(out)]
-	switch n.op {
-	case opAdd:
-		for i := range out {
-			out[i] = a[i] + b[i]
-		}
-	case opSub:
-		for i := range out {
-			out[i] = a[i] - b[i]
-		}
-	case opMul:
-		for i := range out {
-			out[i] = a[i] * b[i]
-		}
-	case opDiv:
-		for i := range out {
-			out[i] = a[i] / b[i]
-		}
-	case opMax:
-		for i := range out {
-			out[i] = fmax(a[i], b[i])
-		}
-	case opMin:
-		for i := range out {
-			out[i] = fmin(a[i], b[i])
+	out := x.fs[n.slot][:hi-lo]
+	switch {
+	case n.bk >= 0:
+		a := n.a.f(x, lo, hi)[:len(out)]
+		binFK(n.op, out, a, x.fs[n.bk][0])
+	case n.ak >= 0:
+		b := n.b.f(x, lo, hi)[:len(out)]
+		binKF(n.op, out, x.fs[n.ak][0], b)
+	default:
+		a := n.a.f(x, lo, hi)[:len(out)]
+		b := n.b.f(x, lo, hi)[:len(out)]
+		switch n.op {
+		case opAdd:
+			for i := range out {
+				out[i] = a[i] + b[i]
+			}
+		case opSub:
+			for i := range out {
+				out[i] = a[i] - b[i]
+			}
+		case opMul:
+			for i := range out {
+				out[i] = a[i] * b[i]
+			}
+		case opDiv:
+			for i := range out {
+				out[i] = a[i] / b[i]
+			}
+		case opMax:
+			for i := range out {
+				out[i] = fmax(a[i], b[i])
+			}
+		case opMin:
+			for i := range out {
+				out[i] = fmin(a[i], b[i])
+			}
 		}
 	}
 	return out
+}
+
+func binFK(o op, out, a []float64, k float64) {
+	a = a[:len(out)]
+	switch o {
+	case opAdd:
+		for i := range out {
+			out[i] = a[i] + k
+		}
+	case opSub:
+		for i := range out {
+			out[i] = a[i] - k
+		}
+	case opMul:
+		for i := range out {
+			out[i] = a[i] * k
+		}
+	case opDiv:
+		for i := range out {
+			out[i] = a[i] / k
+		}
+	case opMax:
+		for i := range out {
+			out[i] = fmax(a[i], k)
+		}
+	case opMin:
+		for i := range out {
+			out[i] = fmin(a[i], k)
+		}
+	}
+}
+
+func binKF(o op, out []float64, k float64, b []float64) {
+	b = b[:len(out)]
+	switch o {
+	case opAdd:
+		for i := range out {
+			out[i] = k + b[i]
+		}
+	case opSub:
+		for i := range out {
+			out[i] = k - b[i]
+		}
+	case opMul:
+		for i := range out {
+			out[i] = k * b[i]
+		}
+	case opDiv:
+		for i := range out {
+			out[i] = k / b[i]
+		}
+	case opMax:
+		for i := range out {
+			out[i] = fmax(k, b[i])
+		}
+	case opMin:
+		for i := range out {
+			out[i] = fmin(k, b[i])
+		}
+	}
 }
 
 // fmax and fmin return a when the operands compare equal, so NaN in b is
@@ -146,47 +223,101 @@ func fmin(a, b float64) float64 {
 }
 
 type binI struct {
-	op   op
-	a, b iNode
-	slot int
+	op     op
+	a, b   iNode
+	slot   int
+	ak, bk int // as in binF
 }
 
 func (n *binI) i(x *exec, lo, hi int) []int64 {
-	a := n.a.i(x, lo, hi)
-	b := n.b.i(x, lo, hi)
-	out := x.is[n.slot][:len(a)]
-	b = b[:len(out)]
-	switch n.op {
-	case opAdd:
-		for i := range out {
-			out[i] = a[i] + b[i]
+	out := x.is[n.slot][:hi-lo]
+	var a, b []int64
+	var ka, kb int64
+	if n.ak >= 0 {
+		ka = x.is[n.ak][0]
+	} else {
+		a = n.a.i(x, lo, hi)[:len(out)]
+	}
+	if n.bk >= 0 {
+		kb = x.is[n.bk][0]
+	} else {
+		b = n.b.i(x, lo, hi)[:len(out)]
+	}
+	switch {
+	case n.bk >= 0:
+		switch n.op {
+		case opAdd:
+			for i := range out {
+				out[i] = a[i] + kb
+			}
+		case opSub:
+			for i := range out {
+				out[i] = a[i] - kb
+			}
+		case opMul:
+			for i := range out {
+				out[i] = a[i] * kb
+			}
+		default:
+			for i := range out {
+				out[i] = iop(n.op, a[i], kb)
+			}
 		}
-	case opSub:
+	case n.ak >= 0:
 		for i := range out {
-			out[i] = a[i] - b[i]
+			out[i] = iop(n.op, ka, b[i])
 		}
-	case opMul:
-		for i := range out {
-			out[i] = a[i] * b[i]
-		}
-	case opDiv:
-		for i := range out {
-			out[i] = idiv(a[i], b[i])
-		}
-	case opMod:
-		for i := range out {
-			out[i] = imod(a[i], b[i])
-		}
-	case opMax:
-		for i := range out {
-			out[i] = max(a[i], b[i])
-		}
-	case opMin:
-		for i := range out {
-			out[i] = min(a[i], b[i])
+	default:
+		switch n.op {
+		case opAdd:
+			for i := range out {
+				out[i] = a[i] + b[i]
+			}
+		case opSub:
+			for i := range out {
+				out[i] = a[i] - b[i]
+			}
+		case opMul:
+			for i := range out {
+				out[i] = a[i] * b[i]
+			}
+		case opDiv:
+			for i := range out {
+				out[i] = idiv(a[i], b[i])
+			}
+		case opMod:
+			for i := range out {
+				out[i] = imod(a[i], b[i])
+			}
+		case opMax:
+			for i := range out {
+				out[i] = max(a[i], b[i])
+			}
+		case opMin:
+			for i := range out {
+				out[i] = min(a[i], b[i])
+			}
 		}
 	}
 	return out
+}
+
+func iop(o op, a, b int64) int64 {
+	switch o {
+	case opAdd:
+		return a + b
+	case opSub:
+		return a - b
+	case opMul:
+		return a * b
+	case opDiv:
+		return idiv(a, b)
+	case opMod:
+		return imod(a, b)
+	case opMax:
+		return max(a, b)
+	}
+	return min(a, b)
 }
 
 // idiv is CEL's truncating division, except that division by zero gives 0
@@ -315,17 +446,62 @@ const (
 	cmpGe
 )
 
+// flip returns the comparison with its operands swapped: a < b is b > a.
+func (c cmp) flip() cmp {
+	switch c {
+	case cmpLt:
+		return cmpGt
+	case cmpLe:
+		return cmpGe
+	case cmpGt:
+		return cmpLt
+	case cmpGe:
+		return cmpLe
+	}
+	return c
+}
+
 type cmpF struct {
 	c    cmp
 	a, y fNode
 	slot int
+	yk   int // the slot of a uniform right operand, or -1 (y is then nil)
 }
 
 func (n *cmpF) b(x *exec, lo, hi int) []bool {
-	a := n.a.f(x, lo, hi)
-	b := n.y.f(x, lo, hi)
-	out := x.bs[n.slot][:len(a)]
-	b = b[:len(out)]
+	out := x.bs[n.slot][:hi-lo]
+	a := n.a.f(x, lo, hi)[:len(out)]
+	if n.yk >= 0 {
+		k := x.fs[n.yk][0]
+		switch n.c {
+		case cmpEq:
+			for i := range out {
+				out[i] = a[i] == k
+			}
+		case cmpNe:
+			for i := range out {
+				out[i] = a[i] != k
+			}
+		case cmpLt:
+			for i := range out {
+				out[i] = a[i] < k
+			}
+		case cmpLe:
+			for i := range out {
+				out[i] = a[i] <= k
+			}
+		case cmpGt:
+			for i := range out {
+				out[i] = a[i] > k
+			}
+		case cmpGe:
+			for i := range out {
+				out[i] = a[i] >= k
+			}
+		}
+		return out
+	}
+	b := n.y.f(x, lo, hi)[:len(out)]
 	switch n.c {
 	case cmpEq:
 		for i := range out {
@@ -359,13 +535,43 @@ type cmpI struct {
 	c    cmp
 	a, y iNode
 	slot int
+	yk   int // as in cmpF
 }
 
 func (n *cmpI) b(x *exec, lo, hi int) []bool {
-	a := n.a.i(x, lo, hi)
-	b := n.y.i(x, lo, hi)
-	out := x.bs[n.slot][:len(a)]
-	b = b[:len(out)]
+	out := x.bs[n.slot][:hi-lo]
+	a := n.a.i(x, lo, hi)[:len(out)]
+	if n.yk >= 0 {
+		k := x.is[n.yk][0]
+		switch n.c {
+		case cmpEq:
+			for i := range out {
+				out[i] = a[i] == k
+			}
+		case cmpNe:
+			for i := range out {
+				out[i] = a[i] != k
+			}
+		case cmpLt:
+			for i := range out {
+				out[i] = a[i] < k
+			}
+		case cmpLe:
+			for i := range out {
+				out[i] = a[i] <= k
+			}
+		case cmpGt:
+			for i := range out {
+				out[i] = a[i] > k
+			}
+		case cmpGe:
+			for i := range out {
+				out[i] = a[i] >= k
+			}
+		}
+		return out
+	}
+	b := n.y.i(x, lo, hi)[:len(out)]
 	switch n.c {
 	case cmpEq:
 		for i := range out {
@@ -418,25 +624,56 @@ func (n *binB) b(x *exec, lo, hi int) []bool {
 	b := n.y.b(x, lo, hi)
 	out := x.bs[n.slot][:len(a)]
 	b = b[:len(out)]
+	// Bools are bytes holding 0 or 1: combine them eight at a time.
+	ow, aw, bw := words(out), words(a), words(b)
+	aw, bw = aw[:len(ow)], bw[:len(ow)]
 	switch n.l {
 	case lAnd:
-		for i := range out {
-			out[i] = a[i] && b[i]
+		for i := range ow {
+			ow[i] = aw[i] & bw[i]
 		}
 	case lOr:
-		for i := range out {
-			out[i] = a[i] || b[i]
+		for i := range ow {
+			ow[i] = aw[i] | bw[i]
 		}
 	case lEq:
-		for i := range out {
-			out[i] = a[i] == b[i]
+		for i := range ow {
+			ow[i] = ^(aw[i] ^ bw[i]) & ones
 		}
 	case lNe:
-		for i := range out {
+		for i := range ow {
+			ow[i] = aw[i] ^ bw[i]
+		}
+	}
+	for i := len(ow) * 8; i < len(out); i++ {
+		switch n.l {
+		case lAnd:
+			out[i] = a[i] && b[i]
+		case lOr:
+			out[i] = a[i] || b[i]
+		case lEq:
+			out[i] = a[i] == b[i]
+		case lNe:
 			out[i] = a[i] != b[i]
 		}
 	}
 	return out
+}
+
+// ones has a 1 in every byte.
+const ones = 0x0101010101010101
+
+// words returns the whole 8-byte words of a bool slice as uint64s.
+func words(b []bool) []uint64 {
+	if len(b) < 8 {
+		return nil
+	}
+	return unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8)
+}
+
+// mask returns all ones for true and zero for false, without a branch.
+func mask(b bool) uint64 {
+	return -uint64(*(*uint8)(unsafe.Pointer(&b)))
 }
 
 type notB struct {
@@ -447,7 +684,12 @@ type notB struct {
 func (n *notB) b(x *exec, lo, hi int) []bool {
 	a := n.a.b(x, lo, hi)
 	out := x.bs[n.slot][:len(a)]
-	for i := range out {
+	ow, aw := words(out), words(a)
+	aw = aw[:len(ow)]
+	for i := range ow {
+		ow[i] = aw[i] ^ ones
+	}
+	for i := len(ow) * 8; i < len(out); i++ {
 		out[i] = !a[i]
 	}
 	return out
@@ -456,44 +698,92 @@ func (n *notB) b(x *exec, lo, hi int) []bool {
 // Conditionals compute both branches and select.
 
 type condF struct {
-	c    bNode
-	a, b fNode
-	slot int
+	c      bNode
+	a, b   fNode
+	slot   int
+	ak, bk int // slots of uniform branches, or -1 (a or b is then nil)
 }
 
 func (n *condF) f(x *exec, lo, hi int) []float64 {
-	c := n.c.b(x, lo, hi)
-	a := n.a.f(x, lo, hi)
-	b := n.b.f(x, lo, hi)
-	out := x.fs[n.slot][:len(c)]
-	a, b = a[:len(out)], b[:len(out)]
-	for i := range out {
-		if c[i] {
-			out[i] = a[i]
-		} else {
-			out[i] = b[i]
+	out := x.fs[n.slot][:hi-lo]
+	c := n.c.b(x, lo, hi)[:len(out)]
+	// Select on the bits, without a branch per row (conditions are often
+	// unpredictable).
+	switch {
+	case n.ak >= 0 && n.bk >= 0:
+		ka, kb := math.Float64bits(x.fs[n.ak][0]), math.Float64bits(x.fs[n.bk][0])
+		for i := range out {
+			m := mask(c[i])
+			out[i] = math.Float64frombits(ka&m | kb&^m)
+		}
+	case n.bk >= 0:
+		a, kb := n.a.f(x, lo, hi)[:len(out)], math.Float64bits(x.fs[n.bk][0])
+		for i := range out {
+			m := mask(c[i])
+			out[i] = math.Float64frombits(math.Float64bits(a[i])&m | kb&^m)
+		}
+	case n.ak >= 0:
+		ka, b := math.Float64bits(x.fs[n.ak][0]), n.b.f(x, lo, hi)[:len(out)]
+		for i := range out {
+			m := mask(c[i])
+			out[i] = math.Float64frombits(ka&m | math.Float64bits(b[i])&^m)
+		}
+	default:
+		a, b := n.a.f(x, lo, hi)[:len(out)], n.b.f(x, lo, hi)[:len(out)]
+		for i := range out {
+			m := mask(c[i])
+			out[i] = math.Float64frombits(math.Float64bits(a[i])&m | math.Float64bits(b[i])&^m)
 		}
 	}
 	return out
 }
 
 type condI struct {
-	c    bNode
-	a, b iNode
-	slot int
+	c      bNode
+	a, b   iNode
+	slot   int
+	ak, bk int // as in condF
 }
 
 func (n *condI) i(x *exec, lo, hi int) []int64 {
-	c := n.c.b(x, lo, hi)
-	a := n.a.i(x, lo, hi)
-	b := n.b.i(x, lo, hi)
-	out := x.is[n.slot][:len(c)]
-	a, b = a[:len(out)], b[:len(out)]
-	for i := range out {
-		if c[i] {
-			out[i] = a[i]
-		} else {
-			out[i] = b[i]
+	out := x.is[n.slot][:hi-lo]
+	c := n.c.b(x, lo, hi)[:len(out)]
+	switch {
+	case n.ak >= 0 && n.bk >= 0:
+		ka, kb := x.is[n.ak][0], x.is[n.bk][0]
+		for i := range out {
+			v := kb
+			if c[i] {
+				v = ka
+			}
+			out[i] = v
+		}
+	case n.bk >= 0:
+		a, kb := n.a.i(x, lo, hi)[:len(out)], x.is[n.bk][0]
+		for i := range out {
+			v := kb
+			if c[i] {
+				v = a[i]
+			}
+			out[i] = v
+		}
+	case n.ak >= 0:
+		ka, b := x.is[n.ak][0], n.b.i(x, lo, hi)[:len(out)]
+		for i := range out {
+			v := b[i]
+			if c[i] {
+				v = ka
+			}
+			out[i] = v
+		}
+	default:
+		a, b := n.a.i(x, lo, hi)[:len(out)], n.b.i(x, lo, hi)[:len(out)]
+		for i := range out {
+			v := b[i]
+			if c[i] {
+				v = a[i]
+			}
+			out[i] = v
 		}
 	}
 	return out
@@ -510,7 +800,12 @@ func (n *condB) b(x *exec, lo, hi int) []bool {
 	b := n.y.b(x, lo, hi)
 	out := x.bs[n.slot][:len(c)]
 	a, b = a[:len(out)], b[:len(out)]
-	for i := range out {
+	ow, cw, aw, bw := words(out), words(c), words(a), words(b)
+	cw, aw, bw = cw[:len(ow)], aw[:len(ow)], bw[:len(ow)]
+	for i := range ow {
+		ow[i] = cw[i]&aw[i] | (cw[i]^ones)&bw[i]
+	}
+	for i := len(ow) * 8; i < len(out); i++ {
 		out[i] = (c[i] && a[i]) || (!c[i] && b[i])
 	}
 	return out
@@ -522,19 +817,35 @@ type monthsBetweenI struct {
 	a, b  iNode
 	years bool
 	slot  int
+	bk    int // the slot of a uniform b (period_start, a date literal), or -1
 }
 
 func (n *monthsBetweenI) i(x *exec, lo, hi int) []int64 {
-	a := n.a.i(x, lo, hi)
-	b := n.b.i(x, lo, hi)
-	out := x.is[n.slot][:len(a)]
-	b = b[:len(out)]
-	for i := range out {
-		m := monthsBetween(Date(a[i]), Date(b[i]))
-		if n.years {
-			m /= 12
+	out := x.is[n.slot][:hi-lo]
+	a := n.a.i(x, lo, hi)[:len(out)]
+	if n.bk >= 0 {
+		// The usual age: one table read per row.
+		bp := civilPacked(Date(x.is[n.bk][0]))
+		tbl := civilTable
+		for i := range out {
+			var ap int64
+			if d := a[i] - int64(civilBase); uint64(d) < uint64(len(tbl)) {
+				ap = int64(tbl[d])
+			} else {
+				ap = civilPacked(Date(a[i]))
+			}
+			out[i] = monthsBetweenPacked(ap, bp)
 		}
-		out[i] = m
+	} else {
+		b := n.b.i(x, lo, hi)[:len(out)]
+		for i := range out {
+			out[i] = monthsBetween(Date(a[i]), Date(b[i]))
+		}
+	}
+	if n.years {
+		for i := range out {
+			out[i] /= 12
+		}
 	}
 	return out
 }

@@ -82,13 +82,32 @@ func ParsePeriod(s string) (Period, error) {
 
 // String returns the period in the form ParsePeriod reads.
 func (p Period) String() string {
+	var b [16]byte
 	switch p.Kind {
 	case Month:
-		return fmt.Sprintf("%04d-%02d", p.Year, int(p.Month))
+		if p.Year < 0 || p.Year > 9999 || p.Month < 1 || p.Month > 12 {
+			return fmt.Sprintf("%04d-%02d", p.Year, int(p.Month))
+		}
+		return string(append(appendDigits(b[:0], p.Year, 4), '-', byte('0'+p.Month/10), byte('0'+p.Month%10)))
 	case Year:
-		return fmt.Sprintf("%04d", p.Year)
+		if p.Year < 0 || p.Year > 9999 {
+			return fmt.Sprintf("%04d", p.Year)
+		}
+		return string(appendDigits(b[:0], p.Year, 4))
 	}
 	return "eternity"
+}
+
+// appendDigits appends the n low decimal digits of v (0 ≤ v), zero-padded.
+func appendDigits(b []byte, v, n int) []byte {
+	for i := n - 1; i >= 0; i-- {
+		d := v
+		for range i {
+			d /= 10
+		}
+		b = append(b, byte('0'+d%10))
+	}
+	return b
 }
 
 // Start returns the first day of the period as a Date; for eternity it is
@@ -169,18 +188,30 @@ func ParseDate(s string) (Date, error) {
 func (d Date) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
 
 // String returns d as YYYY-MM-DD.
-func (d Date) String() string { return d.Time().Format(DateLayout) }
+func (d Date) String() string {
+	y, m, day := civil(d)
+	if y < 0 || y > 9999 {
+		return d.Time().Format(DateLayout)
+	}
+	var b [10]byte
+	return string(append(appendDigits(b[:0], y, 4), '-', byte('0'+m/10), byte('0'+m%10), '-', byte('0'+day/10), byte('0'+day%10)))
+}
 
 // monthsBetween returns the number of whole months from a to b, the way
 // ages are counted: the largest n with addMonths(a, n) <= b, so a person born
 // on 31 January is one month old on 28 February. It is negative when b is
 // before a.
 func monthsBetween(a, b Date) int64 {
+	return monthsBetweenPacked(civilPacked(a), civilPacked(b))
+}
+
+// monthsBetweenSlow is monthsBetween without the table, for tests.
+func monthsBetweenSlow(a, b Date) int64 {
 	if b < a {
-		return -monthsBetween(b, a)
+		return -monthsBetweenSlow(b, a)
 	}
-	ay, am, ad := civil(a)
-	by, bm, bd := civil(b)
+	ay, am, ad := civilSlow(a)
+	by, bm, bd := civilSlow(b)
 	n := int64(by-ay)*12 + int64(bm-am)
 	// addMonths(a, n) falls on day min(ad, days in b's month) of b's month.
 	if min(ad, daysIn(by, bm)) > bd {
@@ -189,9 +220,75 @@ func monthsBetween(a, b Date) int64 {
 	return n
 }
 
-// civil splits d into year, month and day with integer arithmetic only
-// (Howard Hinnant's days-to-civil), so date kernels allocate nothing.
+// civilTable caches civil() for the dates from civilBase on, one int32 per
+// day packing the month number y*12+m-1 (bits 10 up), the days in that month
+// (bits 5–9) and the day (bits 0–4). Date kernels (ages, months_between) read
+// one entry per row instead of dividing; dates outside it are computed.
+var civilTable = func() []int32 {
+	t := make([]int32, int(civilEnd-civilBase))
+	y, m, d := 1900, 1, 1
+	for i := range t {
+		dim := daysIn(y, m)
+		t[i] = int32((y*12+m-1)<<10 | dim<<5 | d)
+		if d++; d > dim {
+			d = 1
+			if m++; m > 12 {
+				m = 1
+				y++
+			}
+		}
+	}
+	return t
+}()
+
+// civilPacked returns civilTable's entry for d, computing it outside the
+// table's range.
+func civilPacked(d Date) int64 {
+	if i := d - civilBase; uint64(i) < uint64(len(civilTable)) {
+		return int64(civilTable[i])
+	}
+	y, m, day := civilSlow(d)
+	return int64(y*12+m-1)<<10 | int64(daysIn(y, m))<<5 | int64(day)
+}
+
+// monthsBetweenPacked is monthsBetween of a and b given as civilPacked
+// values.
+func monthsBetweenPacked(a, b int64) int64 {
+	am, adim, ad := a>>10, a>>5&31, a&31
+	bm, bdim, bd := b>>10, b>>5&31, b&31
+	if b < a {
+		n := am - bm
+		if min(bd, adim) > ad {
+			n--
+		}
+		return -n
+	}
+	n := bm - am
+	if min(ad, bdim) > bd {
+		n--
+	}
+	return n
+}
+
+// The range of civilTable: 1900-01-01 to 2100-01-01 (73,049 days, 286 KiB).
+const (
+	civilBase Date = -25567
+	civilEnd  Date = 47482
+)
+
+// civil splits d into year, month and day with integer arithmetic only, so
+// date kernels allocate nothing.
 func civil(d Date) (y, m, day int) {
+	if i := d - civilBase; uint64(i) < uint64(len(civilTable)) {
+		t := civilTable[i]
+		mi := int(t >> 10)
+		return mi / 12, mi%12 + 1, int(t & 31)
+	}
+	return civilSlow(d)
+}
+
+// civilSlow is Howard Hinnant's days-to-civil.
+func civilSlow(d Date) (y, m, day int) {
 	z := int64(d) + 719468
 	era := floorDiv(z, 146097)
 	doe := z - era*146097

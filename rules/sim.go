@@ -2,8 +2,11 @@ package rules
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"unsafe"
 )
 
 // build checks and compiles a spec into a RuleSet.
@@ -103,6 +106,9 @@ type Population struct {
 	nh        int
 	start     []int32 // household h's members are members[start[h]:start[h+1]]
 	members   []int32 // person rows, by household, in person order
+
+	personIDs    []int64 // by person row, or nil
+	householdIDs []int64 // by household row, or nil
 }
 
 // NewPopulation returns a population of households households and
@@ -134,6 +140,83 @@ func NewPopulation(households int, householdOf []int32, roles []int64) (*Populat
 	}
 	return p, nil
 }
+
+// NewPopulationFromIDs returns a population built from registry rows:
+// person i has ID personIDs[i], lives in the household with ID
+// householdOf[i] and has role roles[i] (an index into Roles). Household rows
+// are numbered in the order their IDs first appear. Person IDs must be
+// unique. The result carries the IDs (PersonIDs, HouseholdIDs), so a column
+// computed over it can be written back row by row.
+func NewPopulationFromIDs(personIDs, householdOf []int64, roles []int64) (*Population, error) {
+	if len(householdOf) != len(personIDs) {
+		return nil, fmt.Errorf("new population: %d households for %d persons", len(householdOf), len(personIDs))
+	}
+	rowOf := make(map[int64]int32, len(personIDs)/2+1)
+	hh := make([]int32, len(personIDs))
+	var hids []int64
+	for i, id := range householdOf {
+		r, ok := rowOf[id]
+		if !ok {
+			r = int32(len(hids))
+			rowOf[id] = r
+			hids = append(hids, id)
+		}
+		hh[i] = r
+	}
+	p, err := NewPopulation(len(hids), hh, roles)
+	if err != nil {
+		return nil, err
+	}
+	return p.WithIDs(personIDs, hids)
+}
+
+// WithIDs returns a copy of p that carries registry IDs: personIDs by
+// person row and householdIDs by household row (either may be nil). Person
+// IDs must be unique, and so must household IDs. p is unchanged.
+func (p *Population) WithIDs(personIDs, householdIDs []int64) (*Population, error) {
+	if personIDs != nil && len(personIDs) != len(p.household) {
+		return nil, fmt.Errorf("population IDs: %d person IDs for %d persons", len(personIDs), len(p.household))
+	}
+	if householdIDs != nil && len(householdIDs) != p.nh {
+		return nil, fmt.Errorf("population IDs: %d household IDs for %d households", len(householdIDs), p.nh)
+	}
+	for _, ids := range [][]int64{personIDs, householdIDs} {
+		seen := make(map[int64]struct{}, len(ids))
+		for i, id := range ids {
+			if _, dup := seen[id]; dup {
+				return nil, fmt.Errorf("population IDs: ID %d repeated (row %d)", id, i)
+			}
+			seen[id] = struct{}{}
+		}
+	}
+	q := *p
+	q.personIDs, q.householdIDs = personIDs, householdIDs
+	return &q, nil
+}
+
+// PersonIDs returns the registry ID of each person row, or nil when the
+// population was built without IDs. The slice must not be modified.
+func (p *Population) PersonIDs() []int64 { return p.personIDs }
+
+// HouseholdIDs returns the registry ID of each household row, or nil. The
+// slice must not be modified.
+func (p *Population) HouseholdIDs() []int64 { return p.householdIDs }
+
+// IDs returns the registry IDs of entity e's rows (PersonIDs or
+// HouseholdIDs), the row order of every column of that entity.
+func (p *Population) IDs(e Entity) []int64 {
+	if e == Household {
+		return p.householdIDs
+	}
+	return p.personIDs
+}
+
+// HouseholdOf returns the household row of person row i.
+func (p *Population) HouseholdOf(i int) int { return int(p.household[i]) }
+
+// Members returns the person rows of household row h, in person order. The
+// slice must not be modified.
+func (p *Population) Members(h int) []int32 { return p.members[p.start[h]:p.start[h+1]] }
 
 // Persons returns the number of persons.
 func (p *Population) Persons() int { return len(p.household) }
@@ -169,6 +252,7 @@ type entry struct {
 	formula *Formula
 	deps    []key
 	params  []paramRead
+	owned   bool // col was allocated by the simulation (Release pools it)
 }
 
 // paramRead is a parameter a formula read: at the period's start (Value
@@ -181,17 +265,51 @@ type paramRead struct {
 // Simulation computes variables for one Population under one RuleSet,
 // caching every column it computes. A Simulation is not safe for concurrent
 // use; build one per goroutine.
+//
+// Compute evaluates a large population on several goroutines at once (see
+// SetWorkers); they are started and joined within each Compute call.
 type Simulation struct {
-	rs    *RuleSet
-	pop   *Population
-	cache map[key]*entry
+	rs      *RuleSet
+	pop     *Population
+	cache   map[key]*entry
+	workers int
 }
 
-// NewSimulation returns an empty simulation of pop.
+// NewSimulation returns an empty simulation of pop that computes on up to
+// GOMAXPROCS goroutines.
 func (rs *RuleSet) NewSimulation(pop *Population) *Simulation {
-	s := &Simulation{rs: rs, pop: pop, cache: map[key]*entry{}}
-	s.cache[key{"role", Period{Kind: Eternity}}] = &entry{col: Column{Type: Enum, Ints: pop.role}, src: fromInput}
+	s := &Simulation{rs: rs, pop: pop, cache: map[key]*entry{}, workers: runtime.GOMAXPROCS(0)}
+	s.reset()
 	return s
+}
+
+func (s *Simulation) reset() {
+	s.cache[key{"role", Period{Kind: Eternity}}] = &entry{col: Column{Type: Enum, Ints: s.pop.role}, src: fromInput}
+}
+
+// SetWorkers sets how many goroutines a Compute may use (at least 1; 1
+// computes on the caller's goroutine only). A population is split into runs
+// of whole blocks of 1024 rows, at least 16 blocks per worker, so small
+// populations and single households always compute on one goroutine.
+// Results do not depend on the number of workers.
+func (s *Simulation) SetWorkers(n int) {
+	s.workers = max(1, n)
+}
+
+// Release empties the simulation and returns the columns it computed to a
+// pool that later simulations draw from, which saves the allocation and
+// page faults of fresh columns in a run over many shards. Every Column a
+// Compute on s returned is invalid afterwards (inputs given to SetInput
+// stay the caller's). The simulation may be used again: it starts over with
+// no inputs and nothing computed.
+func (s *Simulation) Release() {
+	for k, e := range s.cache {
+		if e.owned {
+			putColumn(e.col)
+		}
+		delete(s.cache, k)
+	}
+	s.reset()
 }
 
 // SetInput gives the values of variable name for period (any period of a
@@ -264,25 +382,20 @@ func (s *Simulation) compute(v *Variable, p Period) (*entry, error) {
 	}
 	f := v.formulaAt(p.Start())
 	if f == nil {
-		col := newColumn(v.Type, s.pop.size(v.Entity))
+		col := getColumn(v.Type, s.pop.size(v.Entity))
 		if err := fill(v, col); err != nil {
 			return nil, err
 		}
-		e := &entry{col: col, src: fromDefault}
+		e := &entry{col: col, src: fromDefault, owned: true}
 		s.cache[k] = e
 		return e, nil
 	}
-	e := &entry{src: fromFormula, formula: f}
-	col, err := s.run(f.prog, p, e)
+	e := &entry{src: fromFormula, formula: f, owned: true}
+	col, err := s.run(f.prog, p, e, v.Type == Money)
 	if err != nil {
 		return nil, err
 	}
 	col.Type = v.Type
-	if v.Type == Money {
-		for i, x := range col.Floats {
-			col.Floats[i] = RoundMoney(x)
-		}
-	}
 	e.col = col
 	s.cache[k] = e
 	return e, nil
@@ -313,11 +426,16 @@ func fill(v *Variable, col Column) error {
 }
 
 // run evaluates program p for period per over all rows of p's entity,
-// recording what it read in e.
-func (s *Simulation) run(p *program, per Period, e *entry) (Column, error) {
+// recording what it read in e. With round set the result is money: each
+// block is rounded to whole qəpik as soon as it is computed.
+func (s *Simulation) run(p *program, per Period, e *entry, round bool) (Column, error) {
 	n := s.pop.size(p.entity)
 	x := &exec{sim: s, prog: p, period: per}
 	x.cols = make([]Column, len(p.refs))
+	if e.deps == nil {
+		e.deps = make([]key, 0, len(p.refs))
+		e.params = make([]paramRead, 0, len(p.params))
+	}
 	for k, r := range p.refs {
 		rp := r.period(per)
 		d, err := s.compute(r.v, rp)
@@ -327,36 +445,11 @@ func (s *Simulation) run(p *program, per Period, e *entry) (Column, error) {
 		x.cols[k] = d.col
 		e.deps = append(e.deps, key{r.v.Name, rp})
 	}
-	bs := min(n, blockSize)
-	x.fs = make([][]float64, p.nF)
-	x.is = make([][]int64, p.nI)
-	x.bs = make([][]bool, p.nB)
-	for i := range x.fs {
-		x.fs[i] = make([]float64, bs)
-	}
-	for i := range x.is {
-		x.is[i] = make([]int64, bs)
-	}
-	for i := range x.bs {
-		x.bs[i] = make([]bool, bs)
-	}
-	for _, c := range p.consts {
-		switch c.ph {
-		case pFloat:
-			fillF(x.fs[c.slot], c.f)
-		case pBool:
-			fillB(x.bs[c.slot], c.b)
-		default:
-			v := c.i
-			if c.what != cLiteral {
-				v = periodConst(c.what, per)
-			}
-			fillI(x.is[c.slot], v)
-		}
-	}
 	date := per.Start()
 	x.pvals = make([]*ParamValue, len(p.params))
-	x.tables = make([][]float64, p.tables)
+	if p.tables > 0 {
+		x.tables = make([][]float64, p.tables)
+	}
 	for k, u := range p.params {
 		if u.kind == puScalarF && u.slot < 0 {
 			e.params = append(e.params, paramRead{p: u.p}) // at(): per row
@@ -368,12 +461,7 @@ func (s *Simulation) run(p *program, per Period, e *entry) (Column, error) {
 		}
 		x.pvals[k] = pv
 		e.params = append(e.params, paramRead{p: u.p, v: pv})
-		switch u.kind {
-		case puScalarF:
-			fillF(x.fs[u.slot], pv.Value)
-		case puScalarI:
-			fillI(x.is[u.slot], int64(pv.Value))
-		case puTable:
+		if u.kind == puTable {
 			t := make([]float64, len(u.keys))
 			for i, k := range u.keys {
 				val, ok := pv.Table[k]
@@ -385,39 +473,169 @@ func (s *Simulation) run(p *program, per Period, e *entry) (Column, error) {
 			x.tables[u.tk] = t
 		}
 	}
-	x.hoisted = make([]Column, len(p.hoists))
-	for k, h := range p.hoists {
-		c, err := s.run(h, per, e)
-		if err != nil {
-			return Column{}, err
+	if len(p.hoists) > 0 {
+		x.hoisted = make([]Column, len(p.hoists))
+		for k, h := range p.hoists {
+			c, err := s.run(h, per, e, false)
+			if err != nil {
+				return Column{}, err
+			}
+			x.hoisted[k] = c
 		}
-		x.hoisted[k] = c
 	}
-	var out Column
-	switch root := p.root.(type) {
-	case fNode:
-		out.Floats = make([]float64, n)
-		for lo := 0; lo < n; lo += blockSize {
-			hi := min(lo+blockSize, n)
-			copy(out.Floats[lo:hi], root.f(x, lo, hi))
+	out := getColumn(p.rootType(), n)
+	nb := (n + blockSize - 1) / blockSize
+	w := s.workers
+	if nb < parallelMinBlocks*w {
+		w = max(1, nb/parallelMinBlocks)
+	}
+	if w <= 1 {
+		x.scratch(min(n, blockSize))
+		x.blocks(out, 0, n, round)
+	} else {
+		// Contiguous runs of whole blocks, one per worker; each block's
+		// rows depend only on the inputs, so the result is the same
+		// however the blocks are shared out.
+		var wg sync.WaitGroup
+		for k := 1; k < w; k++ {
+			xw := new(exec)
+			*xw = *x
+			lo, hi := nb*k/w*blockSize, min(nb*(k+1)/w*blockSize, n)
+			wg.Go(func() {
+				xw.scratch(blockSize)
+				xw.blocks(out, lo, hi, round)
+			})
 		}
-		out.Type = Float
-	case iNode:
-		out.Ints = make([]int64, n)
-		for lo := 0; lo < n; lo += blockSize {
-			hi := min(lo+blockSize, n)
-			copy(out.Ints[lo:hi], root.i(x, lo, hi))
-		}
-		out.Type = Int
-	case bNode:
-		out.Bools = make([]bool, n)
-		for lo := 0; lo < n; lo += blockSize {
-			hi := min(lo+blockSize, n)
-			copy(out.Bools[lo:hi], root.b(x, lo, hi))
-		}
-		out.Type = Bool
+		x.scratch(blockSize)
+		x.blocks(out, 0, nb/w*blockSize, round)
+		wg.Wait()
+	}
+	for _, c := range x.hoisted {
+		putColumn(c)
 	}
 	return out, nil
+}
+
+// parallelMinBlocks is the fewest blocks worth a worker of their own.
+const parallelMinBlocks = 16
+
+// rootType returns the column type a program's root produces.
+func (p *program) rootType() Type {
+	switch p.root.(type) {
+	case fNode:
+		return Float
+	case iNode:
+		return Int
+	}
+	return Bool
+}
+
+// scratch gives x its own scratch slots of bs rows and fills the uniform
+// ones (literals, period bounds, parameters at the period's start).
+func (x *exec) scratch(bs int) {
+	p := x.prog
+	x.fs, x.is, x.bs = nil, nil, nil
+	// Slot headers live in x when few enough; int and float slots share one
+	// buffer (both are 8 bytes without pointers).
+	x.fs, x.is, x.bs = x.fsA[:0], x.isA[:0], x.bsA[:0]
+	if p.nF > len(x.fsA) {
+		x.fs = make([][]float64, 0, p.nF)
+	}
+	if p.nI > len(x.isA) {
+		x.is = make([][]int64, 0, p.nI)
+	}
+	if p.nB > len(x.bsA) {
+		x.bs = make([][]bool, 0, p.nB)
+	}
+	if p.nF+p.nI > 0 {
+		buf := make([]int64, (p.nF+p.nI)*bs)
+		for i := range p.nI {
+			x.is = append(x.is, buf[i*bs:(i+1)*bs:(i+1)*bs])
+		}
+		buf = buf[p.nI*bs:]
+		fbuf := unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(buf))), len(buf))
+		for i := range p.nF {
+			x.fs = append(x.fs, fbuf[i*bs:(i+1)*bs:(i+1)*bs])
+		}
+	}
+	if p.nB > 0 {
+		buf := make([]bool, p.nB*bs)
+		for i := range p.nB {
+			x.bs = append(x.bs, buf[i*bs:(i+1)*bs:(i+1)*bs])
+		}
+	}
+	for _, c := range p.consts {
+		switch c.ph {
+		case pFloat:
+			fillF(x.fs[c.slot], c.f)
+		case pBool:
+			fillB(x.bs[c.slot], c.b)
+		default:
+			v := c.i
+			if c.what != cLiteral {
+				v = periodConst(c.what, x.period)
+			}
+			fillI(x.is[c.slot], v)
+		}
+	}
+	for k, u := range p.params {
+		pv := x.pvals[k]
+		switch {
+		case pv == nil:
+		case u.kind == puScalarF:
+			fillF(x.fs[u.slot], pv.Value)
+		case u.kind == puScalarI:
+			fillI(x.is[u.slot], int64(pv.Value))
+		case u.kind == puScalarIF:
+			fillF(x.fs[u.slot], float64(int64(pv.Value)))
+		}
+	}
+}
+
+// blocks computes rows [lo, hi) of the program into out, block by block.
+// A root that computes (rather than reads a stored column or a uniform)
+// writes straight into out.
+func (x *exec) blocks(out Column, lo, hi int, round bool) {
+	p := x.prog
+	slot := outSlot(p.root)
+	switch root := p.root.(type) {
+	case fNode:
+		for b := lo; b < hi; b += blockSize {
+			e := min(b+blockSize, hi)
+			dst := out.Floats[b:e]
+			if slot >= 0 {
+				x.fs[slot] = dst
+			}
+			if r := root.f(x, b, e); slot < 0 {
+				copy(dst, r)
+			}
+			if round {
+				roundMoney(dst)
+			}
+		}
+	case iNode:
+		for b := lo; b < hi; b += blockSize {
+			e := min(b+blockSize, hi)
+			dst := out.Ints[b:e]
+			if slot >= 0 {
+				x.is[slot] = dst
+			}
+			if r := root.i(x, b, e); slot < 0 {
+				copy(dst, r)
+			}
+		}
+	case bNode:
+		for b := lo; b < hi; b += blockSize {
+			e := min(b+blockSize, hi)
+			dst := out.Bools[b:e]
+			if slot >= 0 {
+				x.bs[slot] = dst
+			}
+			if r := root.b(x, b, e); slot < 0 {
+				copy(dst, r)
+			}
+		}
+	}
 }
 
 func fillF(s []float64, v float64) {
@@ -435,5 +653,67 @@ func fillI(s []int64, v int64) {
 func fillB(s []bool, v bool) {
 	for i := range s {
 		s[i] = v
+	}
+}
+
+// Column buffers of at least poolMinRows rows are pooled by type and length:
+// hoisted temporaries go back as soon as their program has run, and a
+// Simulation's computed columns when it is Released, so a population run
+// that builds one simulation after another reuses memory that is already
+// mapped instead of faulting in fresh pages.
+const poolMinRows = 4 * blockSize
+
+type poolKey struct {
+	ph phys
+	n  int
+}
+
+var colPools sync.Map // poolKey → *sync.Pool
+
+func poolFor(ph phys, n int) *sync.Pool {
+	k := poolKey{ph, n}
+	if p, ok := colPools.Load(k); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := colPools.LoadOrStore(k, &sync.Pool{})
+	return p.(*sync.Pool)
+}
+
+// getColumn returns a column of n rows whose contents are undefined: every
+// caller overwrites every row.
+func getColumn(t Type, n int) Column {
+	if n < poolMinRows {
+		return newColumn(t, n)
+	}
+	c := Column{Type: t}
+	v := poolFor(t.phys(), n).Get()
+	if v == nil {
+		return newColumn(t, n)
+	}
+	switch t.phys() {
+	case pBool:
+		c.Bools = *v.(*[]bool)
+	case pInt:
+		c.Ints = *v.(*[]int64)
+	default:
+		c.Floats = *v.(*[]float64)
+	}
+	return c
+}
+
+// putColumn gives c's buffer back to the pool; c must not be used again.
+func putColumn(c Column) {
+	n := c.Len()
+	if n < poolMinRows {
+		return
+	}
+	p := poolFor(c.Type.phys(), n)
+	switch c.Type.phys() {
+	case pBool:
+		p.Put(&c.Bools)
+	case pInt:
+		p.Put(&c.Ints)
+	default:
+		p.Put(&c.Floats)
 	}
 }

@@ -12,16 +12,31 @@ import (
 // variable a tree of the variables it read (with their periods and values),
 // the inputs and the parameter values (with their start dates and legal
 // references). It renders as JSON, text and HTML.
+//
+// A variable in a period is explained once per trace: the first time it is
+// met (depth first, in the order of Roots) its node has the formula,
+// parameters and children; every later node for it has the same ID and
+// values, Ref set to that ID and nothing below it. Shared parts of the law
+// (an income read by twelve months of an average, an age read by several
+// programmes) are so written once, and a trace stays linear in the number
+// of variables and periods it touches.
 type Trace struct {
 	Period string       `json:"period"`
 	Roots  []*TraceNode `json:"variables"`
 
-	s   *Simulation
-	ids [2][]string
+	s        *Simulation
+	ids      [2][]string
+	expanded map[key]bool
 }
 
 // TraceNode is one variable in one period in a Trace.
 type TraceNode struct {
+	// ID names the variable in its period, "name@period"; it is unique
+	// among the expanded nodes of a trace.
+	ID string `json:"id"`
+	// Ref is set (to ID) on a node whose explanation is given by the
+	// expanded node with that ID earlier in the trace.
+	Ref         string            `json:"ref,omitempty"`
 	Variable    string            `json:"variable"`
 	Label       map[string]string `json:"label,omitempty"`
 	Entity      string            `json:"entity"`
@@ -57,14 +72,18 @@ type TraceParameter struct {
 const maxTraceDepth = 64
 
 func (t *Trace) node(v *Variable, p Period, depth int) *TraceNode {
-	n := &TraceNode{Variable: v.Name, Label: v.Label, Entity: v.Entity.String(), Period: p.String(), Reference: v.Reference}
-	e := t.s.cache[key{v.Name, p}]
+	ps := p.String()
+	n := &TraceNode{ID: v.Name + "@" + ps, Variable: v.Name, Label: v.Label, Entity: v.Entity.String(), Period: ps, Reference: v.Reference}
+	k := key{v.Name, p}
+	e := t.s.cache[k]
 	if e == nil {
 		n.Source = "not computed"
 		return n
 	}
-	for i, id := range t.ids[v.Entity] {
-		n.Values = append(n.Values, TraceValue{ID: id, Value: v.value(e.col, i)})
+	ids := t.ids[v.Entity]
+	n.Values = make([]TraceValue, len(ids))
+	for i, id := range ids {
+		n.Values[i] = TraceValue{ID: id, Value: v.value(e.col, i)}
 	}
 	switch e.src {
 	case fromInput:
@@ -73,20 +92,31 @@ func (t *Trace) node(v *Variable, p Period, depth int) *TraceNode {
 		n.Source = "default"
 	case fromFormula:
 		n.Source = "formula"
+	}
+	if t.expanded == nil {
+		t.expanded = map[key]bool{}
+	}
+	if t.expanded[k] {
+		n.Ref = n.ID
+		return n
+	}
+	t.expanded[k] = true
+	if e.src == fromFormula {
 		n.Formula = strings.TrimSpace(e.formula.Source)
 		if e.formula.From > -1<<30 {
 			n.FormulaFrom = e.formula.From.String()
 		}
 	}
-	seenP := map[string]bool{}
-	for _, r := range e.params {
-		if seenP[r.p.Path] {
-			continue
+params:
+	for i, r := range e.params {
+		for _, q := range e.params[:i] {
+			if q.p == r.p {
+				continue params
+			}
 		}
-		seenP[r.p.Path] = true
 		tp := TraceParameter{Path: "params." + r.p.Path, Unit: r.p.Unit, Reference: r.p.Reference}
 		if r.v == nil {
-			tp.Series = map[string]float64{}
+			tp.Series = make(map[string]float64, len(r.p.Values))
 			for _, pv := range r.p.Values {
 				tp.Series[pv.From.String()] = pv.Value
 			}
@@ -109,12 +139,13 @@ func (t *Trace) node(v *Variable, p Period, depth int) *TraceNode {
 	if depth >= maxTraceDepth {
 		return n
 	}
-	seen := map[key]bool{}
-	for _, d := range e.deps {
-		if seen[d] {
-			continue
+deps:
+	for i, d := range e.deps {
+		for _, q := range e.deps[:i] {
+			if q == d {
+				continue deps
+			}
 		}
-		seen[d] = true
 		w := t.s.rs.vars[d.name]
 		if w == nil {
 			w = roleVar
@@ -141,6 +172,10 @@ func (t *Trace) WriteText(w io.Writer) error {
 			vals[i] = fmt.Sprintf("%s=%v", v.ID, v.Value)
 		}
 		fmt.Fprintf(&b, "%s%s[%s] (%s) = %s", ind, n.Variable, n.Period, n.Source, strings.Join(vals, ", "))
+		if n.Ref != "" {
+			b.WriteString("   (explained above)\n")
+			return
+		}
 		if n.Formula != "" {
 			fmt.Fprintf(&b, "   ← %s", strings.Join(strings.Fields(n.Formula), " "))
 			if n.FormulaFrom != "" {
@@ -175,14 +210,16 @@ var traceHTML = template.Must(template.New("trace").Funcs(template.FuncMap{
 	"lang": func() string { return "az" },
 }).Parse(`<!DOCTYPE html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><title>{{.Title}}</title>
-<style>body{font-family:sans-serif}details{margin-left:1.2em}code{background:#f4f4f4}.src{color:#555;font-size:90%}</style>
+<style>body{font-family:sans-serif}details,.ref{margin-left:1.2em}code{background:#f4f4f4}.src{color:#555;font-size:90%}</style>
 </head><body><h1>{{.Title}}</h1>
-{{define "node"}}<details open><summary><strong>{{with index .Label lang}}{{.}}{{else}}{{.Variable}}{{end}}</strong>
+{{define "node"}}{{if .Ref}}<p class="ref"><strong>{{with index .Label lang}}{{.}}{{else}}{{.Variable}}{{end}}</strong>
+<code>{{.Variable}}</code> [{{.Period}}] = {{range $i, $v := .Values}}{{if $i}}, {{end}}{{$v.ID}}: <b>{{$v.Value}}</b>{{end}}
+<a href="#{{.Ref}}">(explained above)</a></p>{{else}}<details open id="{{.ID}}"><summary><strong>{{with index .Label lang}}{{.}}{{else}}{{.Variable}}{{end}}</strong>
 <code>{{.Variable}}</code> [{{.Period}}] = {{range $i, $v := .Values}}{{if $i}}, {{end}}{{$v.ID}}: <b>{{$v.Value}}</b>{{end}}
 <span class="src">({{.Source}}{{if .FormulaFrom}}, formula from {{.FormulaFrom}}{{end}})</span></summary>
 {{if .Formula}}<p><code>{{join .Formula}}</code>{{if .Reference}} — {{.Reference}}{{end}}</p>{{end}}
 {{if .Parameters}}<ul>{{range .Parameters}}<li><code>{{.Path}}</code> = {{if .Series}}{{.Series}}{{else}}{{.Value}} since {{.From}}{{end}}{{if .Unit}} {{.Unit}}{{end}}{{if .Reference}} — {{.Reference}}{{end}}</li>{{end}}</ul>{{end}}
-{{range .Children}}{{template "node" .}}{{end}}</details>{{end}}
+{{range .Children}}{{template "node" .}}{{end}}</details>{{end}}{{end}}
 {{range .Roots}}{{template "node" .}}{{end}}
 </body></html>
 `))

@@ -113,16 +113,22 @@ func newColumn(t Type, n int) Column {
 // as the half it was meant to be: RoundMoney(1.005) is 1.01 and
 // RoundMoney(-2.675) is -2.68.
 func RoundMoney(x float64) float64 {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return x
-	}
+	// NaN and ±Inf pass through unchanged (y-t is NaN for them). Away from zero when the fraction of x*100 is a half, more than a half,
+	// or less than a half by under 1e-6. y-t is exact, and t and t±1 are
+	// exactly what math.Round would return.
 	y := x * 100
 	t := math.Trunc(y)
-	f := math.Abs(y - t)
-	if math.Abs(f-0.5) < 1e-6 {
-		return (t + math.Copysign(1, y)) / 100
+	if f := math.Abs(y - t); f >= 0.5 || math.Abs(f-0.5) < 1e-6 {
+		t += math.Copysign(1, y)
 	}
-	return math.Round(y) / 100
+	return t / 100
+}
+
+// roundMoney applies RoundMoney to every element of s.
+func roundMoney(s []float64) {
+	for i, x := range s {
+		s[i] = RoundMoney(x)
+	}
 }
 
 // value returns row i of c as a Go value for traces, results and tests:

@@ -84,6 +84,9 @@ func (s *CatalogueService) SaveService(ctx context.Context, svc *dost.Service) e
 }
 
 func findServices(ctx context.Context, tx *Tx, f dost.ServiceFilter) ([]*dost.Service, int, error) {
+	if !storable(strOf(f.Code), strOf(f.Category), strOf(f.Channel), strOf(f.AssignmentMode), strOf(f.Query)) {
+		return []*dost.Service{}, 0, nil
+	}
 	var a args
 	var conds []string
 	if f.Code != nil {

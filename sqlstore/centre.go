@@ -186,6 +186,9 @@ func findCentre(ctx context.Context, tx *Tx, f dost.CentreFilter) (*dost.Centre,
 }
 
 func findCentres(ctx context.Context, tx *Tx, f dost.CentreFilter) ([]*dost.Centre, int, error) {
+	if !storable(strOf(f.Code), strOf(f.ServiceCode)) {
+		return []*dost.Centre{}, 0, nil
+	}
 	var a args
 	var conds []string
 	if f.ID != nil {

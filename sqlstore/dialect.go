@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -128,6 +130,36 @@ func isUnique(err error) bool {
 // isForeignKey reports whether err is a foreign-key violation.
 func isForeignKey(err error) bool {
 	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY || pgCode(err) == "23503"
+}
+
+// isUnstorableText reports whether err is PostgreSQL refusing text: invalid
+// UTF-8 (22021 character_not_in_repertoire) or NUL (22P05
+// untranslatable_character). SQLite stores such text as it comes.
+func isUnstorableText(err error) bool {
+	c := pgCode(err)
+	return c == "22021" || c == "22P05"
+}
+
+// storable reports whether every s is text both dialects store and compare
+// alike: valid UTF-8 without NUL. Lookups by a free string check it first
+// and match nothing otherwise, the answer SQLite would give, where
+// PostgreSQL would fail with isUnstorableText.
+func storable(ss ...string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// strOf returns *p, or "" for nil: the value of an optional filter field,
+// for storable.
+func strOf[T ~string](p *T) string {
+	if p == nil {
+		return ""
+	}
+	return string(*p)
 }
 
 // isBusy reports whether err is SQLite's "database is locked" after the

@@ -130,6 +130,9 @@ func findHouseholdByID(ctx context.Context, tx *Tx, id int64) (*dost.Household, 
 }
 
 func findHouseholds(ctx context.Context, tx *Tx, f dost.HouseholdFilter) ([]*dost.Household, int, error) {
+	if !storable(strOf(f.Code)) {
+		return []*dost.Household{}, 0, nil
+	}
 	var a args
 	var conds []string
 	if f.ID != nil {

@@ -63,6 +63,26 @@ func (s *RegistryImporter) Import(ctx context.Context, b *dost.ImportBatch) erro
 	})
 }
 
+// Check reports every row of b that conflicts with the database or with
+// another row, as Import would, without storing anything. It lets a caller
+// merge these with the rows its parser rejected into one report.
+func (s *RegistryImporter) Check(ctx context.Context, b *dost.ImportBatch) ([]dost.RowError, error) {
+	for _, p := range b.Persons {
+		p.Normalize()
+	}
+	var errs []dost.RowError
+	err := s.db.view(ctx, func(tx *Tx) error {
+		im := &importer{tx: tx, b: b, ids: make(map[dost.FIN]int64, len(b.Persons))}
+		if err := im.check(ctx); err != nil {
+			return err
+		}
+		errs = im.errs
+		return nil
+	})
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+	return errs, err
+}
+
 // importer is the state of one Import.
 type importer struct {
 	tx   *Tx

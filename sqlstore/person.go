@@ -109,6 +109,9 @@ func scanPerson(row scanner) (*dost.Person, error) {
 }
 
 func findPersons(ctx context.Context, tx *Tx, f dost.PersonFilter) ([]*dost.Person, int, error) {
+	if !storable(strOf(f.FIN), strOf(f.FINPrefix), strOf(f.Name)) {
+		return []*dost.Person{}, 0, nil
+	}
 	var a args
 	var conds []string
 	if f.ID != nil {

@@ -293,11 +293,15 @@ func (db *DB) CheckMigrated(ctx context.Context) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("the %s database is not migrated (missing migrations %s); run `dost migrate`",
-			db.dialect, strings.Join(missing, ", "))
+		return fmt.Errorf("%w (the %s database lacks migrations %s); run `dost migrate`",
+			ErrNotMigrated, db.dialect, strings.Join(missing, ", "))
 	}
 	return nil
 }
+
+// ErrNotMigrated is in the chain of CheckMigrated's error when migrations
+// are missing, as opposed to the database being unreachable.
+var ErrNotMigrated = errors.New("database is not migrated")
 
 // Ping reports readiness: the database answers and its schema is current.
 func (db *DB) Ping(ctx context.Context) error {
@@ -330,7 +334,7 @@ func (db *DB) view(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	defer tx.Rollback()
 	if err := fn(&Tx{Tx: tx, db: db, now: db.clock.Now().UTC(), cache: db.readStmts}); err != nil {
-		return err
+		return mapError(err)
 	}
 	return tx.Commit()
 }
@@ -343,7 +347,7 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 	var err error
 	for i := range attempts {
 		if err = db.updateOnce(ctx, fn); err == nil || !db.isBusy(err) {
-			return err
+			return mapError(err)
 		}
 		db.logger.Warn("database busy, retrying", "attempt", i+1)
 		select {
@@ -369,6 +373,19 @@ func (db *DB) updateOnce(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// mapError turns database errors the caller can fix into *dost.Error; it is
+// the one place view and update map errors. Constraint violations are
+// mapped where they are met, since only there is the field known. Text
+// PostgreSQL cannot store (see isUnstorableText) is EINVALID: the services
+// check their input first (dost.ValidText, storable), so this is the last
+// line.
+func mapError(err error) error {
+	if isUnstorableText(err) {
+		return dost.Errorf(dost.EINVALID, "The text contains characters that cannot be stored.")
+	}
+	return err
 }
 
 // page returns the LIMIT/OFFSET clause for a page; limit 0 means no limit.

@@ -517,6 +517,9 @@ func findUserByID(ctx context.Context, tx *Tx, id int64) (*dost.User, error) {
 }
 
 func findUsers(ctx context.Context, tx *Tx, f dost.UserFilter) ([]*dost.User, int, error) {
+	if !storable(strOf(f.Username), strOf(f.Role)) {
+		return []*dost.User{}, 0, nil
+	}
 	var a args
 	var conds []string
 	if f.ID != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/dost-az/dost"
 	dosthttp "github.com/dost-az/dost/http"
 	"github.com/dost-az/dost/importer"
+	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/sqlstore"
 	"github.com/dost-az/dost/synth"
 )
@@ -152,6 +153,9 @@ func benchAPI(ctx context.Context, c Config, tmp string, n int, d time.Duration,
 	s.CentreService = sqlstore.NewCentreService(db)
 	s.UserService = users
 	s.Ready = db.Ping
+	if s.RuleSet, err = az.RuleSet(); err != nil {
+		return err
+	}
 	if err := s.Open(); err != nil {
 		return err
 	}

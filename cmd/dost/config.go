@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/dost-az/dost/sqlstore"
@@ -21,6 +23,9 @@ type Config struct {
 	DataDir  string // DOST_DATA_DIR, default "./dost-data"
 	Database string // DOST_DATABASE_URL, default: SQLite file in DataDir
 	LogLevel string // DOST_LOG_LEVEL: debug, info, warn, error
+	// SecureCookies marks cookies Secure and sends HSTS: set it whenever
+	// dost is reached over HTTPS (DOST_SECURE_COOKIES=true).
+	SecureCookies bool
 }
 
 // DefaultConfig returns the defaults with the environment applied.
@@ -37,6 +42,9 @@ func DefaultConfig() Config {
 	}
 	if v := os.Getenv("DOST_LOG_LEVEL"); v != "" {
 		c.LogLevel = v
+	}
+	if v, err := strconv.ParseBool(os.Getenv("DOST_SECURE_COOKIES")); err == nil {
+		c.SecureCookies = v
 	}
 	return c
 }
@@ -62,7 +70,7 @@ func (c *Config) DSN() string {
 // Redacted returns the configuration as text with secrets hidden: a
 // PostgreSQL password never reaches the logs.
 func (c Config) Redacted() string {
-	return fmt.Sprintf("addr=%s data-dir=%s database=%s", c.Addr, c.DataDir, redactDSN(c.DSN()))
+	return fmt.Sprintf("addr=%s data-dir=%s database=%s secure-cookies=%t", c.Addr, c.DataDir, redactDSN(c.DSN()), c.SecureCookies)
 }
 
 func redactDSN(dsn string) string {
@@ -101,6 +109,9 @@ func (c *Config) openDB(ctx context.Context, logger *slog.Logger, migrate bool) 
 	}
 	if err := db.CheckMigrated(ctx); err != nil {
 		db.Close()
+		if errors.Is(err, sqlstore.ErrNotMigrated) {
+			return nil, fmt.Errorf("%w\n  migrate it with: dost migrate --database '%s'", err, redactDSN(c.DSN()))
+		}
 		return nil, err
 	}
 	return db, nil

@@ -7,6 +7,8 @@
 //	dost import KIND FILE      import persons|households|incomes|insurance|disabilities (CSV, XLSX)
 //	dost token create --user U print a new API bearer token for a user
 //	dost bench                 measure import, generation and API throughput
+//	dost calc FILE|-           compute an OpenFisca-shaped situation with the rules
+//	dost rules test|check|run  test, check or run the rule set over the registry
 //
 // Every command takes --database / DOST_DATABASE_URL and --data-dir /
 // DOST_DATA_DIR; serve also takes --addr / DOST_ADDR.
@@ -66,6 +68,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runToken(ctx, rest, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, stdout, stderr)
+	case "calc":
+		return runCalc(ctx, rest, os.Stdin, stdout, stderr)
+	case "rules":
+		return runRules(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -84,6 +90,8 @@ Usage:
   dost import persons|households|incomes|insurance|disabilities FILE.csv|FILE.xlsx
   dost token create --user NAME [--ttl 720h] [--name NAME]
   dost bench [import|gen|api|all] [--persons N]
+  dost calc [--trace] [--format json|text] FILE|-
+  dost rules test [DIR] | rules check [DIR] | rules run --period 2026-11
 
 Environment: DOST_ADDR, DOST_DATA_DIR, DOST_DATABASE_URL (postgres://… for PostgreSQL;
 default: the SQLite file dost.db in the data directory).

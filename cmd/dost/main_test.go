@@ -147,3 +147,88 @@ func TestGenImportToken(t *testing.T) {
 		t.Error("token for unknown user succeeded")
 	}
 }
+
+// TestImportReportsEveryBadRow checks that rows that do not parse and rows
+// that conflict with the registry are reported together, and that flags
+// may follow the positional arguments.
+func TestImportReportsEveryBadRow(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "dost.db")
+	ctx := context.Background()
+	var out, logs bytes.Buffer
+	if err := main.Run(ctx, []string{"migrate", "--database", db}, &out, &logs); err != nil {
+		t.Fatal(err)
+	}
+	header := "fin,last_name,first_name,patronymic,birth_date,sex\n"
+	first := filepath.Join(dir, "first.csv")
+	os.WriteFile(first, []byte(header+"5ZK1R2A,Əliyev,Rəşad,Vüqar oğlu,1970-01-02,M\n"), 0o644)
+	if err := main.Run(ctx, []string{"import", "persons", first, "--database", db}, &out, &logs); err != nil {
+		t.Fatalf("import with trailing flags: %v\n%s", err, logs.String())
+	}
+	second := filepath.Join(dir, "second.csv")
+	os.WriteFile(second, []byte(header+
+		"5ZK1R2A,Əliyev,Rəşad,Vüqar oğlu,1970-01-02,M\n"+ // line 2: already registered
+		"6ZK1R2A,Həsənova,Aysel,,2025-02-30,F\n"+ // line 3: impossible date
+		"7ZK1R2A,Quliyev,Elvin,,1990-05-05,M\n"), 0o644) // line 4: fine
+	logs.Reset()
+	err := main.Run(ctx, []string{"import", "--database", db, "persons", second}, &out, &logs)
+	if err == nil {
+		t.Fatal("import succeeded, want rejection")
+	}
+	report := logs.String()
+	for _, want := range []string{"2 bad rows", "line 2, fin:", "already registered", "line 3, birth_date:"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report does not contain %q:\n%s", want, report)
+		}
+	}
+	if strings.Contains(report, "line 4") {
+		t.Errorf("report names the good line 4:\n%s", report)
+	}
+	// Nothing of the second file was stored: line 4's person is absent,
+	// so importing it alone succeeds.
+	third := filepath.Join(dir, "third.csv")
+	os.WriteFile(third, []byte(header+"7ZK1R2A,Quliyev,Elvin,,1990-05-05,M\n"), 0o644)
+	if err := main.Run(ctx, []string{"import", "--database", db, "persons", third}, &out, &logs); err != nil {
+		t.Errorf("line 4's person was stored by the rejected import: %v", err)
+	}
+}
+
+// TestGenDeterministic checks that a seed gives the same files on any day,
+// and that --into-db stores the population the CSV describes.
+func TestGenDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	var out, logs bytes.Buffer
+	for _, d := range []string{"a", "b"} {
+		if err := main.Run(ctx, []string{"gen", "--persons", "300", "--seed", "9", "--out", filepath.Join(dir, d)}, &out, &logs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"persons.csv", "households.csv", "incomes.csv", "insurance.csv", "disabilities.csv"} {
+		a, _ := os.ReadFile(filepath.Join(dir, "a", f))
+		b, _ := os.ReadFile(filepath.Join(dir, "b", f))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between two runs with the same seed (%d and %d bytes)", f, len(a), len(b))
+		}
+	}
+	db := filepath.Join(dir, "dost.db")
+	if err := main.Run(ctx, []string{"migrate", "--database", db}, &out, &logs); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := main.Run(ctx, []string{"gen", "--persons", "300", "--seed", "9", "--into-db", "--database", db}, &out, &logs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "imported 300 persons") {
+		t.Errorf("gen --into-db output: %s", out.String())
+	}
+	// The CSV of the same seed names exactly those persons: importing it
+	// now conflicts on every row.
+	logs.Reset()
+	if err := main.Run(ctx, []string{"import", "--database", db, "persons", filepath.Join(dir, "a", "persons.csv")}, &out, &logs); err == nil {
+		t.Error("re-import of the same population succeeded")
+	}
+	if !strings.Contains(logs.String(), "300 bad rows") {
+		t.Errorf("report: %.300s", logs.String())
+	}
+}

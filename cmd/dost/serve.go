@@ -10,6 +10,7 @@ import (
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/demo"
 	dosthttp "github.com/dost-az/dost/http"
+	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/sqlstore"
 )
 
@@ -38,6 +39,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("dost serve", flag.ContinueOnError)
 	fs.SetOutput(m.stderr)
 	fs.StringVar(&m.Config.Addr, "addr", m.Config.Addr, "address to listen on (DOST_ADDR)")
+	fs.BoolVar(&m.Config.SecureCookies, "secure-cookies", m.Config.SecureCookies, "mark cookies Secure and send HSTS; on when served over HTTPS (DOST_SECURE_COOKIES)")
 	m.Config.bindDatabase(fs)
 	fs.BoolVar(&m.Demo, "demo", false, "load the demo catalogue, centres, staff accounts and population")
 	fs.IntVar(&m.DemoPersons, "demo-persons", m.DemoPersons, "size of the demo population")
@@ -74,6 +76,7 @@ func (m *Main) Run(ctx context.Context) error {
 	s := dosthttp.NewServer()
 	s.Addr = m.Config.Addr
 	s.Demo = m.Demo
+	s.SecureCookies = m.Config.SecureCookies
 	s.Logger = m.logger
 	s.PersonService = sqlstore.NewPersonService(db)
 	s.RecordService = sqlstore.NewRecordService(db)
@@ -82,6 +85,9 @@ func (m *Main) Run(ctx context.Context) error {
 	s.CentreService = sqlstore.NewCentreService(db)
 	s.UserService = sqlstore.NewUserService(db)
 	s.Ready = db.Ping
+	if s.RuleSet, err = az.RuleSet(); err != nil {
+		return fmt.Errorf("load rules: %w", err)
+	}
 	if err := s.Open(); err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}

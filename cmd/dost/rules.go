@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/dost-az/dost/programmes/az"
+	"github.com/dost-az/dost/rules"
+)
+
+const rulesUsage = `Usage:
+  dost rules test [DIR]     run the YAML tests of the embedded Azerbaijani rule set (or of DIR)
+  dost rules check [DIR]    load and type-check the rule set only
+  dost rules run --period 2026-11 [flags]
+                            compute the rule set over the registry's population
+  dost calc [--trace] [--format json|text] FILE|-
+                            compute the nulls of an OpenFisca-shaped situation
+`
+
+// runRules runs "dost rules test|check|run".
+func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, rulesUsage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "test":
+		return runRulesTest(args[1:], stdout, stderr)
+	case "check":
+		return runRulesCheck(args[1:], stdout, stderr)
+	case "run":
+		return runRulesRun(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, rulesUsage)
+		return nil
+	}
+	fmt.Fprint(stderr, rulesUsage)
+	return fmt.Errorf("unknown rules command %q", args[0])
+}
+
+// ruleSetArg loads the rule set a command names: the embedded Azerbaijani
+// one with no argument, else the directory given. The returned FS holds
+// its tests.
+func ruleSetArg(name string, args []string, stderr io.Writer) (*rules.RuleSet, fs.FS, string, error) {
+	fset := newFlagSet(name, stderr)
+	if err := fset.Parse(args); err != nil {
+		return nil, nil, "", err
+	}
+	switch fset.NArg() {
+	case 0:
+		rs, err := az.RuleSet()
+		return rs, az.FS(), "programmes/az (embedded)", err
+	case 1:
+		dir := fset.Arg(0)
+		st, err := os.Stat(dir)
+		if err != nil {
+			return nil, nil, dir, err
+		}
+		if !st.IsDir() {
+			return nil, nil, dir, fmt.Errorf("%s is not a directory", dir)
+		}
+		fsys := os.DirFS(dir)
+		rs, err := rules.Load(fsys)
+		return rs, fsys, dir, prefixLoadErrors(err, dir)
+	}
+	return nil, nil, "", fmt.Errorf("%s: want at most one directory, got %d arguments", name, fset.NArg())
+}
+
+// prefixLoadErrors makes the files of load errors paths from the current
+// directory, so that editors can jump to them.
+func prefixLoadErrors(err error, dir string) error {
+	var les rules.LoadErrors
+	if !errors.As(err, &les) {
+		return err
+	}
+	out := make(rules.LoadErrors, len(les))
+	for i, e := range les {
+		c := *e
+		if c.File != "" {
+			c.File = filepath.Join(dir, filepath.FromSlash(c.File))
+		}
+		out[i] = &c
+	}
+	return out
+}
+
+// printLoadError prints a load error one problem a line, as file:line:
+// variable name: message.
+func printLoadError(w io.Writer, err error) int {
+	var les rules.LoadErrors
+	if errors.As(err, &les) {
+		for _, e := range les {
+			fmt.Fprintln(w, e)
+		}
+		return len(les)
+	}
+	fmt.Fprintln(w, err)
+	return 1
+}
+
+func runRulesCheck(args []string, stdout, stderr io.Writer) error {
+	rs, _, where, err := ruleSetArg("rules check", args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		n := printLoadError(stderr, err)
+		return fmt.Errorf("rules check %s: %d problem(s)", where, n)
+	}
+	formulas := 0
+	for _, v := range rs.Variables() {
+		formulas += len(v.Formulas)
+	}
+	fmt.Fprintf(stdout, "ok %s: %d variables (%d formulas), %d parameters\n", where, len(rs.Variables()), formulas, len(rs.Parameters()))
+	return nil
+}
+
+func runRulesTest(args []string, stdout, stderr io.Writer) error {
+	rs, fsys, where, err := ruleSetArg("rules test", args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		n := printLoadError(stderr, err)
+		return fmt.Errorf("rules test %s: the rule set does not load: %d problem(s)", where, n)
+	}
+	results, err := rs.RunTests(fsys)
+	if err != nil {
+		return fmt.Errorf("rules test %s: %w", where, err)
+	}
+	failed := 0
+	for _, r := range results {
+		if r.Passed() {
+			fmt.Fprintf(stdout, "ok   %s:%d: %s\n", r.Case.File, r.Case.Line, r.Case.Name)
+			continue
+		}
+		failed++
+		fmt.Fprintf(stdout, "FAIL %s:%d: %s\n", r.Case.File, r.Case.Line, r.Case.Name)
+		for _, f := range r.Failures {
+			fmt.Fprintf(stdout, "     %s\n", f)
+		}
+	}
+	fmt.Fprintf(stdout, "%s: %d passed, %d failed\n", where, len(results)-failed, failed)
+	if len(results) == 0 {
+		return fmt.Errorf("rules test %s: no tests found under tests/", where)
+	}
+	if failed > 0 {
+		return fmt.Errorf("rules test %s: %d of %d tests failed", where, failed, len(results))
+	}
+	return nil
+}
+
+// runCalc runs "dost calc": a situation in, the same situation with its
+// nulls computed out.
+func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fset := newFlagSet("calc", stderr)
+	trace := fset.Bool("trace", false, "also print the explanation of every computed value as text")
+	format := fset.String("format", "json", "output format: json or text")
+	rulesDir := fset.String("rules", "", "a rule-set directory instead of the embedded Azerbaijani rules")
+	if err := fset.Parse(args); err != nil {
+		return err
+	}
+	if *format != "json" && *format != "text" {
+		return fmt.Errorf("calc: --format %q is not json or text", *format)
+	}
+	if fset.NArg() != 1 {
+		return fmt.Errorf("calc: want one situation file (or - for standard input)")
+	}
+	var data []byte
+	var err error
+	if name := fset.Arg(0); name == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return fmt.Errorf("calc: %w", err)
+	}
+	var rs *rules.RuleSet
+	if *rulesDir != "" {
+		rs, err = rules.Load(os.DirFS(*rulesDir))
+		err = prefixLoadErrors(err, *rulesDir)
+	} else {
+		rs, err = az.RuleSet()
+	}
+	if err != nil {
+		printLoadError(stderr, err)
+		return fmt.Errorf("calc: the rule set does not load")
+	}
+	sit, err := decodeCalcSituation(data, rs)
+	if err != nil {
+		return fmt.Errorf("calc: %w", err)
+	}
+	var traces []*rules.Trace
+	for _, req := range sit.requests(rs) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res, tr, err := rs.Calculate(sit.engineSituation(req.household), req.period, req.vars)
+		if err != nil {
+			return fmt.Errorf("calc: household %s, %s: %w", req.household, req.period, err)
+		}
+		for _, name := range req.vars {
+			v, _ := rs.Variable(name)
+			pk := req.period.As(v.Period).String()
+			for id, x := range res.Values[name] {
+				sit.set(v.Entity, req.household, id, name, pk, x)
+			}
+		}
+		traces = append(traces, tr)
+	}
+	switch *format {
+	case "json":
+		out, err := sit.marshal(rs)
+		if err != nil {
+			return fmt.Errorf("calc: %w", err)
+		}
+		stdout.Write(append(out, '\n'))
+	case "text":
+		writeCalcText(stdout, sit, rs)
+	}
+	if *trace {
+		for _, tr := range traces {
+			fmt.Fprintln(stdout)
+			if err := tr.WriteText(stdout); err != nil {
+				return fmt.Errorf("calc: trace: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// writeCalcText prints one line per value: entity id, variable, period,
+// value, sorted.
+func writeCalcText(w io.Writer, sit *calcSituation, rs *rules.RuleSet) {
+	var lines []string
+	add := func(kind, id string, vars map[string]map[string]any) {
+		for name, periods := range vars {
+			v, _ := rs.Variable(name)
+			for pk, x := range periods {
+				if pk == "eternity" {
+					pk = eternityKey
+				}
+				lines = append(lines, fmt.Sprintf("%s %s\t%s\t%s\t%s", kind, id, name, pk, textValue(v, x)))
+			}
+		}
+	}
+	for id, vars := range sit.persons {
+		add("person", id, vars)
+	}
+	for id, h := range sit.households {
+		if !h.lone {
+			add("household", id, h.vars)
+		}
+	}
+	sort.Strings(lines)
+	fmt.Fprintln(w, strings.Join(lines, "\n"))
+}

@@ -1,0 +1,191 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	main "github.com/dost-az/dost/cmd/dost"
+)
+
+func run(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := main.Run(context.Background(), args, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestRulesTestEmbedded(t *testing.T) {
+	out, stderr, err := run(t, "rules", "test")
+	if err != nil {
+		t.Fatalf("rules test: %v\n%s\n%s", err, out, stderr)
+	}
+	if !strings.Contains(out, " 0 failed") || !strings.Contains(out, "ok   tests/pension.yaml:") {
+		t.Errorf("rules test output:\n%s", out)
+	}
+}
+
+func writeRuleSet(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const smallVars = `x:
+  entity: person
+  type: int
+  period: month
+  label: {az: X, en: X, ru: X}
+double_x:
+  entity: person
+  type: int
+  period: month
+  label: {az: Y, en: Y, ru: Y}
+  formula: x * 2
+`
+
+func TestRulesTestDirFailureShowsDiff(t *testing.T) {
+	dir := writeRuleSet(t, map[string]string{
+		"variables/v.yaml": smallVars,
+		"tests/t.yaml": `- name: right
+  period: 2026-11
+  persons: [{id: a, inputs: {x: 2}}]
+  output: {double_x: {a: 4}}
+- name: wrong
+  period: 2026-11
+  persons: [{id: a, inputs: {x: 2}}]
+  output: {double_x: {a: 5}}
+`,
+	})
+	out, _, err := run(t, "rules", "test", dir)
+	if err == nil {
+		t.Fatalf("rules test with a failing case succeeded:\n%s", out)
+	}
+	for _, want := range []string{"ok   tests/t.yaml:1: right", "FAIL tests/t.yaml:5: wrong", "double_x[a] = 4, want 5", "1 passed, 1 failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestRulesCheck(t *testing.T) {
+	out, _, err := run(t, "rules", "check")
+	if err != nil || !strings.Contains(out, "ok programmes/az") {
+		t.Fatalf("rules check: %v\n%s", err, out)
+	}
+	dir := writeRuleSet(t, map[string]string{"variables/v.yaml": smallVars + `bad:
+  entity: person
+  type: int
+  period: month
+  label: {az: Z, en: Z, ru: Z}
+  formula: double_x + unknown_thing
+`})
+	out, stderr, err := run(t, "rules", "check", dir)
+	if err == nil {
+		t.Fatalf("rules check of a broken rule set succeeded:\n%s", out)
+	}
+	want := filepath.Join(dir, "variables", "v.yaml") + ":17: variable bad:"
+	if !strings.Contains(stderr, want) || !strings.Contains(stderr, "unknown_thing") {
+		t.Errorf("stderr lacks %q and the unknown name:\n%s", want, stderr)
+	}
+}
+
+func TestCalc(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "situation.json")
+	sit := `{
+  "persons": {
+    "leyla": {"birth_date": {"ETERNITY": "1961-12-20"}, "sex": {"ETERNITY": "female"},
+              "insurance_years": {"2026-07": 30},
+              "old_age_pension": {"2026-07": null}, "retirement_right_date": {"ETERNITY": null}},
+    "ali":   {"monthly_income": {"2026-03": 1200}, "disability_degree": {"2026-07": 2},
+              "disability_allowance": {"2026-07": null}},
+    "lone":  {"birth_date": {"ETERNITY": "2026-07-04"}, "birth_allowance": {"2026-07": null, "2026-08": null}}
+  },
+  "households": {
+    "h1": {"members": ["leyla", "ali"], "head": "leyla", "roles": {"ali": "spouse"},
+           "tssa_amount": {"2026-07": null}, "tssa_eligible": {"2026-07": null}}
+  }
+}`
+	if err := os.WriteFile(file, []byte(sit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := run(t, "calc", file)
+	if err != nil {
+		t.Fatalf("calc: %v\n%s", err, stderr)
+	}
+	var got struct {
+		Persons    map[string]map[string]map[string]json.RawMessage
+		Households map[string]map[string]json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("calc output is not JSON: %v\n%s", err, out)
+	}
+	for _, c := range []struct{ who, name, period, want string }{
+		{"leyla", "old_age_pension", "2026-07", "349.76"}, // kept right: 64 y 6 m on 2026-06-20
+		{"leyla", "retirement_right_date", "ETERNITY", `"2026-06-20"`},
+		{"leyla", "insurance_years", "2026-07", "30"},
+		{"ali", "disability_allowance", "2026-07", "250.00"},
+		{"lone", "birth_allowance", "2026-07", "600.00"},
+		{"lone", "birth_allowance", "2026-08", "0.00"},
+	} {
+		if g := string(got.Persons[c.who][c.name][c.period]); g != c.want {
+			t.Errorf("%s.%s[%s] = %s, want %s", c.who, c.name, c.period, g, c.want)
+		}
+	}
+	var tssa map[string]json.RawMessage
+	if err := json.Unmarshal(got.Households["h1"]["tssa_amount"], &tssa); err != nil {
+		t.Fatal(err)
+	}
+	// 2 × 300 − 1200 / 12 = 500.
+	if g := string(tssa["2026-07"]); g != "500.00" {
+		t.Errorf("tssa_amount = %s, want 500.00\n%s", g, out)
+	}
+	if _, ok := got.Households["_lone"]; ok {
+		t.Errorf("the household made up for a lone person is in the output")
+	}
+
+	out, _, err = run(t, "calc", "--format", "text", "--trace", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"person leyla\told_age_pension\t2026-07\t349.76", "household h1\ttssa_amount\t2026-07\t500.00",
+		"params.pension.minimum = 349.76 since 2026-01-01", "retirement_right_date[eternity]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCalcBadSituation(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ json, want string }{
+		{`{"persons": {"p1": {"no_such_variable": {"2026-11": null}}}}`, "persons.p1.no_such_variable: unknown variable"},
+		{`{"persons": {"p1": {"birth_date": {"2026-11": "1960-01-01"}}}}`, "birth_date has period eternity"},
+		{`{"persons": {"p1": {"tssa_amount": {"2026-11": null}}}}`, "a household variable, given for a person"},
+		{`{"persons": {"p1": {}}, "households": {"h": {"members": ["p2"]}}}`, `unknown person "p2"`},
+		{`{"persons": {"p1": {"sex": {"ETERNITY": "other"}, "age": {"2026-11": null}}}}`, "sex"},
+	} {
+		file := filepath.Join(dir, "s.json")
+		if err := os.WriteFile(file, []byte(c.json), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := run(t, "calc", file)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("calc %s: got %v, want an error with %q", c.json, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,676 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/rules"
+)
+
+// MaxSituationBytes is the largest situation "POST /api/v1/calculate" and
+// "POST /api/v1/trace" read.
+const MaxSituationBytes = 256 << 10
+
+// rulesAPIRoutes returns the rows of the route table for the rules
+// engine's API, shaped like OpenFisca's Web API. All are public: the
+// calculator reads no one's record, only the situation it is given.
+func (s *Server) rulesAPIRoutes() []Route {
+	return []Route{
+		{Pattern: "POST /api/v1/calculate", Access: Public, Handler: s.handleCalculate},
+		{Pattern: "POST /api/v1/trace", Access: Public, Handler: s.handleTrace},
+		{Pattern: "GET /api/v1/variables", Access: Public, Handler: s.handleVariableList},
+		{Pattern: "GET /api/v1/variables/{name}", Access: Public, Handler: s.handleVariableGet},
+		{Pattern: "GET /api/v1/parameters", Access: Public, Handler: s.handleParameterList},
+		{Pattern: "GET /api/v1/parameters/{id}", Access: Public, Handler: s.handleParameterGet},
+		{Pattern: "GET /api/v1/entities", Access: Public, Handler: s.handleEntities},
+	}
+}
+
+// errNoRuleSet is the answer of the rules routes on a server without a
+// rule set.
+var errNoRuleSet = dost.Errorf(dost.ENOTFOUND, "No rule set is loaded on this server.")
+
+// ruleSet returns s.RuleSet, or ENOTFOUND when there is none.
+func (s *Server) ruleSet() (*rules.RuleSet, error) {
+	if s.RuleSet == nil {
+		return nil, errNoRuleSet
+	}
+	return s.RuleSet, nil
+}
+
+// handleCalculate handles "POST /api/v1/calculate": the situation with
+// every null filled in. 400 for a malformed situation (field errors name
+// the path, e.g. persons.p1.birth_date.ETERNITY) or one the rules cannot
+// compute (a parameter without a value in the period).
+func (s *Server) handleCalculate(w http.ResponseWriter, r *http.Request) {
+	rs, sit, ok := s.readSituation(w, r)
+	if !ok {
+		return
+	}
+	if _, err := calculate(rs, sit, false); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	out, err := sit.answer(rs)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeRulesJSON(w, out)
+}
+
+// traceResponse is the answer of "POST /api/v1/trace", like OpenFisca's:
+// the requested calculations as "variable<period>", the ids of each
+// entity, and the trace of every value computed on the way, keyed the same
+// way; plus the answered situation.
+type traceResponse struct {
+	RequestedCalculations []string               `json:"requested_calculations"`
+	EntitiesDescription   map[string][]string    `json:"entities_description"`
+	Trace                 map[string]*traceEntry `json:"trace"`
+	Situation             *situationJSON         `json:"situation"`
+}
+
+// traceEntry explains one variable in one period: its value for each
+// person or household, where it came from (formula, input or default),
+// the formula in force and its start date, the variables it read (as
+// trace keys) and the parameter values it read with their start dates and
+// legal references.
+type traceEntry struct {
+	Variable     string            `json:"variable"`
+	Period       string            `json:"period"`
+	Entity       string            `json:"entity"`
+	Label        map[string]string `json:"label,omitempty"`
+	Source       string            `json:"source"`
+	Formula      string            `json:"formula,omitempty"`
+	FormulaFrom  string            `json:"formula_from,omitempty"`
+	Reference    string            `json:"reference,omitempty"`
+	Value        map[string]any    `json:"value"`
+	Dependencies []string          `json:"dependencies"`
+	Parameters   []traceParam      `json:"parameters"`
+}
+
+// traceParam is a parameter value a formula read.
+type traceParam struct {
+	Path      string         `json:"path"`
+	Value     any            `json:"value,omitempty"`
+	From      string         `json:"from,omitempty"`
+	Unit      string         `json:"unit,omitempty"`
+	Reference string         `json:"reference,omitempty"`
+	Series    map[string]any `json:"series,omitempty"`
+}
+
+// handleTrace handles "POST /api/v1/trace": the answer of
+// "POST /api/v1/calculate" with the explanation of every value. Errors as
+// for calculate.
+func (s *Server) handleTrace(w http.ResponseWriter, r *http.Request) {
+	rs, sit, ok := s.readSituation(w, r)
+	if !ok {
+		return
+	}
+	traces, err := calculate(rs, sit, true)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	out := &traceResponse{
+		RequestedCalculations: []string{},
+		EntitiesDescription:   map[string][]string{"persons": {}, "households": {}},
+		Trace:                 map[string]*traceEntry{},
+	}
+	for _, p := range sit.persons {
+		out.EntitiesDescription["persons"] = append(out.EntitiesDescription["persons"], p.id)
+	}
+	requested := map[string]bool{}
+	for _, h := range sit.households {
+		if !h.lone {
+			out.EntitiesDescription["households"] = append(out.EntitiesDescription["households"], h.id)
+		}
+	}
+	for _, tr := range traces {
+		for _, n := range tr.Roots {
+			requested[traceKey(n.Variable, n.Period)] = true
+			if err := addTrace(rs, out.Trace, n); err != nil {
+				s.Error(w, r, err)
+				return
+			}
+		}
+	}
+	out.RequestedCalculations = sortedKeys(requested)
+	if out.Situation, err = sit.answer(rs); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeRulesJSON(w, out)
+}
+
+// readSituation reads and decodes the request's situation, answering the
+// request itself when it cannot.
+func (s *Server) readSituation(w http.ResponseWriter, r *http.Request) (*rules.RuleSet, *situation, bool) {
+	rs, err := s.ruleSet()
+	if err != nil {
+		s.Error(w, r, err)
+		return nil, nil, false
+	}
+	body, err := readJSONBody(w, r, MaxSituationBytes)
+	if err != nil {
+		s.Error(w, r, err)
+		return nil, nil, false
+	}
+	sit, err := decodeSituation(rs, body)
+	if err != nil {
+		s.Error(w, r, err)
+		return nil, nil, false
+	}
+	return rs, sit, true
+}
+
+// readJSONBody reads a JSON request body of at most limit bytes. Errors
+// are EINVALID.
+func readJSONBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, dost.Errorf(dost.EINVALID, "The request body must be JSON (Content-Type: application/json).")
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, dost.Errorf(dost.EINVALID, "The request body is larger than %d bytes.", limit)
+		}
+		return nil, dost.Errorf(dost.EINVALID, "The request body could not be read.")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, dost.Errorf(dost.EINVALID, "The request body is empty; a JSON object is expected.")
+	}
+	return body, nil
+}
+
+// calculate computes every null of sit in place: one engine calculation
+// per household and requested period. It returns the traces when asked.
+// A computation error (a parameter without a value in the period) is
+// EINVALID naming the household and period.
+func calculate(rs *rules.RuleSet, sit *situation, withTrace bool) ([]*rules.Trace, error) {
+	var traces []*rules.Trace
+	for _, h := range sit.households {
+		pers := h.periods(rs)
+		if len(pers) == 0 {
+			continue
+		}
+		esit := h.engineSituation()
+		for _, per := range pers {
+			period, err := enginePeriod(per)
+			if err != nil {
+				return nil, dost.Errorf(dost.EINVALID, "Period %q is not valid.", per)
+			}
+			vars := h.requests(per)
+			res, tr, err := rs.Calculate(esit, period, vars)
+			if err != nil {
+				msg := err.Error()
+				for _, prefix := range []string{"calculate: ", "compute: "} {
+					msg = strings.TrimPrefix(msg, prefix)
+				}
+				return nil, dost.Errorf(dost.EINVALID, "The rules cannot compute %s for %s: %s", describeHousehold(h), per, msg)
+			}
+			if withTrace {
+				traces = append(traces, tr)
+			}
+			for _, name := range vars {
+				v, _ := rs.Variable(name)
+				vals := res.Values[name]
+				if v.Entity == rules.Household {
+					if byPeriod, ok := h.vars[name]; ok && !h.lone {
+						byPeriod[per] = vals[h.id]
+					}
+					continue
+				}
+				for _, m := range h.members {
+					if byPeriod, ok := m.vars[name]; ok {
+						if x, ok := byPeriod[per]; ok && x == nil {
+							byPeriod[per] = vals[m.id]
+						}
+					}
+				}
+			}
+		}
+	}
+	return traces, nil
+}
+
+// describeHousehold names h in messages: "household h1" or "person p1"
+// for a lone person's.
+func describeHousehold(h *sitHousehold) string {
+	if h.lone {
+		return "person " + h.id
+	}
+	return "household " + h.id
+}
+
+// situationJSON is an answered situation: the request's shape with the
+// nulls filled in.
+type situationJSON struct {
+	Persons    map[string]map[string]map[string]any `json:"persons"`
+	Households map[string]map[string]any            `json:"households"`
+}
+
+// answer returns sit as JSON values: money as AZN with two decimals.
+// A computed value that is not a finite number is EINVALID.
+func (sit *situation) answer(rs *rules.RuleSet) (*situationJSON, error) {
+	out := &situationJSON{
+		Persons:    make(map[string]map[string]map[string]any, len(sit.persons)),
+		Households: map[string]map[string]any{},
+	}
+	vars := func(ent *sitEntity, who string) (map[string]map[string]any, error) {
+		m := make(map[string]map[string]any, len(ent.vars))
+		for name, byPeriod := range ent.vars {
+			v, _ := rs.Variable(name)
+			o := make(map[string]any, len(byPeriod))
+			for per, x := range byPeriod {
+				y, err := jsonValue(v, x)
+				if err != nil {
+					return nil, dost.Errorf(dost.EINVALID, "%s: %s for %s %v.", who, name, per, err)
+				}
+				o[per] = y
+			}
+			m[name] = o
+		}
+		return m, nil
+	}
+	for _, p := range sit.persons {
+		m, err := vars(p, "Person "+p.id)
+		if err != nil {
+			return nil, err
+		}
+		out.Persons[p.id] = m
+	}
+	for _, h := range sit.households {
+		if h.lone {
+			continue
+		}
+		m, err := vars(&h.sitEntity, "Household "+h.id)
+		if err != nil {
+			return nil, err
+		}
+		o := make(map[string]any, len(m)+3)
+		for k, x := range m {
+			o[k] = x
+		}
+		members := make([]string, len(h.members))
+		for i, p := range h.members {
+			members[i] = p.id
+		}
+		o["members"] = members
+		o["head"] = h.head
+		if len(h.roles) > 0 {
+			o["roles"] = h.roles
+		}
+		out.Households[h.id] = o
+	}
+	return out, nil
+}
+
+// money is an amount in AZN that marshals with two decimals.
+type money float64
+
+// MarshalJSON writes m with exactly two decimals.
+func (m money) MarshalJSON() ([]byte, error) {
+	return strconv.AppendFloat(nil, float64(m), 'f', 2, 64), nil
+}
+
+// errNotFinite is the error of a computed number that JSON cannot carry.
+var errNotFinite = errors.New("is not a finite number (a division by zero in the rules?)")
+
+// jsonValue converts an engine value of v for JSON: money with two
+// decimals; NaN and infinities are errNotFinite. v may be nil (the
+// built-in role).
+func jsonValue(v *rules.Variable, x any) (any, error) {
+	f, ok := x.(float64)
+	if !ok {
+		return x, nil
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, errNotFinite
+	}
+	if v != nil && v.Type == rules.Money {
+		return money(f), nil
+	}
+	return f, nil
+}
+
+// traceKey is OpenFisca's name of a value in a trace: "variable<period>".
+func traceKey(name, period string) string {
+	if period == "eternity" {
+		period = eternityKey
+	}
+	return name + "<" + period + ">"
+}
+
+// addTrace flattens the tree under n into entries keyed by traceKey,
+// merging the values of several households.
+func addTrace(rs *rules.RuleSet, entries map[string]*traceEntry, n *rules.TraceNode) error {
+	key := traceKey(n.Variable, n.Period)
+	v, _ := rs.Variable(n.Variable)
+	e := entries[key]
+	if e == nil {
+		per := n.Period
+		if per == "eternity" {
+			per = eternityKey
+		}
+		e = &traceEntry{Variable: n.Variable, Period: per, Entity: n.Entity, Label: n.Label, Source: n.Source,
+			Formula: n.Formula, FormulaFrom: n.FormulaFrom, Reference: n.Reference,
+			Value: map[string]any{}, Dependencies: []string{}, Parameters: []traceParam{}}
+		for _, c := range n.Children {
+			e.Dependencies = append(e.Dependencies, traceKey(c.Variable, c.Period))
+		}
+		for _, p := range n.Parameters {
+			e.Parameters = append(e.Parameters, traceParamOf(p))
+		}
+		entries[key] = e
+	}
+	for _, tv := range n.Values {
+		if _, ok := e.Value[tv.ID]; ok {
+			continue
+		}
+		x, err := jsonValue(v, tv.Value)
+		if err != nil {
+			return dost.Errorf(dost.EINVALID, "%s of %s %v.", key, tv.ID, err)
+		}
+		e.Value[tv.ID] = x
+	}
+	for _, c := range n.Children {
+		if err := addTrace(rs, entries, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// traceParamOf converts the engine's trace of a parameter value; scale
+// brackets become {threshold, amount} objects.
+func traceParamOf(p rules.TraceParameter) traceParam {
+	tp := traceParam{Path: p.Path, From: p.From, Unit: p.Unit, Reference: p.Reference}
+	switch x := p.Value.(type) {
+	case []rules.Bracket:
+		tp.Value = bracketsJSON(x)
+	default:
+		tp.Value = x
+	}
+	if p.Series != nil {
+		tp.Series = make(map[string]any, len(p.Series))
+		for d, x := range p.Series {
+			tp.Series[d] = x
+		}
+	}
+	return tp
+}
+
+// bracketJSON is one bracket of a scale parameter.
+type bracketJSON struct {
+	Threshold float64 `json:"threshold"`
+	Amount    float64 `json:"amount"`
+}
+
+func bracketsJSON(bs []rules.Bracket) []bracketJSON {
+	out := make([]bracketJSON, len(bs))
+	for i, b := range bs {
+		out[i] = bracketJSON{b.Threshold, b.Amount}
+	}
+	return out
+}
+
+// variableSummary is one entry of "GET /api/v1/variables".
+type variableSummary struct {
+	Description      string            `json:"description"`
+	Label            map[string]string `json:"label"`
+	Entity           string            `json:"entity"`
+	DefinitionPeriod string            `json:"definition_period"`
+	ValueType        string            `json:"value_type"`
+	Href             string            `json:"href"`
+}
+
+// handleVariableList handles "GET /api/v1/variables": every variable by
+// name with its label and a link to its description.
+func (s *Server) handleVariableList(w http.ResponseWriter, r *http.Request) {
+	rs, err := s.ruleSet()
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	out := map[string]variableSummary{}
+	for _, v := range rs.Variables() {
+		out[v.Name] = variableSummary{Description: describe(v.Label, v.Name), Label: labels(v.Label), Entity: v.Entity.String(),
+			DefinitionPeriod: v.Period.String(), ValueType: v.Type.String(), Href: "/api/v1/variables/" + v.Name}
+	}
+	writeRulesJSON(w, out)
+}
+
+// variableJSON is the answer of "GET /api/v1/variables/{name}".
+type variableJSON struct {
+	ID               string                 `json:"id"`
+	Description      string                 `json:"description"`
+	Label            map[string]string      `json:"label"`
+	Entity           string                 `json:"entity"`
+	DefinitionPeriod string                 `json:"definition_period"`
+	ValueType        string                 `json:"value_type"`
+	Unit             string                 `json:"unit,omitempty"`
+	DefaultValue     any                    `json:"default_value"`
+	PossibleValues   []string               `json:"possible_values,omitempty"`
+	Reference        string                 `json:"reference,omitempty"`
+	IsInput          bool                   `json:"is_input"`
+	Formulas         map[string]formulaJSON `json:"formulas"`
+	Source           string                 `json:"source"`
+}
+
+// formulaJSON is a formula in force from its key's date.
+type formulaJSON struct {
+	Content string `json:"content"`
+	Source  string `json:"source"` // file:line
+}
+
+// handleVariableGet handles "GET /api/v1/variables/{name}": a variable's
+// entity, period, type, labels, legal reference, formulas by start date
+// with their source, possible values and default. 404 for an unknown
+// name.
+func (s *Server) handleVariableGet(w http.ResponseWriter, r *http.Request) {
+	rs, err := s.ruleSet()
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	v, ok := rs.Variable(r.PathValue("name"))
+	if !ok {
+		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "There is no variable %q.", r.PathValue("name")))
+		return
+	}
+	def, _ := jsonValue(v, v.Default)
+	out := variableJSON{ID: v.Name, Description: describe(v.Label, v.Name), Label: labels(v.Label), Entity: v.Entity.String(),
+		DefinitionPeriod: v.Period.String(), ValueType: v.Type.String(), Unit: v.Unit, DefaultValue: def,
+		PossibleValues: v.Values, Reference: v.Reference, IsInput: v.IsInput(),
+		Formulas: map[string]formulaJSON{}, Source: sourceOf(v.File, v.Line)}
+	for _, f := range v.Formulas {
+		out.Formulas[formulaFrom(f)] = formulaJSON{Content: strings.TrimSpace(f.Source), Source: sourceOf(f.File, f.Line)}
+	}
+	writeRulesJSON(w, out)
+}
+
+// formulaFrom is the start date of f; "0001-01-01" for a formula in force
+// since always, as OpenFisca writes it.
+func formulaFrom(f *rules.Formula) string {
+	if f.From < rules.DateOf(1, 1, 1) {
+		return "0001-01-01"
+	}
+	return f.From.String()
+}
+
+// describe returns the English label, or another, or the name.
+func describe(label map[string]string, name string) string {
+	for _, l := range []string{"en", "az", "ru"} {
+		if s := label[l]; s != "" {
+			return s
+		}
+	}
+	return name
+}
+
+// labels returns label, never nil.
+func labels(label map[string]string) map[string]string {
+	if label == nil {
+		return map[string]string{}
+	}
+	return label
+}
+
+// sourceOf returns "file:line".
+func sourceOf(file string, line int) string {
+	if line <= 0 {
+		return file
+	}
+	return file + ":" + strconv.Itoa(line)
+}
+
+// parameterSummary is one entry of "GET /api/v1/parameters".
+type parameterSummary struct {
+	Description string `json:"description"`
+	Href        string `json:"href"`
+}
+
+// handleParameterList handles "GET /api/v1/parameters": every parameter by
+// id (its path in formulas without "params.") with its description.
+func (s *Server) handleParameterList(w http.ResponseWriter, r *http.Request) {
+	rs, err := s.ruleSet()
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	out := map[string]parameterSummary{}
+	for _, p := range rs.Parameters() {
+		out[p.Path] = parameterSummary{Description: p.Description, Href: "/api/v1/parameters/" + p.Path}
+	}
+	writeRulesJSON(w, out)
+}
+
+// parameterJSON is the answer of "GET /api/v1/parameters/{id}".
+type parameterJSON struct {
+	ID          string           `json:"id"`
+	Description string           `json:"description"`
+	Kind        string           `json:"kind"`
+	ValueType   string           `json:"value_type"`
+	Unit        string           `json:"unit,omitempty"`
+	Reference   string           `json:"reference,omitempty"`
+	Default     *float64         `json:"default,omitempty"`
+	Values      []paramValueJSON `json:"values"`
+	Source      string           `json:"source"`
+}
+
+// paramValueJSON is one value of a parameter's history: in force from
+// From until the next one. Exactly one of Value, Table and Brackets is
+// set, as the parameter's kind says.
+type paramValueJSON struct {
+	From      string             `json:"from"`
+	Value     *float64           `json:"value,omitempty"`
+	Table     map[string]float64 `json:"table,omitempty"`
+	Brackets  []bracketJSON      `json:"brackets,omitempty"`
+	Reference string             `json:"reference,omitempty"`
+}
+
+// handleParameterGet handles "GET /api/v1/parameters/{id}": the history of
+// a parameter's values with their start dates and legal references, its
+// unit and kind (scalar, table or scale). 404 for an unknown id.
+func (s *Server) handleParameterGet(w http.ResponseWriter, r *http.Request) {
+	rs, err := s.ruleSet()
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	p, ok := rs.Parameter(r.PathValue("id"))
+	if !ok {
+		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "There is no parameter %q.", r.PathValue("id")))
+		return
+	}
+	writeRulesJSON(w, parameterOf(p))
+}
+
+// parameterOf returns p as JSON.
+func parameterOf(p *rules.Parameter) *parameterJSON {
+	out := &parameterJSON{ID: p.Path, Description: p.Description, Kind: p.Kind.String(), ValueType: "float",
+		Unit: p.Unit, Reference: p.Reference, Default: p.Default, Values: []paramValueJSON{}, Source: sourceOf(p.File, p.Line)}
+	if p.Int {
+		out.ValueType = "int"
+	}
+	for _, pv := range p.Values {
+		o := paramValueJSON{From: pv.From.String(), Reference: pv.Reference}
+		switch p.Kind {
+		case rules.Scalar:
+			x := pv.Value
+			o.Value = &x
+		case rules.Table:
+			o.Table = pv.Table
+		case rules.Scale:
+			o.Brackets = bracketsJSON(pv.Brackets)
+		}
+		out.Values = append(out.Values, o)
+	}
+	return out
+}
+
+// entityJSON describes an entity of "GET /api/v1/entities".
+type entityJSON struct {
+	Plural      string              `json:"plural"`
+	Description string              `json:"description"`
+	Roles       map[string]roleJSON `json:"roles,omitempty"`
+}
+
+// roleJSON is a role of a household member.
+type roleJSON struct {
+	Description string `json:"description"`
+	Max         int    `json:"max,omitempty"`
+}
+
+// entities is the answer of "GET /api/v1/entities"; it does not depend on
+// the rule set.
+var entities = map[string]entityJSON{
+	"person": {Plural: "persons", Description: "A person. In a situation, persons are keyed by an id of the caller's choosing."},
+	"household": {Plural: "households", Description: "A household: its members (a list of person ids), its head (a member; the first by default) and the roles of the others (roles: {id: role}; other by default). A person in no household forms one alone.",
+		Roles: map[string]roleJSON{
+			"head":   {Description: "The head of the household.", Max: 1},
+			"spouse": {Description: "The head's spouse."},
+			"child":  {Description: "A child."},
+			"parent": {Description: "A parent of the head or spouse."},
+			"other":  {Description: "Another member."},
+		}},
+}
+
+// handleEntities handles "GET /api/v1/entities": person and household
+// with the roles of household members.
+func (s *Server) handleEntities(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.ruleSet(); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeRulesJSON(w, entities)
+}
+
+// writeRulesJSON writes v as a 200 JSON response without HTML escaping,
+// so trace keys read "age<2026-11>" and formulas keep their && and <.
+func writeRulesJSON(w http.ResponseWriter, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+}

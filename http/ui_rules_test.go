@@ -1,0 +1,54 @@
+package http_test
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/dost-az/dost"
+)
+
+func TestRulesPages(t *testing.T) {
+	ts := newRulesServer(t)
+	try := url.Values{"run": {"1"}, "period": {"2026-11"}, "explain": {"old_age_pension"}, "lang": {"en"},
+		"p1.birth_date": {"1958-03-01"}, "p1.sex": {"female"}, "p1.insured_years": {"30"}}
+	family := url.Values{"run": {"1"}, "period": {"2026-11"}, "explain": {"tssa_amount"}, "lang": {"en"},
+		"p1.salary": {"100"}, "p2.role": {"spouse"}, "p3.role": {"child"}, "household.owns_vehicle": {}}
+	badValue := url.Values{"run": {"1"}, "period": {"2026-11"}, "lang": {"en"}, "p1.insured_years": {"many"}}
+	for _, tc := range []uiCase{
+		{name: "Variables", path: "/rules/variables?lang=en", status: 200,
+			want: []string{"<h1>Variables of the rules</h1>", `href="/rules/variables/old_age_pension"`, "Old-age labour pension", "computed by formula"}},
+		{name: "VariablesAZ", path: "/rules/variables?lang=az", status: 200,
+			want: []string{"Qaydaların dəyişənləri", "Yaşa görə əmək pensiyası", `lang="az"`}},
+		{name: "Variable", path: "/rules/variables/old_age_pension?lang=en", status: 200,
+			want: []string{"<h1>Old-age labour pension</h1>", "from 2019-10-01", "Law on Labour Pensions, art. 7",
+				`href="/rules/parameters/pension.minimum"`, `href="/rules/variables/reached_retirement_age"`, "params.pension.minimum"}},
+		{name: "VariableRU", path: "/rules/variables/retirement_age_months?lang=ru", status: 200,
+			want: []string{"Пенсионный возраст в месяцах", "с 2017-07-01", "с 2006-01-01"}},
+		{name: "VariableInput", path: "/rules/variables/sex?lang=en", status: 200,
+			want: []string{"This variable is an input", "male, female"}},
+		{name: "VariableUnknown", path: "/rules/variables/nope?lang=en", status: 404},
+		{name: "Parameters", path: "/rules/parameters?lang=en", status: 200,
+			want: []string{`href="/rules/parameters/pension.minimum"`, "Minimum old-age labour pension"}},
+		{name: "Parameter", path: "/rules/parameters/pension.minimum?lang=en", status: 200,
+			want: []string{"<h1>Minimum old-age labour pension</h1>", "2026-01-01", "349.76", "Trend, 2022-12-26", "History of values"}},
+		{name: "ParameterTable", path: "/rules/parameters/disability.allowance?lang=en", status: 200, want: []string{"II: 250"}},
+		{name: "ParameterUnknown", path: "/rules/parameters/nope?lang=en", status: 404},
+		{name: "TryNobody", path: "/rules/try", status: 303},
+		{name: "TryCitizen", role: dost.RoleCitizen, path: "/rules/try", status: 403},
+		{name: "TryForm", role: dost.RoleOperator, path: "/rules/try?lang=en", status: 200,
+			want: []string{`id="try-p1-birth_date"`, `type="month"`, `name="p2.role"`, "Try a case"},
+			notWant: []string{"Results for"}},
+		{name: "TryPensioner", role: dost.RoleOperator, path: "/rules/try?" + try.Encode(), status: 200,
+			want: []string{"Results for 2026-11", "349.76", "Why: Old-age labour pension", "params.pension.minimum",
+				"since 2026-01-01", "Law on Labour Pensions, art. 7", `value="1958-03-01"`}},
+		{name: "TryFamily", role: dost.RoleAuditor, path: "/rules/try?" + family.Encode(), status: 200,
+			want: []string{"Why: TSSA amount", "household: 500.00", "p3"}},
+		{name: "TryBadValue", role: dost.RoleOperator, path: "/rules/try?" + badValue.Encode(), status: 400,
+			want: []string{`role="alert"`, "Person 1: the value of “Insurance period (years)” is not valid.", `aria-invalid="true"`},
+			notWant: []string{"Results for"}},
+		{name: "TryBadPeriod", role: dost.RoleOperator, path: "/rules/try?run=1&period=2026&lang=en", status: 400,
+			want: []string{"The month must be in the form YYYY-MM."}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, ts) })
+	}
+}

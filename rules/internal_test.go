@@ -1,0 +1,84 @@
+package rules
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// TestCivilTable checks the date table against Hinnant's algorithm and
+// months_between against its arithmetic definition, inside and outside the
+// table's range.
+func TestCivilTable(t *testing.T) {
+	if DateOf(1900, 1, 1) != civilBase || DateOf(2100, 1, 1) != civilEnd {
+		t.Fatalf("table range %v..%v", civilBase, civilEnd)
+	}
+	for d := civilBase - 800; d < civilEnd+800; d++ {
+		y, m, dd := civil(d)
+		y2, m2, d2 := civilSlow(d)
+		if y != y2 || m != m2 || dd != d2 {
+			t.Fatalf("civil(%d) = %d-%d-%d, want %d-%d-%d", d, y, m, dd, y2, m2, d2)
+		}
+	}
+	rng := rand.New(rand.NewSource(1))
+	for range 200000 {
+		a := Date(rng.Intn(100000) - 40000)
+		b := Date(rng.Intn(100000) - 40000)
+		if rng.Intn(4) == 0 {
+			b = a + Date(rng.Intn(70)-35)
+		}
+		if got, want := monthsBetween(a, b), monthsBetweenSlow(a, b); got != want {
+			t.Fatalf("monthsBetween(%s, %s) = %d, want %d", a, b, got, want)
+		}
+	}
+}
+
+// roundMoneyRef is the first, branchy RoundMoney.
+func roundMoneyRef(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return x
+	}
+	y := x * 100
+	t := math.Trunc(y)
+	f := math.Abs(y - t)
+	if math.Abs(f-0.5) < 1e-6 {
+		return (t + math.Copysign(1, y)) / 100
+	}
+	return math.Round(y) / 100
+}
+
+func TestRoundMoneyFast(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	xs := []float64{0, math.Copysign(0, -1), 0.005, -0.005, 1.005, 2.675, -2.675, 0.0049999999, 0.00499999, 1e15 + 0.5, 1e300, -1e300,
+		math.Inf(1), math.Inf(-1), math.NaN(), math.MaxFloat64, math.SmallestNonzeroFloat64, -0.3 / 100, -0.7 / 100}
+	for range 1000000 {
+		switch rng.Intn(3) {
+		case 0:
+			xs = append(xs, float64(rng.Intn(2000000)-1000000)/1000)
+		case 1:
+			xs = append(xs, (rng.Float64()-0.5)*1e6)
+		default:
+			xs = append(xs, float64(rng.Intn(2000000)-1000000)/200+float64(rng.Intn(3)-1)*1e-9)
+		}
+	}
+	for _, x := range xs {
+		got, want := RoundMoney(x), roundMoneyRef(x)
+		if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Fatalf("RoundMoney(%v) = %v, want %v", x, got, want)
+		}
+	}
+}
+
+func TestDateAndPeriodString(t *testing.T) {
+	for d := Date(-800000); d < 800000; d += 7 {
+		if got, want := d.String(), d.Time().Format(DateLayout); got != want {
+			t.Fatalf("Date(%d).String() = %s, want %s", d, got, want)
+		}
+	}
+	for _, p := range []Period{MonthOf(2026, 11), MonthOf(5, 1), YearOf(2026), YearOf(7), {Kind: Eternity}} {
+		q, err := ParsePeriod(p.String())
+		if err != nil || q != p {
+			t.Errorf("%v → %q → %v, %v", p, p.String(), q, err)
+		}
+	}
+}
