@@ -360,7 +360,7 @@ func compose(r *rng, size int, out []spec) []spec {
 	mother = clampAge(mother)
 	father := clampAge(mother + r.tri(0, 9))
 	fatherName, _ := r.name('M')
-	headMale := spouse == 0 && r.chance(0.15) || spouse == 1 && r.chance(0.92)
+	headMale := spouse == 0 && r.chance(0.42) || spouse == 1 && r.chance(0.92)
 	var head spec
 	if headMale {
 		head = spec{role: dost.RoleHead, sex: 'M', age: father, last: fam, first: fatherName}
@@ -387,7 +387,9 @@ func compose(r *rng, size int, out []spec) []spec {
 	headFather, _ := r.name('M')
 	switch parents {
 	case 1:
-		if r.chance(0.3) {
+		// Widowed parents are more often mothers (women live longer), but
+		// not so often that the population's sex ratio tips.
+		if r.chance(0.42) {
 			out = append(out, spec{role: dost.RoleParent, sex: 'M', age: gp, last: fam, first: headFather})
 		} else {
 			out = append(out, spec{role: dost.RoleParent, sex: 'F', age: gp - r.intn(6), last: r.pick(surnameWeights)})
