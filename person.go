@@ -147,8 +147,10 @@ func validPhone(s string) bool {
 	return true
 }
 
-// PersonFilter selects persons. Nil fields do not filter. Name matches the
-// start of the last, first or patronymic name, case-insensitively.
+// PersonFilter selects persons. Nil fields do not filter. Name is split into
+// words, each of which must match the start of the last, first or
+// patronymic name, case-insensitively and in any order: "Abbasov Aqil" and
+// "aqil abbasov" both find Aqil Abbasov.
 type PersonFilter struct {
 	ID          *int64
 	FIN         *FIN

@@ -158,8 +158,13 @@ func (in *centreInput) centre() *dost.Centre {
 
 // handleCentreCreate handles "POST /api/v1/centres": adds a centre. 201
 // with the centre; 400 for bad fields, 409 if the code is taken.
-// Administrators only.
+// Administrators only, and only those not scoped to centres (403): a new
+// centre lies outside any scope.
 func (s *Server) handleCentreCreate(w http.ResponseWriter, r *http.Request) {
+	if u := dost.UserFromContext(r.Context()); u == nil || len(u.CentreIDs) > 0 {
+		s.Error(w, r, dost.Errorf(dost.EFORBIDDEN, "Only an administrator of every centre may add a centre."))
+		return
+	}
 	var in centreInput
 	if err := decodeJSON(w, r, &in); err != nil {
 		s.Error(w, r, err)
@@ -181,11 +186,16 @@ func (s *Server) handleCentreCreate(w http.ResponseWriter, r *http.Request) {
 
 // handleCentreUpdate handles "PUT /api/v1/centres/{code}": replaces a
 // centre's fields, hours, counters and services. The code cannot change: a
-// body code other than the path's is 400. Administrators only.
+// body code other than the path's is 400. Administrators only, of this
+// centre: one scoped to other centres gets 403.
 func (s *Server) handleCentreUpdate(w http.ResponseWriter, r *http.Request) {
 	old, err := s.CentreService.FindCentreByCode(r.Context(), r.PathValue("code"))
 	if err != nil {
 		s.Error(w, r, err)
+		return
+	}
+	if u := dost.UserFromContext(r.Context()); u == nil || !u.InCentre(old.ID) {
+		s.Error(w, r, dost.Errorf(dost.EFORBIDDEN, "You may not change this centre."))
 		return
 	}
 	var in centreInput

@@ -2,7 +2,10 @@ package http_test
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/internal/dosttest"
@@ -94,6 +97,66 @@ func TestCentreAPI(t *testing.T) {
 				status: 404},
 			{name: "UpdateSupervisorForbidden", role: dost.RoleSupervisor, method: "PUT", path: "/api/v1/centres/test-3", body: centre,
 				status: 403},
+		})
+	})
+}
+
+// TestCentreAPIScope checks that an administrator scoped to centres may
+// change only those: not another centre, and not add one.
+func TestCentreAPIScope(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, ts *dosttest.TestServer) {
+		ctx := context.Background()
+		f := ts.Fixtures
+		admin := &dost.User{Username: "admin-baku-3", Name: "Baku 3 Administrator",
+			Roles: []dost.Role{dost.RoleAdmin}, CentreIDs: []int64{f.Centre.ID}}
+		if err := ts.Users.CreateUser(ctx, admin, "admin-baku-3-secret-pw"); err != nil {
+			t.Fatal(err)
+		}
+		_, token, err := ts.Users.CreateAPIToken(ctx, admin.ID, "test", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hdr := http.Header{"Authorization": {"Bearer " + token}}
+		body := func(c *dost.Centre, name string) map[string]any {
+			return map[string]any{"name": map[string]string{"az": name, "en": name, "ru": name},
+				"region": c.Region, "district": c.District, "address": c.Address, "timezone": c.Timezone}
+		}
+
+		t.Run("UpdateOtherCentreForbidden", func(t *testing.T) {
+			r := send(t, ts, http.DefaultClient, hdr, "PUT", "/api/v1/centres/"+f.OtherCentre.Code, body(f.OtherCentre, "Hijacked"))
+			if r.Status != http.StatusForbidden || r.Problem.Code != dost.EFORBIDDEN {
+				t.Fatalf("got %d %s, want 403 forbidden", r.Status, r.Body)
+			}
+			c, err := ts.Centres.FindCentreByCode(ctx, f.OtherCentre.Code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := c.Name, f.OtherCentre.Name; got != want {
+				t.Errorf("stored name: got %v, want %v (unchanged)", got, want)
+			}
+		})
+		t.Run("UpdateOwnCentre", func(t *testing.T) {
+			r := send(t, ts, http.DefaultClient, hdr, "PUT", "/api/v1/centres/"+f.Centre.Code, body(f.Centre, "Renamed"))
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"en":"Renamed"`) {
+				t.Fatalf("got %d %s, want 200 with the new name", r.Status, r.Body)
+			}
+		})
+		t.Run("CreateForbidden", func(t *testing.T) {
+			in := body(f.Centre, "New")
+			in["code"] = "scoped-new"
+			r := send(t, ts, http.DefaultClient, hdr, "POST", "/api/v1/centres", in)
+			if r.Status != http.StatusForbidden || r.Problem.Code != dost.EFORBIDDEN {
+				t.Fatalf("got %d %s, want 403 forbidden", r.Status, r.Body)
+			}
+			if _, err := ts.Centres.FindCentreByCode(ctx, "scoped-new"); dost.ErrorCode(err) != dost.ENOTFOUND {
+				t.Errorf("stored centre: got err %v, want not found", err)
+			}
+		})
+		t.Run("UnscopedAdminUpdatesAny", func(t *testing.T) {
+			r := call(t, ts, dost.RoleAdmin, "PUT", "/api/v1/centres/"+f.OtherCentre.Code, body(f.OtherCentre, "Ganja"))
+			if r.Status != http.StatusOK {
+				t.Fatalf("got %d %s, want 200", r.Status, r.Body)
+			}
 		})
 	})
 }

@@ -131,6 +131,103 @@ func TestPersonAPI(t *testing.T) {
 	})
 }
 
+// TestPersonSearch checks how the search reads q and fin_prefix: a FIN
+// prefix may be letters only ("WF"), and a letters-only q is a FIN prefix
+// when some FIN starts so, else a name.
+func TestPersonSearch(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, ts *dosttest.TestServer) {
+		for _, p := range []*dost.Person{
+			{FIN: "WFA1B2C", FirstName: "Vusal", LastName: "Quliyev", Patronymic: "Test",
+				BirthDate: dost.MustDate("1980-01-01"), Sex: dost.SexMale, Region: "Baku", District: "Nizami", Address: "Street 2"},
+			{FIN: "ALI4X5Y", FirstName: "Nigar", LastName: "Hasanova", Patronymic: "Test",
+				BirthDate: dost.MustDate("1990-06-01"), Sex: dost.SexFemale, Region: "Baku", District: "Nizami", Address: "Street 3"},
+		} {
+			if err := ts.Persons.CreatePerson(context.Background(), p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run(t, ts, []apiCase{
+			{name: "FINPrefixLettersOnly", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?fin_prefix=WF",
+				status: 200, contains: []string{"WFA1B2C", `"total":1`}},
+			{name: "FINPrefixLowerCase", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?fin_prefix=wfa",
+				status: 200, contains: []string{"WFA1B2C", `"total":1`}},
+			{name: "FINPrefixWhole", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?fin_prefix=wfa1b2c",
+				status: 200, contains: []string{"WFA1B2C", `"total":1`}},
+			{name: "FINPrefixNoMatch", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?fin_prefix=QQ",
+				status: 200, contains: []string{`"total":0`}},
+			{name: "FINPrefixTooLong", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?fin_prefix=WFA1B2CD",
+				status: 400, field: "fin_prefix"},
+			{name: "FINPrefixSymbol", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?fin_prefix=W-F",
+				status: 400, field: "fin_prefix"},
+			{name: "FINPrefixCyrillic", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?fin_prefix=%D0%90B",
+				status: 400, field: "fin_prefix"},
+
+			{name: "QLettersFINPrefix", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?q=wf",
+				status: 200, contains: []string{"WFA1B2C", `"total":1`}},
+			// "ali" begins a FIN, so it is not also read as a name.
+			{name: "QLettersFINPrefixFirst", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?q=ali",
+				status: 200, contains: []string{"ALI4X5Y", `"total":1`}, excludes: []string{"1AB2CD3"}},
+			{name: "QLettersFallBackToName", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?q=quliyev",
+				status: 200, contains: []string{"WFA1B2C", `"total":1`}},
+			{name: "QLettersName", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?q=Aliyev",
+				status: 200, contains: []string{"1AB2CD3", "2EF3GH4", "3JK4LM5", `"total":3`}, excludes: []string{"ALI4X5Y"}},
+			{name: "QLongName", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?q=hasanova",
+				status: 200, contains: []string{"ALI4X5Y", `"total":1`}},
+			{name: "QWithDigit", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?q=wfa1",
+				status: 200, contains: []string{"WFA1B2C", `"total":1`}},
+			{name: "QWithFINPrefixIsName", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?q=quliyev&fin_prefix=WF",
+				status: 200, contains: []string{"WFA1B2C", `"total":1`}},
+			{name: "QWithNameIsFINPrefix", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?q=ali&name=hasan",
+				status: 200, contains: []string{"ALI4X5Y", `"total":1`}},
+			{name: "QNoMatch", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons?q=zz",
+				status: 200, contains: []string{`"total":0`}},
+		})
+	})
+}
+
+// TestPersonUpdateDeathDate checks how PATCH clears a date: null means
+// "not set" and changes nothing, "" clears it, as openapi.json says.
+func TestPersonUpdateDeathDate(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, ts *dosttest.TestServer) {
+		path := "/api/v1/persons/" + string(ts.Fixtures.Spouse.FIN)
+		stored := func(t *testing.T) *dost.Person {
+			t.Helper()
+			p, err := ts.Persons.FindPersonByFIN(context.Background(), ts.Fixtures.Spouse.FIN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		run(t, ts, []apiCase{
+			{name: "Deceased", role: dost.RoleCaseWorker, method: "PATCH", path: path,
+				body:   map[string]any{"status": "deceased", "death_date": "2020-05-01"},
+				status: 200, contains: []string{`"status":"deceased"`, `"death_date":"2020-05-01"`}},
+			{name: "NullDoesNotClear", role: dost.RoleCaseWorker, method: "PATCH", path: path,
+				body:   `{"status": "alive", "death_date": null}`,
+				status: 400, field: "death_date", contains: []string{"death_date.alive"},
+				check: func(t *testing.T, r *result) {
+					if p := stored(t); p.Status != dost.PersonDeceased || p.DeathDate != dost.MustDate("2020-05-01") {
+						t.Errorf("stored: got %s %v, want deceased 2020-05-01", p.Status, p.DeathDate)
+					}
+				}},
+			{name: "EmptyStringClears", role: dost.RoleCaseWorker, method: "PATCH", path: path,
+				body:   `{"status": "alive", "death_date": ""}`,
+				status: 200, contains: []string{`"status":"alive"`}, excludes: []string{"death_date"},
+				check: func(t *testing.T, r *result) {
+					if p := stored(t); p.Status != dost.PersonAlive || !p.DeathDate.IsZero() {
+						t.Errorf("stored: got %s %v, want alive without a death date", p.Status, p.DeathDate)
+					}
+				}},
+		})
+		// The documented way to clear must be a valid request body.
+		t.Run("DocumentedInOpenAPI", func(t *testing.T) {
+			req := httptest.NewRequest("PATCH", path, strings.NewReader(`{"status": "alive", "death_date": ""}`))
+			req.Header.Set("Content-Type", "application/json")
+			validateRequest(t, req)
+		})
+	})
+}
+
 func TestRecordAPI(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, ts *dosttest.TestServer) {
 		base := "/api/v1/persons/" + string(ts.Fixtures.Head.FIN)

@@ -95,6 +95,8 @@ type traceEntry struct {
 	Value        map[string]any    `json:"value"`
 	Dependencies []string          `json:"dependencies"`
 	Parameters   []traceParam      `json:"parameters"`
+
+	ref bool // made from a node with Ref: values only so far
 }
 
 // traceParam is a parameter value a formula read.
@@ -360,14 +362,19 @@ func addTrace(rs *rules.RuleSet, entries map[string]*traceEntry, n *rules.TraceN
 	key := traceKey(n.Variable, n.Period)
 	v, _ := rs.Variable(n.Variable)
 	e := entries[key]
-	if e == nil {
+	// A node with Ref repeats a variable explained earlier in the same
+	// trace: only its values are new (another household's).
+	if e == nil || (e.ref && n.Ref == "") {
 		per := n.Period
 		if per == "eternity" {
 			per = eternityKey
 		}
 		e = &traceEntry{Variable: n.Variable, Period: per, Entity: n.Entity, Label: n.Label, Source: n.Source,
 			Formula: n.Formula, FormulaFrom: n.FormulaFrom, Reference: n.Reference,
-			Value: map[string]any{}, Dependencies: []string{}, Parameters: []traceParam{}}
+			Value: map[string]any{}, Dependencies: []string{}, Parameters: []traceParam{}, ref: n.Ref != ""}
+		if old := entries[key]; old != nil {
+			e.Value = old.Value
+		}
 		for _, c := range n.Children {
 			e.Dependencies = append(e.Dependencies, traceKey(c.Variable, c.Period))
 		}

@@ -82,6 +82,22 @@ func validateResponse(t testing.TB, req *http.Request, status int, header http.H
 	}
 }
 
+// validateRequest checks an API request against the document: its
+// operation, parameters and body.
+func validateRequest(t testing.TB, req *http.Request) {
+	t.Helper()
+	_, router := loadOpenAPI(t)
+	route, params, err := router.FindRoute(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{MultiError: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+	if err := openapi3filter.ValidateRequest(req.Context(), in); err != nil {
+		t.Errorf("%s %s: request does not match openapi.json: %v", req.Method, req.URL.Path, err)
+	}
+}
+
 func TestOpenAPI_Valid(t *testing.T) {
 	doc, _ := loadOpenAPI(t)
 	if got, want := doc.OpenAPI, "3.1.0"; got != want {

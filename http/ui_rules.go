@@ -276,6 +276,7 @@ type tryResult struct {
 
 // traceView is a node of the explanation, in the page's language.
 type traceView struct {
+	Anchor, Ref                                                  string // Ref: the Anchor of the node explaining this one
 	Name, Label, Period, Source, Formula, FormulaFrom, Reference string
 	Values                                                       []string
 	Parameters                                                   []traceParamView
@@ -425,7 +426,8 @@ func (s *Server) handleRulesTry(w http.ResponseWriter, r *http.Request) {
 		for i, x := range computed {
 			names[i] = x.Name
 		}
-		res, trace, err := rs.Calculate(sit, period, names)
+		res, _, err := rs.Calculate(sit, period, names)
+		var trace *rules.Trace
 		if err != nil {
 			v.Errors = append(v.Errors, tr("rules.try.error.compute", err.Error()))
 		} else {
@@ -445,10 +447,10 @@ func (s *Server) handleRulesTry(w http.ResponseWriter, r *http.Request) {
 				}
 				v.PersonResults = append(v.PersonResults, row)
 			}
-			for _, n := range trace.Roots {
-				if n.Variable == v.Explain {
-					v.Trace = s.traceView(rs, lang, n)
-				}
+			// The explained variable may have been met (and explained)
+			// under another one: ask for it alone to have it at the root.
+			if _, trace, err = rs.Calculate(sit, period, []string{v.Explain}); err == nil && len(trace.Roots) == 1 {
+				v.Trace = s.traceView(rs, lang, trace.Roots[0])
 			}
 		}
 	}
@@ -463,7 +465,10 @@ func (s *Server) traceView(rs *rules.RuleSet, lang string, n *rules.TraceNode) *
 	v, _ := rs.Variable(n.Variable)
 	tv := &traceView{Name: n.Variable, Label: ruleLabel(n.Label, lang, n.Variable), Period: n.Period,
 		Source:  s.ui.msgs.text(lang, "rules.source."+strings.ReplaceAll(n.Source, " ", "_")),
-		Formula: n.Formula, FormulaFrom: n.FormulaFrom, Reference: n.Reference}
+		Formula: n.Formula, FormulaFrom: n.FormulaFrom, Reference: n.Reference, Anchor: traceAnchor(n.ID)}
+	if n.Ref != "" {
+		tv.Ref = traceAnchor(n.Ref)
+	}
 	for _, x := range n.Values {
 		tv.Values = append(tv.Values, x.ID+": "+displayValue(v, x.Value))
 	}
@@ -493,4 +498,9 @@ func (s *Server) traceView(rs *rules.RuleSet, lang string, n *rules.TraceNode) *
 func mustDate(s string) rules.Date {
 	d, _ := rules.ParseDate(s)
 	return d
+}
+
+// traceAnchor turns a trace node's ID (name@period) into an HTML id.
+func traceAnchor(id string) string {
+	return "trace-" + strings.NewReplacer("@", "-", ".", "-").Replace(id)
 }

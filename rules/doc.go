@@ -33,7 +33,8 @@
 //     sum_members, count_members (none or a bool), any_members, all_members,
 //     max_members, min_members; prev(v, n) and sum_prev(v, n) (periods of
 //     v's own kind before the formula's period; v must be a name, n a
-//     literal); max, min, abs, double, int; years_between, months_between
+//     literal); sum_year(v) (the 12 months of the calendar year of the
+//     formula's period, v a month variable); max, min, abs, double, int; years_between, months_between
 //     (whole months as ages count them), add_months, date("YYYY-MM-DD");
 //     table(p, enum or literal), scale(p, x), at(p, date) (a scalar
 //     parameter on a date per row). Macros, lists, maps, strings outside
@@ -50,7 +51,8 @@
 //     runs over that whole entity first.
 //   - Periods: a month formula may read year variables (the year containing
 //     the month) and eternity variables; a year formula reading a month
-//     variable must use prev or sum_prev; an eternity formula reads only
+//     variable must use sum_year, prev or sum_prev (prev and sum_prev count
+//     back from January of the year); an eternity formula reads only
 //     eternity variables. The formula in force is the last one whose from is
 //     on or before the period's first day; before the first one, the
 //     variable has its default.
@@ -66,12 +68,49 @@
 //     fail per row). Integer division or modulo by zero gives 0, int()
 //     of NaN or an out-of-range double gives 0, float division follows
 //     IEEE 754. Missing inputs take the variable's documented Default.
+//   - Speed (measured in bench_test.go: 4 formulas over 2^20 persons). The
+//     interface call is per block, never per row. The root kernel writes
+//     straight into the result column (run points its scratch slot at the
+//     block of the result), so no block is copied; money is rounded in the
+//     same block while it is in cache. A uniform operand (a literal, a
+//     period bound, a parameter at the period's start) is read as one
+//     scalar instead of a filled slot: x / 144.0, x >= 25, c ? a : 0.0
+//     each make one pass; double() of an int literal or int parameter is
+//     folded. Selects are branch-free (conditions on people are not
+//     predictable), and && || ! == on bools combine eight rows per 64-bit
+//     word. Ages read a table of the civil dates 1900–2100 (one int32 per
+//     day packing month number, days in month and day) instead of
+//     dividing. Columns of 4096 rows or more come from a pool by type and
+//     length: hoisted temporaries return to it as soon as their formula
+//     ran, a simulation's columns when it is Released, so a population run
+//     over shards stops faulting in fresh pages.
+//   - Parallelism: Compute splits a population into contiguous runs of
+//     whole blocks, one per worker (SetWorkers; GOMAXPROCS by default, at
+//     least 16 blocks each, so a household is always computed on the
+//     caller's goroutine). The goroutines are started and joined inside
+//     each formula's run, share only read-only inputs and write disjoint
+//     parts of the result, so results are identical for any number of
+//     workers (TestParallelDeterministic). The cache and the dependency
+//     walk stay on the caller's goroutine: a Simulation is still not for
+//     concurrent use.
+//   - Population rows may carry registry IDs (NewPopulationFromIDs,
+//     WithIDs): column row i is the person or household with IDs(e)[i], so
+//     a population run writes results back by ID.
 //   - Calculate builds a one-household Population and runs the same
 //     programs, so single-case and batch results are identical bit for bit
 //     (aggregations visit members in person order in both).
 //   - Traces are per variable and period, with the value of every row of
 //     the household, the formula and its start date, and each parameter's
-//     value with its start date and legal reference.
+//     value with its start date and legal reference. A variable and period
+//     is explained once per trace (its node has ID "name@period"); later
+//     reads are nodes with Ref set to that ID, values but no children, and
+//     the text and HTML renderings say "explained above" (HTML links to
+//     the anchor). Twelve months of income that all read a birth date
+//     explain it once.
 //   - A Reform is applied to the parsed source and the result is compiled
-//     and checked like Load; the base rule set is unchanged.
+//     and checked like Load; the base rule set is unchanged. Reforms are
+//     Go values or YAML files (LoadReform, ParseReform): new parameter
+//     values by start date in the parameters/ syntax, and formulas
+//     replaced for all dates or from dates; errors are LoadErrors with the
+//     reform file's line, formula errors included.
 package rules

@@ -223,8 +223,8 @@ func TestTraceShared(t *testing.T) {
 	if err := tr.WriteHTML(&page, "en"); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(page.String(), `id="birth_date@eternity"`) || !strings.Contains(page.String(), `href="#birth_date@eternity"`) {
-		i := strings.Index(page.String(), "birth_date")
+	if !strings.Contains(page.String(), `id="birth_date-eternity"`) || !strings.Contains(page.String(), `href="#birth_date-eternity"`) {
+		i := strings.Index(page.String(), "class=\"ref\"")
 		t.Errorf("HTML lacks the anchor or the link to it: %s", page.String()[i-200:i+800])
 	}
 }

@@ -208,13 +208,16 @@ func (t *Trace) WriteText(w io.Writer) error {
 var traceHTML = template.Must(template.New("trace").Funcs(template.FuncMap{
 	"join": func(s string) string { return strings.Join(strings.Fields(s), " ") },
 	"lang": func() string { return "az" },
+	// anchor turns an ID into an HTML id of letters, digits, _ and -
+	// (variable names have no -, so it stays unique).
+	"anchor": func(id string) string { return strings.Replace(id, "@", "-", 1) },
 }).Parse(`<!DOCTYPE html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><title>{{.Title}}</title>
 <style>body{font-family:sans-serif}details,.ref{margin-left:1.2em}code{background:#f4f4f4}.src{color:#555;font-size:90%}</style>
 </head><body><h1>{{.Title}}</h1>
 {{define "node"}}{{if .Ref}}<p class="ref"><strong>{{with index .Label lang}}{{.}}{{else}}{{.Variable}}{{end}}</strong>
 <code>{{.Variable}}</code> [{{.Period}}] = {{range $i, $v := .Values}}{{if $i}}, {{end}}{{$v.ID}}: <b>{{$v.Value}}</b>{{end}}
-<a href="#{{.Ref}}">(explained above)</a></p>{{else}}<details open id="{{.ID}}"><summary><strong>{{with index .Label lang}}{{.}}{{else}}{{.Variable}}{{end}}</strong>
+<a href="#{{anchor .Ref}}">(explained above)</a></p>{{else}}<details open id="{{anchor .ID}}"><summary><strong>{{with index .Label lang}}{{.}}{{else}}{{.Variable}}{{end}}</strong>
 <code>{{.Variable}}</code> [{{.Period}}] = {{range $i, $v := .Values}}{{if $i}}, {{end}}{{$v.ID}}: <b>{{$v.Value}}</b>{{end}}
 <span class="src">({{.Source}}{{if .FormulaFrom}}, formula from {{.FormulaFrom}}{{end}})</span></summary>
 {{if .Formula}}<p><code>{{join .Formula}}</code>{{if .Reference}} — {{.Reference}}{{end}}</p>{{end}}

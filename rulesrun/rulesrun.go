@@ -179,8 +179,12 @@ func (s *Summary) Add(o *Summary) {
 			s.Totals = append(s.Totals, t)
 			continue
 		}
-		s.Totals[i].Count += t.Count
-		s.Totals[i].Sum += t.Sum
+		u := &s.Totals[i]
+		u.Count += t.Count
+		u.Sum += t.Sum
+		if u.Entity == "" {
+			u.Entity, u.Type = t.Entity, t.Type
+		}
 	}
 }
 

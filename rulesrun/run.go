@@ -172,9 +172,12 @@ func Execute(ctx context.Context, st Store, rs *rules.RuleSet, p rules.Period, o
 		defer cancel()
 		return r, errors.Join(err, st.FinishRun(fctx, r, StatusFailed))
 	}
+	writing := r.Summary.Write
 	if err := st.FinishRun(ctx, r, StatusFinished); err != nil {
 		return r, fmt.Errorf("rules run: %w", err)
 	}
+	// A shard's stored summary cannot hold the time of its own write.
+	r.Summary.Write = writing
 	return r, nil
 }
 
@@ -224,6 +227,8 @@ func runShards(ctx context.Context, st Store, rs *rules.RuleSet, r *Run, shards 
 		total += sh.Persons
 	}
 	var werr error
+	var writing time.Duration
+	defer func() { r.Summary.Write = writing }()
 	for res := range done { // until every worker has returned
 		if werr != nil {
 			continue
@@ -232,6 +237,7 @@ func runShards(ctx context.Context, st Store, rs *rules.RuleSet, r *Run, shards 
 			cancel(werr)
 			continue
 		}
+		writing += res.Summary.Write
 		persons += res.Summary.Persons
 		if progress != nil {
 			progress(persons, max(total, persons))

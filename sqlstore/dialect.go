@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -205,4 +206,126 @@ func (db *DB) tableColumns(ctx context.Context) (map[string][]string, error) {
 		}
 	}
 	return cols, rows.Err()
+}
+
+// tableConstraints describes, per table, what the schema enforces beyond
+// column names, in a form that is the same for both dialects when their
+// migrations agree: sorted lines "NOT NULL col", "PRIMARY KEY (a, b)",
+// "UNIQUE (a, b)" for a unique constraint and "UNIQUE INDEX name (a, b)"
+// for a unique index, ending " WHERE …" if partial (the predicate itself
+// is not compared: each dialect prints it its own way). Primary-key columns
+// count as NOT NULL, as SQLite's INTEGER PRIMARY KEY is. Expressions show
+// as "<expr>". Tables are those of tableColumns.
+func (db *DB) tableConstraints(ctx context.Context) (map[string][]string, error) {
+	out := map[string][]string{}
+	add := func(table, line string) {
+		if table != versionTable {
+			out[table] = append(out[table], line)
+		}
+	}
+	// Columns: NOT NULL and primary key.
+	q := `SELECT m.name, p.name, p."notnull" <> 0, p.pk FROM sqlite_master m, pragma_table_info(m.name) p
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY m.name, p.pk, p.cid`
+	if db.dialect == DialectPostgres {
+		q = `SELECT c.table_name, c.column_name, c.is_nullable = 'NO',
+			COALESCE((SELECT k.ord FROM pg_index x
+				JOIN pg_class t ON t.oid = x.indrelid AND t.relname = c.table_name
+				JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = c.table_schema
+				CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+				JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND a.attname = c.column_name
+				WHERE x.indisprimary), 0)
+			FROM information_schema.columns c WHERE c.table_schema = current_schema()
+			ORDER BY c.table_name, 4, c.ordinal_position`
+	}
+	rows, err := db.read.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	pks := map[string][]string{}
+	for rows.Next() {
+		var table, col string
+		var notNull bool
+		var pk int
+		if err := rows.Scan(&table, &col, &notNull, &pk); err != nil {
+			return nil, err
+		}
+		if notNull || pk > 0 {
+			add(table, "NOT NULL "+col)
+		}
+		if pk > 0 {
+			pks[table] = append(pks[table], col)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for table, cols := range pks {
+		add(table, "PRIMARY KEY ("+strings.Join(cols, ", ")+")")
+	}
+
+	// Unique indexes, one row per indexed column in order. kind is "u" for
+	// a UNIQUE constraint, "c" for CREATE UNIQUE INDEX; primary keys, listed
+	// above, are left out.
+	q = `SELECT m.name, il.name, il.origin, il.partial <> 0, COALESCE(ii.name, '<expr>')
+		FROM sqlite_master m, pragma_index_list(m.name) il, pragma_index_xinfo(il.name) ii
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\' AND il."unique" <> 0
+			AND il.origin <> 'pk' AND ii.key <> 0
+		ORDER BY m.name, il.name, ii.seqno`
+	if db.dialect == DialectPostgres {
+		q = `SELECT t.relname, i.relname,
+			CASE WHEN EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.contype = 'u') THEN 'u' ELSE 'c' END,
+			x.indpred IS NOT NULL, COALESCE(a.attname, '<expr>')
+			FROM pg_index x
+			JOIN pg_class t ON t.oid = x.indrelid
+			JOIN pg_class i ON i.oid = x.indexrelid
+			JOIN pg_namespace n ON n.oid = t.relnamespace
+			CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+			LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum > 0
+			WHERE n.nspname = current_schema() AND x.indisunique AND NOT x.indisprimary
+				AND k.ord <= x.indnkeyatts
+			ORDER BY t.relname, i.relname, k.ord`
+	}
+	irows, err := db.read.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer irows.Close()
+	type index struct {
+		table, name, kind string
+		partial           bool
+		cols              []string
+	}
+	var idxs []*index
+	for irows.Next() {
+		var x index
+		var col string
+		if err := irows.Scan(&x.table, &x.name, &x.kind, &x.partial, &col); err != nil {
+			return nil, err
+		}
+		if n := len(idxs); n > 0 && idxs[n-1].table == x.table && idxs[n-1].name == x.name {
+			idxs[n-1].cols = append(idxs[n-1].cols, col)
+			continue
+		}
+		x.cols = []string{col}
+		idxs = append(idxs, &x)
+	}
+	if err := irows.Err(); err != nil {
+		return nil, err
+	}
+	for _, x := range idxs {
+		line := "UNIQUE INDEX " + x.name + " (" + strings.Join(x.cols, ", ") + ")"
+		if x.kind == "u" { // constraint names differ between the dialects
+			line = "UNIQUE (" + strings.Join(x.cols, ", ") + ")"
+		}
+		if x.partial {
+			line += " WHERE …"
+		}
+		add(x.table, line)
+	}
+	for _, lines := range out {
+		slices.Sort(lines)
+	}
+	return out, nil
 }

@@ -7,6 +7,11 @@ func TableColumns(ctx context.Context, db *DB) (map[string][]string, error) {
 	return db.tableColumns(ctx)
 }
 
+// TableConstraints exposes the schema's constraints to the external tests.
+func TableConstraints(ctx context.Context, db *DB) (map[string][]string, error) {
+	return db.tableConstraints(ctx)
+}
+
 // MapError exposes mapError to the external tests.
 func MapError(err error) error { return mapError(err) }
 

@@ -83,7 +83,7 @@ func (s *HouseholdService) AddHouseholdMember(ctx context.Context, householdID i
 		if err := resolveMember(ctx, tx, m, "person_id"); err != nil {
 			return err
 		}
-		if err := insertMember(ctx, tx, householdID, m); err != nil {
+		if err := insertMember(ctx, tx, householdID, m, "fin"); err != nil {
 			return err
 		}
 		return touchHousehold(ctx, tx, householdID)
@@ -213,8 +213,8 @@ func createHousehold(ctx context.Context, tx *Tx, h *dost.Household) error {
 	} else if err != nil {
 		return err
 	}
-	for _, m := range h.Members {
-		if err := insertMember(ctx, tx, h.ID, m); err != nil {
+	for i, m := range h.Members {
+		if err := insertMember(ctx, tx, h.ID, m, "members["+strconv.Itoa(i)+"].fin"); err != nil {
 			return err
 		}
 	}
@@ -241,7 +241,9 @@ func resolveMember(ctx context.Context, tx *Tx, m *dost.HouseholdMember, field s
 	return nil
 }
 
-func insertMember(ctx context.Context, tx *Tx, householdID int64, m *dost.HouseholdMember) error {
+// insertMember adds m to the household. ECONFLICT, naming field, if the
+// person belongs to a household already.
+func insertMember(ctx context.Context, tx *Tx, householdID int64, m *dost.HouseholdMember, field string) error {
 	// Check first for a clear message; the unique indexes stay the last line
 	// against a concurrent insert (and PostgreSQL aborts the transaction on a
 	// violation, so nothing could be asked afterwards).
@@ -249,14 +251,22 @@ func insertMember(ctx context.Context, tx *Tx, householdID int64, m *dost.Househ
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM household_members WHERE person_id = $1`, m.PersonID).Scan(&n); err != nil {
 		return err
 	} else if n > 0 {
-		return dost.Errorf(dost.ECONFLICT, "%s belongs to a household already.", m.FIN.Masked())
+		return memberTaken(field, "%s belongs to a household already.", m.FIN.Masked())
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO household_members (household_id, person_id, role) VALUES ($1, $2, $3)`,
 		householdID, m.PersonID, m.Role)
 	if isUnique(err) {
-		return dost.Errorf(dost.ECONFLICT, "%s belongs to a household already, or the household has a head already.", m.FIN.Masked())
+		return memberTaken(field, "%s belongs to a household already, or the household has a head already.", m.FIN.Masked())
 	}
 	return err
+}
+
+// memberTaken is the ECONFLICT of a member who cannot join, naming field
+// with code "household.member_taken".
+func memberTaken(field, format string, args ...any) error {
+	e := dost.Errorf(dost.ECONFLICT, format, args...)
+	e.Fields = []dost.FieldError{{Field: field, Code: "household.member_taken", Message: e.Message}}
+	return e
 }
 
 func touchHousehold(ctx context.Context, tx *Tx, id int64) error {

@@ -72,7 +72,7 @@ func TestHouseholdService(t *testing.T) {
 		t.Run("ErrMemberElsewhere", func(t *testing.T) {
 			err := s.CreateHousehold(ctx, &dost.Household{Code: "HH00000002", Members: []*dost.HouseholdMember{
 				{FIN: lone.FIN, Role: dost.RoleHead}, {FIN: child.FIN, Role: dost.RoleChild}}})
-			mustCode(t, err, dost.ECONFLICT)
+			mustConflictField(t, err, "members[1].fin")
 			// Nothing of the failed household was stored.
 			code := "HH00000002"
 			_, n, err := s.FindHouseholds(ctx, dost.HouseholdFilter{Code: &code})
@@ -80,7 +80,7 @@ func TestHouseholdService(t *testing.T) {
 			if n != 0 {
 				t.Fatalf("households: got %d, want 0", n)
 			}
-			mustCode(t, s.AddHouseholdMember(ctx, h.ID, &dost.HouseholdMember{FIN: child.FIN, Role: dost.RoleOther}), dost.ECONFLICT)
+			mustConflictField(t, s.AddHouseholdMember(ctx, h.ID, &dost.HouseholdMember{FIN: child.FIN, Role: dost.RoleOther}), "fin")
 		})
 		t.Run("ErrUnknownMember", func(t *testing.T) {
 			err := s.CreateHousehold(ctx, &dost.Household{Code: "HH00000003", Members: []*dost.HouseholdMember{{FIN: "NOSUCH1", Role: dost.RoleHead}}})
@@ -198,4 +198,14 @@ func TestRecordService(t *testing.T) {
 				Cause: dost.CauseWar, From: d}), dost.ENOTFOUND)
 		})
 	})
+}
+
+// mustConflictField fails the test unless err is ECONFLICT with exactly one
+// field error, for field, coded "household.member_taken".
+func mustConflictField(t *testing.T, err error, field string) {
+	t.Helper()
+	mustCode(t, err, dost.ECONFLICT)
+	if f := dost.ErrorFields(err); len(f) != 1 || f[0].Field != field || f[0].Code != "household.member_taken" {
+		t.Fatalf("fields: got %+v, want one %s household.member_taken", f, field)
+	}
 }

@@ -13,6 +13,11 @@ const (
 	maxPersonLimit     = 500
 )
 
+// maxNameWords bounds the words of a name search; a longer query, which
+// no name in the registry has, matches nothing rather than building a
+// query of hundreds of conditions.
+const maxNameWords = 8
+
 // PersonService stores the registry of persons. It is safe for concurrent use.
 type PersonService struct {
 	db *DB
@@ -127,8 +132,14 @@ func findPersons(ctx context.Context, tx *Tx, f dost.PersonFilter) ([]*dost.Pers
 		}
 	}
 	if f.Name != nil {
-		if pre := searchKey(*f.Name); pre != "" {
-			lo, hi := a.add(pre), a.add(prefixUpper(pre))
+		words := strings.Fields(searchKey(*f.Name))
+		if len(words) > maxNameWords {
+			return []*dost.Person{}, 0, nil
+		}
+		// Each word starts one of the names, in any order: "Abbasov Aqil"
+		// and "aqil abbasov" find Aqil Abbasov.
+		for _, w := range words {
+			lo, hi := a.add(w), a.add(prefixUpper(w))
 			var or []string
 			for _, col := range []string{"p.last_name_lc", "p.first_name_lc", "p.patronymic_lc"} {
 				or = append(or, "("+col+" >= "+lo+" AND "+col+" < "+hi+")")

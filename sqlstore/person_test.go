@@ -186,6 +186,28 @@ func TestPersonService_FindPersons(t *testing.T) {
 				t.Fatalf("default page: got %d, want 50", len(ps))
 			}
 		})
+		t.Run("FullName", func(t *testing.T) {
+			createPersons(t, db, person("DDD0007", "Aqil", "Abbasov", "1975-04-04"),
+				person("DDD0008", "Aysel", "Məmmədova", "1992-06-06"), person("DDD0009", "Aqil", "Məmmədov", "1960-06-06"))
+			for q, want := range map[string]string{
+				"Abbasov Aqil":      "[DDD0007]",
+				"aqil abbasov":      "[DDD0007]",
+				"  ABBASOV   aq  ":  "[DDD0007]",
+				"Məmmədova Aysel":   "[DDD0008]",
+				"məmmədov":          "[DDD0009 DDD0008]",
+				"Aqil":              "[DDD0007 DDD0009]",
+				"Aqil Vaqif":        "[DDD0007 DDD0009]", // the patronymic
+				"Abbasov Zzz":       "[]",
+				"Abbasov Aysel":     "[]",
+				"a a a a a a a a a": "[]", // more words than any name has
+			} {
+				ps, n, err := s.FindPersons(ctx, dost.PersonFilter{Name: &q})
+				ok(t, err)
+				if got := fins(ps); got != want || n != len(ps) {
+					t.Errorf("name %q: got %s (total %d), want %s", q, got, n, want)
+				}
+			}
+		})
 	})
 }
 

@@ -75,9 +75,11 @@ func TestOpen(t *testing.T) {
 }
 
 // TestSchemaParity proves both dialects' migrations make the same tables
-// with the same columns in the same order.
+// with the same columns in the same order, the same NOT NULL columns,
+// primary keys, unique constraints and unique indexes (partial or not).
 func TestSchemaParity(t *testing.T) {
 	schemas := map[string]map[string][]string{}
+	constraints := map[string]map[string][]string{}
 	for _, dialect := range []string{sqlstore.DialectSQLite, sqlstore.DialectPostgres} {
 		db := func() *sqlstore.DB {
 			if dialect == sqlstore.DialectPostgres && len(dosttest.Dialects()) < 2 {
@@ -94,6 +96,15 @@ func TestSchemaParity(t *testing.T) {
 			t.Fatalf("%s: got %d tables, want the whole schema", dialect, len(cols))
 		}
 		schemas[dialect] = cols
+		cons, err := sqlstore.TableConstraints(ctx, db)
+		ok(t, err)
+		if !slices.Contains(cons["persons"], "NOT NULL fin") || !slices.ContainsFunc(cons["household_members"], func(s string) bool {
+			return strings.HasSuffix(s, " WHERE …")
+		}) {
+			t.Fatalf("%s: got persons %v, household_members %v; want NOT NULL fin and a partial unique index",
+				dialect, cons["persons"], cons["household_members"])
+		}
+		constraints[dialect] = cons
 	}
 	lite, pg := schemas[sqlstore.DialectSQLite], schemas[sqlstore.DialectPostgres]
 	for table, cols := range lite {
@@ -104,6 +115,19 @@ func TestSchemaParity(t *testing.T) {
 	for table := range pg {
 		if _, found := lite[table]; !found {
 			t.Errorf("table %s: in postgres, not in sqlite", table)
+		}
+	}
+	liteCons, pgCons := constraints[sqlstore.DialectSQLite], constraints[sqlstore.DialectPostgres]
+	for table := range lite {
+		for _, c := range liteCons[table] {
+			if !slices.Contains(pgCons[table], c) {
+				t.Errorf("table %s: %s in sqlite, not in postgres", table, c)
+			}
+		}
+		for _, c := range pgCons[table] {
+			if !slices.Contains(liteCons[table], c) {
+				t.Errorf("table %s: %s in postgres, not in sqlite", table, c)
+			}
 		}
 	}
 }

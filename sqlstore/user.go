@@ -8,9 +8,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/alexedwards/argon2id"
 	"github.com/dost-az/dost"
@@ -132,31 +134,55 @@ func (s *UserService) hashPassword(password string, allowEmpty bool) (string, er
 		return "", &dost.Error{Code: dost.EINVALID, Message: msg,
 			Fields: []dost.FieldError{{Field: "password", Code: "password.too_short", Message: msg}}}
 	}
-	hash, err := argon2id.CreateHash(password, s.db.params)
+	var hash string
+	var err error
+	withArgon2Slot(func() { hash, err = argon2id.CreateHash(password, s.db.params) })
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
 	return hash, nil
 }
 
+// argon2Slots caps the argon2id hashings and comparisons running at once
+// in the process, since each holds the memory of its parameters (64 MiB
+// with argon2id.DefaultParams): a burst of sign-ins queues for a slot
+// instead of exhausting memory. It is a semaphore of runtime.NumCPU()
+// slots, package-wide because the memory is the process's, whatever number
+// of UserServices share it.
+var argon2Slots = make(chan struct{}, runtime.NumCPU())
+
+// withArgon2Slot runs fn holding one of argon2Slots.
+func withArgon2Slot(fn func()) {
+	argon2Slots <- struct{}{}
+	defer func() { <-argon2Slots }()
+	fn()
+}
+
 // SignIn checks the password and opens a session, returning it and the
 // secret token for the cookie. An unknown username or a wrong password is
-// EUNAUTHORIZED with one message for both; a disabled or locked account is
-// EFORBIDDEN. Each wrong password is counted (and committed, although SignIn
-// fails); the dost.MaxFailedSignIns-th in a row locks the account for
-// dost.LockoutDuration. A success resets the count.
+// EUNAUTHORIZED with one message for both, and both take one password
+// comparison; a disabled or locked account is EFORBIDDEN.
+//
+// Every attempt on an unlocked account is counted before its password is
+// compared, atomically with the check of the lock, so that guesses sent in
+// parallel cannot all be compared: the dost.MaxFailedSignIns-th attempt in
+// a row locks the account for dost.LockoutDuration (and starts the count
+// afresh), and attempts made during the lock are refused uncompared. The
+// count stays committed although SignIn fails; a success resets it and
+// lifts a lock that attempts in flight alongside it set.
 func (s *UserService) SignIn(ctx context.Context, username, password string, meta dost.SignInMeta) (*dost.Session, string, error) {
 	var (
-		id          int64
-		hash        string
-		disabled    bool
-		lockedUntil *time.Time
-		now         time.Time
+		id       int64
+		hash     string
+		disabled bool
 	)
+	username = strings.TrimSpace(username)
 	err := s.db.view(ctx, func(tx *Tx) error {
-		now = tx.now
-		err := tx.QueryRowContext(ctx, `SELECT id, password_hash, disabled, locked_until FROM users WHERE username = $1`,
-			strings.TrimSpace(username)).Scan(&id, &hash, &disabled, scanNullTime(&lockedUntil))
+		if !storable(username) {
+			return nil // no such user
+		}
+		err := tx.QueryRowContext(ctx, `SELECT id, password_hash, disabled FROM users WHERE username = $1`,
+			username).Scan(&id, &hash, &disabled)
 		if isNoRows(err) {
 			id = 0
 			return nil
@@ -170,22 +196,17 @@ func (s *UserService) SignIn(ctx context.Context, username, password string, met
 		s.compareDummy(password)
 		return nil, "", dost.Errorf(dost.EUNAUTHORIZED, signInFailed)
 	}
-	// A locked account is refused before its password is even compared, so
-	// guessing cannot go on during the lock-out.
-	if lockedUntil != nil && lockedUntil.After(now) {
-		return nil, "", lockedError(*lockedUntil)
+	if err := s.db.update(ctx, func(tx *Tx) error { return reserveSignIn(ctx, tx, id) }); err != nil {
+		return nil, "", err
 	}
 	// The hash is compared outside any transaction: it takes tens of
 	// milliseconds, which the single SQLite writer should not wait for.
-	ok, err := argon2id.ComparePasswordAndHash(password, hash)
+	var match bool
+	withArgon2Slot(func() { match, err = argon2id.ComparePasswordAndHash(password, hash) })
 	if err != nil {
 		return nil, "", fmt.Errorf("sign in: %w", err)
 	}
-	if !ok {
-		err := s.db.update(ctx, func(tx *Tx) error { return recordFailedSignIn(ctx, tx, id) })
-		if err != nil {
-			return nil, "", err
-		}
+	if !match {
 		return nil, "", dost.Errorf(dost.EUNAUTHORIZED, signInFailed)
 	}
 	// Only the right password learns that the account is disabled.
@@ -200,7 +221,11 @@ func (s *UserService) SignIn(ctx context.Context, username, password string, met
 	var sess *dost.Session
 	err = s.db.update(ctx, func(tx *Tx) error {
 		// Read again inside the write: the account may have been disabled
-		// or locked meanwhile.
+		// meanwhile. A lock set meanwhile was set by attempts in flight
+		// alongside this one, which this success lifts.
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = $1`, id); err != nil {
+			return err
+		}
 		u, err := findUserByID(ctx, tx, id)
 		if err != nil {
 			return err
@@ -208,14 +233,8 @@ func (s *UserService) SignIn(ctx context.Context, username, password string, met
 		if u.Disabled {
 			return dost.Errorf(dost.EFORBIDDEN, "This account is disabled.")
 		}
-		if u.LockedUntil != nil {
-			return lockedError(*u.LockedUntil)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = $1`, id); err != nil {
-			return err
-		}
 		sess = &dost.Session{UserID: id, User: u, CreatedAt: tx.now, LastSeenAt: tx.now,
-			ExpiresAt: sessionExpiry(tx.now, tx.now), IP: meta.IP, UserAgent: truncate(meta.UserAgent, 512)}
+			ExpiresAt: sessionExpiry(tx.now, tx.now), IP: cleanText(meta.IP, 64), UserAgent: cleanText(meta.UserAgent, 512)}
 		return tx.QueryRowContext(ctx, `INSERT INTO sessions (user_id, token_hash, created_at, last_seen_at,
 			expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 			id, tokenHash, tx.ts(sess.CreatedAt), tx.ts(sess.LastSeenAt), tx.ts(sess.ExpiresAt),
@@ -235,23 +254,39 @@ func lockedError(until time.Time) error {
 // compareDummy spends the time of a password check on a hash nobody has.
 func (s *UserService) compareDummy(password string) {
 	s.dummyOnce.Do(func() {
-		s.dummyHash, _ = argon2id.CreateHash("dummy password for timing", s.db.params)
+		withArgon2Slot(func() { s.dummyHash, _ = argon2id.CreateHash("dummy password for timing", s.db.params) })
 	})
-	_, _ = argon2id.ComparePasswordAndHash(password, s.dummyHash)
+	withArgon2Slot(func() { _, _ = argon2id.ComparePasswordAndHash(password, s.dummyHash) })
 }
 
-// recordFailedSignIn counts a wrong password and locks the account when the
-// count reaches dost.MaxFailedSignIns, starting the count afresh.
-func recordFailedSignIn(ctx context.Context, tx *Tx, id int64) error {
-	var failed int
-	if err := tx.QueryRowContext(ctx, `UPDATE users SET failed_sign_ins = failed_sign_ins + 1
-		WHERE id = $1 RETURNING failed_sign_ins`, id).Scan(&failed); err != nil {
+// reserveSignIn counts an attempt to sign in as user id before its password
+// is compared. EFORBIDDEN if the account is locked. The attempt that brings
+// the count to dost.MaxFailedSignIns locks the account and starts the count
+// afresh; the row lock the UPDATE takes (the single writer on SQLite)
+// orders concurrent attempts, so no more than that many are ever compared
+// in a row.
+func reserveSignIn(ctx context.Context, tx *Tx, id int64) error {
+	var n int
+	err := tx.QueryRowContext(ctx, `UPDATE users SET failed_sign_ins = failed_sign_ins + 1, locked_until = NULL
+		WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) RETURNING failed_sign_ins`,
+		id, tx.ts(tx.now)).Scan(&n)
+	if isNoRows(err) {
+		var until *time.Time
+		err := tx.QueryRowContext(ctx, `SELECT locked_until FROM users WHERE id = $1`, id).Scan(scanNullTime(&until))
+		if isNoRows(err) || err == nil && until == nil {
+			// Deleted or unlocked meanwhile: too rare to retry for.
+			return dost.Errorf(dost.EUNAUTHORIZED, signInFailed)
+		} else if err != nil {
+			return err
+		}
+		return lockedError(*until)
+	} else if err != nil {
 		return err
 	}
-	if failed < dost.MaxFailedSignIns {
+	if n < dost.MaxFailedSignIns {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE users SET failed_sign_ins = 0, locked_until = $1 WHERE id = $2`,
+	_, err = tx.ExecContext(ctx, `UPDATE users SET failed_sign_ins = 0, locked_until = $1 WHERE id = $2`,
 		tx.ts(tx.now.Add(dost.LockoutDuration)), id)
 	return err
 }
@@ -330,6 +365,8 @@ func (s *UserService) CreateAPIToken(ctx context.Context, userID int64, name str
 	var v dost.Validation
 	if name == "" {
 		v.Add("name", "required", "A token needs a name.")
+	} else if !dost.ValidText(name, false) {
+		v.Add("name", "text.invalid", "The text contains characters that are not allowed.")
 	}
 	if ttl <= 0 {
 		v.Add("ttl", "ttl.invalid", "A token must expire in the future.")
@@ -458,7 +495,15 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func truncate(s string, n int) string {
+// cleanText returns s without invalid UTF-8 and control characters, cut to
+// at most n bytes: sign-in metadata comes from the client as it likes.
+func cleanText(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
 	if len(s) <= n {
 		return s
 	}

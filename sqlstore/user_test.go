@@ -1,7 +1,9 @@
 package sqlstore_test
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -215,5 +217,76 @@ func TestUserService(t *testing.T) {
 			_, _, err = s.CreateAPIToken(ctx, admin.ID, "ci3", 0)
 			mustCode(t, err, dost.EINVALID)
 		})
+	})
+}
+
+// TestUserService_ParallelGuesses sends many wrong passwords at once: only
+// dost.MaxFailedSignIns of them are compared (EUNAUTHORIZED) before the
+// account locks, the rest are refused uncompared (EFORBIDDEN), and the
+// right password right after is refused too.
+func TestUserService_ParallelGuesses(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		s := sqlstore.NewUserService(db)
+		u := &dost.User{Username: "target", Roles: []dost.Role{dost.RoleAdmin}}
+		ok(t, s.CreateUser(ctx, u, password))
+
+		const guesses = 20
+		start := make(chan struct{})
+		codes := make(chan string, guesses)
+		var wg sync.WaitGroup
+		for i := range guesses {
+			wg.Go(func() {
+				<-start
+				_, _, err := s.SignIn(ctx, "target", fmt.Sprintf("wrong password %d", i), dost.SignInMeta{})
+				codes <- dost.ErrorCode(err)
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(codes)
+		count := map[string]int{}
+		for c := range codes {
+			count[c]++
+		}
+		if count[dost.EUNAUTHORIZED] != dost.MaxFailedSignIns || count[dost.EFORBIDDEN] != guesses-dost.MaxFailedSignIns {
+			t.Fatalf("answers: got %v, want %d %s and %d %s", count, dost.MaxFailedSignIns, dost.EUNAUTHORIZED,
+				guesses-dost.MaxFailedSignIns, dost.EFORBIDDEN)
+		}
+		got, err := s.FindUserByID(ctx, u.ID)
+		ok(t, err)
+		if got.LockedUntil == nil {
+			t.Fatal("locked until: got nil, want the account locked")
+		}
+		_, _, err = s.SignIn(ctx, "target", password, dost.SignInMeta{})
+		mustCode(t, err, dost.EFORBIDDEN)
+	})
+}
+
+// TestUserService_LockLiftedBySuccess: the attempt that reaches the limit
+// locks the account before its password is compared; if it is the right
+// password, the success lifts the lock.
+func TestUserService_LockLiftedBySuccess(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		s := sqlstore.NewUserService(db)
+		u := &dost.User{Username: "almost", Roles: []dost.Role{dost.RoleAdmin}}
+		ok(t, s.CreateUser(ctx, u, password))
+		for range dost.MaxFailedSignIns - 1 {
+			_, _, err := s.SignIn(ctx, "almost", "wrong password", dost.SignInMeta{})
+			mustCode(t, err, dost.EUNAUTHORIZED)
+		}
+		_, _, err := s.SignIn(ctx, "almost", password, dost.SignInMeta{})
+		ok(t, err)
+		got, err := s.FindUserByID(ctx, u.ID)
+		ok(t, err)
+		if got.LockedUntil != nil {
+			t.Fatalf("locked until: got %v, want nil", got.LockedUntil)
+		}
+		// The count was reset: another MaxFailedSignIns-1 failures do not lock.
+		for range dost.MaxFailedSignIns - 1 {
+			_, _, err := s.SignIn(ctx, "almost", "wrong password", dost.SignInMeta{})
+			mustCode(t, err, dost.EUNAUTHORIZED)
+		}
+		_, _, err = s.SignIn(ctx, "almost", password, dost.SignInMeta{})
+		ok(t, err)
 	})
 }

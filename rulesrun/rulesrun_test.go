@@ -1,0 +1,215 @@
+package rulesrun_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/internal/dosttest"
+	"github.com/dost-az/dost/programmes/az"
+	"github.com/dost-az/dost/rules"
+	"github.com/dost-az/dost/rulesrun"
+	"github.com/dost-az/dost/sqlstore"
+	"github.com/dost-az/dost/synth"
+)
+
+var ctx = context.Background()
+
+// key names a result: variable, household ID, person ID.
+type key struct {
+	variable  string
+	household int64
+	person    int64
+}
+
+// stored returns the results of run r by key.
+func stored(t *testing.T, s *sqlstore.PopulationStore, r *rulesrun.Run) map[key]int64 {
+	t.Helper()
+	out := map[key]int64{}
+	for _, v := range r.Variables {
+		rs, err := s.FindRuleResults(ctx, r.ID, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range rs {
+			out[key{v, x.HouseholdID, x.PersonID}] = x.Value
+		}
+	}
+	return out
+}
+
+// TestExecute runs the Azerbaijani rule set over a synthetic registry (and
+// a person in no household) in small shards, then checks a sample of
+// households against single-case rules.Calculate, the summary against the
+// stored rows, and that rerunning a shard changes nothing.
+func TestExecute(t *testing.T) {
+	rs, err := az.RuleSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		// October 2026: the synthetic registry's 12 income months are the
+		// 12 before it, and it has births in the month.
+		period := rules.MonthOf(2026, time.October)
+		batch := synth.Batch(synth.Options{Persons: 800, Seed: 3, Today: dost.MustDate("2026-11-01")})
+		if err := sqlstore.NewRegistryImporter(db).Import(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		alone := person("ZZZZZZ1", "1958-03-01")
+		if err := sqlstore.NewPersonService(db).CreatePerson(ctx, alone); err != nil {
+			t.Fatal(err)
+		}
+		s := sqlstore.NewPopulationStore(db)
+		vars := append([]string{"age", "tssa_average_monthly_income", "household_size"}, rulesrun.DefaultVariables...)
+		var calls int
+		r, err := rulesrun.Execute(ctx, s, rs, period, rulesrun.Options{Variables: vars, ShardSize: 150, Workers: 2, RuleSet: "az",
+			Progress: func(done, total int64) { calls++ }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != rulesrun.StatusFinished || r.Summary.Shards < 5 || calls != r.Summary.Shards {
+			t.Fatalf("run: got status %s, %d shards, %d progress calls, want finished, at least 5 shards, one call each", r.Status, r.Summary.Shards, calls)
+		}
+		got := stored(t, s, r)
+
+		// Totals agree with the stored rows.
+		for _, tot := range r.Summary.Totals {
+			var n, sum int64
+			for k, v := range got {
+				if k.variable == tot.Variable {
+					n, sum = n+1, sum+v
+				}
+			}
+			if n != tot.Count || sum != tot.Sum {
+				t.Errorf("%s: got count %d sum %d stored, want the summary's %d and %d", tot.Variable, n, sum, tot.Count, tot.Sum)
+			}
+		}
+		for _, v := range []string{"age", "old_age_pension", "tssa_amount", "birth_allowance", "disability_allowance"} {
+			if i := indexOf(r.Summary.Totals, v); i < 0 || r.Summary.Totals[i].Count == 0 {
+				t.Errorf("%s: got no one, want some in a population of 800", v)
+			}
+		}
+		if got[key{"age", 0, alone.ID}] != 68 || got[key{"household_size", 0, alone.ID}] != 1 {
+			t.Errorf("person in no household: got age %d, household size %d, want 68 and 1",
+				got[key{"age", 0, alone.ID}], got[key{"household_size", 0, alone.ID}])
+		}
+
+		// Batch equals single case, for every 7th household of each shard.
+		shards, err := s.PlanShards(ctx, 150)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked := 0
+		for _, sh := range shards {
+			d, err := s.ReadShard(ctx, sh, rulesrun.WindowOf(period))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := rulesrun.MapInputs(period, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for h := 0; h < len(in.HouseholdIDs); h += 7 {
+				sit, err := in.Situation(rs, h)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, _, err := rs.Calculate(sit, period, r.Variables)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, name := range r.Variables {
+					v, _ := rs.Variable(name)
+					for id, val := range res.Values[name] {
+						k := key{variable: name, household: in.HouseholdIDs[h]}
+						if v.Entity == rules.Person {
+							fmt.Sscan(id, &k.person)
+						} else {
+							k.person = in.Loners[h]
+						}
+						if want := asStored(val); got[k] != want {
+							t.Fatalf("%s of %s in household %s: got %d stored, want %d from Calculate", name, id, sit.ID, got[k], want)
+						}
+					}
+				}
+				checked++
+			}
+		}
+		if checked < 20 {
+			t.Fatalf("checked %d households, want at least 20", checked)
+		}
+
+		t.Run("RerunShard", func(t *testing.T) {
+			before := r.Summary
+			for _, sh := range shards[:2] {
+				if _, err := rulesrun.RunShard(ctx, s, rs, r, sh); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.FinishRun(ctx, r, rulesrun.StatusFinished); err != nil {
+				t.Fatal(err)
+			}
+			if after := stored(t, s, r); len(after) != len(got) {
+				t.Fatalf("results after rerunning 2 shards: got %d, want %d", len(after), len(got))
+			}
+			for i, tot := range r.Summary.Totals {
+				if tot != before.Totals[i] {
+					t.Fatalf("totals after the rerun: got %+v, want %+v", tot, before.Totals[i])
+				}
+			}
+		})
+	})
+}
+
+// asStored converts a Calculate value to the stored form.
+func asStored(x any) int64 {
+	switch v := x.(type) {
+	case bool:
+		if v {
+			return 1
+		}
+		return 0
+	case int64:
+		return v
+	case float64:
+		return int64(math.Round(v * 100))
+	}
+	panic(fmt.Sprintf("unexpected value %T", x))
+}
+
+func indexOf(ts []rulesrun.Total, v string) int {
+	for i, t := range ts {
+		if t.Variable == v {
+			return i
+		}
+	}
+	return -1
+}
+
+func person(fin, birth string) *dost.Person {
+	return &dost.Person{FIN: dost.FIN(fin), FirstName: "Tək", LastName: "Adam", BirthDate: dost.MustDate(birth),
+		Sex: dost.SexMale, Region: "Baku"}
+}
+
+func TestVariables(t *testing.T) {
+	rs, err := az.RuleSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("Default", func(t *testing.T) {
+		vs, err := rulesrun.Variables(rs, nil)
+		if err != nil || len(vs) != len(rulesrun.DefaultVariables) {
+			t.Fatalf("got %v, %v, want the %d defaults", vs, err, len(rulesrun.DefaultVariables))
+		}
+	})
+	for _, bad := range []string{"nope", "unemployment_benefit_rate", "birth_date", "sex"} {
+		t.Run("Err"+bad, func(t *testing.T) {
+			if _, err := rulesrun.Variables(rs, []string{bad}); err == nil {
+				t.Fatalf("got no error for %s, want one", bad)
+			}
+		})
+	}
+}
