@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -209,7 +210,11 @@ func (s *PopulationStore) scan(ctx context.Context, fn func(tx *Tx) error) error
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA mmap_size = "+strconv.Itoa(readerMmap)); err != nil {
+	pragma := "PRAGMA mmap_size = " + strconv.Itoa(readerMmap)
+	if v := os.Getenv("TMP_RR_PRAGMA"); v != "" {
+		pragma = v
+	}
+	if _, err := conn.ExecContext(ctx, pragma); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	tx, err := conn.BeginTx(ctx, nil)
