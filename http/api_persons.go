@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -191,22 +192,7 @@ func recordFilter(r *http.Request, p *dost.Person) (dost.RecordFilter, error) {
 // handleInsuranceList handles "GET /api/v1/persons/{fin}/insurance": the
 // person's insurance periods by start date.
 func (s *Server) handleInsuranceList(w http.ResponseWriter, r *http.Request) {
-	p, err := s.personOfPath(r)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	f, err := recordFilter(r, p)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	items, total, err := s.RecordService.FindInsurancePeriods(r.Context(), f)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newPage(items, total, f.Offset, f.Limit))
+	listRecords(s, w, r, s.RecordService.FindInsurancePeriods)
 }
 
 // insuranceInput is the body of "POST /api/v1/persons/{fin}/insurance".
@@ -243,22 +229,7 @@ func (s *Server) handleInsuranceCreate(w http.ResponseWriter, r *http.Request) {
 // handleIncomeList handles "GET /api/v1/persons/{fin}/incomes": the
 // person's income records by month and source.
 func (s *Server) handleIncomeList(w http.ResponseWriter, r *http.Request) {
-	p, err := s.personOfPath(r)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	f, err := recordFilter(r, p)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	items, total, err := s.RecordService.FindIncomeRecords(r.Context(), f)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newPage(items, total, f.Offset, f.Limit))
+	listRecords(s, w, r, s.RecordService.FindIncomeRecords)
 }
 
 // incomeInput is the body of "POST /api/v1/persons/{fin}/incomes".
@@ -292,22 +263,7 @@ func (s *Server) handleIncomeCreate(w http.ResponseWriter, r *http.Request) {
 // handleDisabilityList handles "GET /api/v1/persons/{fin}/disabilities":
 // the person's disability assessments by start date.
 func (s *Server) handleDisabilityList(w http.ResponseWriter, r *http.Request) {
-	p, err := s.personOfPath(r)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	f, err := recordFilter(r, p)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	items, total, err := s.RecordService.FindDisabilityAssessments(r.Context(), f)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newPage(items, total, f.Offset, f.Limit))
+	listRecords(s, w, r, s.RecordService.FindDisabilityAssessments)
 }
 
 // disabilityInput is the body of "POST /api/v1/persons/{fin}/disabilities".
@@ -339,4 +295,27 @@ func (s *Server) handleDisabilityCreate(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	writeJSON(w, http.StatusCreated, a)
+}
+
+// listRecords answers a list of the records of the person named in the
+// path, filtered and paged by the query: the body of the three record
+// list handlers.
+func listRecords[T any](s *Server, w http.ResponseWriter, r *http.Request,
+	find func(context.Context, dost.RecordFilter) ([]T, int, error)) {
+	p, err := s.personOfPath(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	f, err := recordFilter(r, p)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	items, total, err := find(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newPage(items, total, f.Offset, f.Limit))
 }
