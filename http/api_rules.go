@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"math"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/rules"
@@ -59,12 +60,14 @@ func (s *Server) handleCalculate(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	out, err := sit.answer(rs)
+	buf := buffers.Get().(*bytes.Buffer)
+	defer buffers.Put(buf)
+	out, err := sit.appendJSON(buf.AvailableBuffer())
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	writeRulesJSON(w, out)
+	writeJSONBytes(w, append(out, '\n'))
 }
 
 // traceResponse is the answer of "POST /api/v1/trace", like OpenFisca's:
@@ -75,7 +78,7 @@ type traceResponse struct {
 	RequestedCalculations []string               `json:"requested_calculations"`
 	EntitiesDescription   map[string][]string    `json:"entities_description"`
 	Trace                 map[string]*traceEntry `json:"trace"`
-	Situation             *situationJSON         `json:"situation"`
+	Situation             json.RawMessage        `json:"situation"`
 }
 
 // traceEntry explains one variable in one period: its value for each
@@ -146,7 +149,7 @@ func (s *Server) handleTrace(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	out.RequestedCalculations = sortedKeys(requested)
-	if out.Situation, err = sit.answer(rs); err != nil {
+	if out.Situation, err = sit.appendJSON(nil); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -161,11 +164,14 @@ func (s *Server) readSituation(w http.ResponseWriter, r *http.Request) (*rules.R
 		s.Error(w, r, err)
 		return nil, nil, false
 	}
-	body, err := readJSONBody(w, r, MaxSituationBytes)
+	buf := buffers.Get().(*bytes.Buffer)
+	defer buffers.Put(buf)
+	body, err := readJSONBody(w, r, MaxSituationBytes, buf)
 	if err != nil {
 		s.Error(w, r, err)
 		return nil, nil, false
 	}
+	// The situation copies what it keeps of body: buf can be reused.
 	sit, err := decodeSituation(rs, body)
 	if err != nil {
 		s.Error(w, r, err)
@@ -174,23 +180,30 @@ func (s *Server) readSituation(w http.ResponseWriter, r *http.Request) (*rules.R
 	return rs, sit, true
 }
 
-// readJSONBody reads a JSON request body of at most limit bytes. Errors
+// buffers are the request and response buffers of the calculator, reused
+// across requests (a Get may return one still holding old bytes: reset it
+// or write from its AvailableBuffer).
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readJSONBody reads a JSON request body of at most limit bytes into buf
+// (reset first) and returns it; it is valid until buf is reused. Errors
 // are EINVALID.
-func readJSONBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+func readJSONBody(w http.ResponseWriter, r *http.Request, limit int64, buf *bytes.Buffer) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return nil, dost.Errorf(dost.EINVALID, "The request body must be JSON (Content-Type: application/json).")
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
+	buf.Reset()
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, dost.Errorf(dost.EINVALID, "The request body is larger than %d bytes.", limit)
 		}
 		return nil, dost.Errorf(dost.EINVALID, "The request body could not be read.")
 	}
+	body := buf.Bytes()
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, dost.Errorf(dost.EINVALID, "The request body is empty; a JSON object is expected.")
 	}
@@ -198,13 +211,14 @@ func readJSONBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, 
 }
 
 // calculate computes every null of sit in place: one engine calculation
-// per household and requested period. It returns the traces when asked.
-// A computation error (a parameter without a value in the period) is
-// EINVALID naming the household and period.
+// per household and requested period. It returns the traces when asked,
+// and otherwise uses the engine's path that builds none. A computation
+// error (a parameter without a value in the period) is EINVALID naming
+// the household and period.
 func calculate(rs *rules.RuleSet, sit *situation, withTrace bool) ([]*rules.Trace, error) {
 	var traces []*rules.Trace
 	for _, h := range sit.households {
-		pers := h.periods(rs)
+		pers := h.periods()
 		if len(pers) == 0 {
 			continue
 		}
@@ -215,7 +229,13 @@ func calculate(rs *rules.RuleSet, sit *situation, withTrace bool) ([]*rules.Trac
 				return nil, dost.Errorf(dost.EINVALID, "Period %q is not valid.", per)
 			}
 			vars := h.requests(per)
-			res, tr, err := rs.Calculate(esit, period, vars)
+			var res *rules.Result
+			var tr *rules.Trace
+			if withTrace {
+				res, tr, err = rs.Calculate(esit, period, vars)
+			} else {
+				res, err = rs.CalculateValues(esit, period, vars)
+			}
 			if err != nil {
 				msg := err.Error()
 				for _, prefix := range []string{"calculate: ", "compute: "} {
@@ -226,22 +246,11 @@ func calculate(rs *rules.RuleSet, sit *situation, withTrace bool) ([]*rules.Trac
 			if withTrace {
 				traces = append(traces, tr)
 			}
-			for _, name := range vars {
-				v, _ := rs.Variable(name)
-				vals := res.Values[name]
-				if v.Entity == rules.Household {
-					if byPeriod, ok := h.vars[name]; ok && !h.lone {
-						byPeriod[per] = vals[h.id]
-					}
-					continue
-				}
-				for _, m := range h.members {
-					if byPeriod, ok := m.vars[name]; ok {
-						if x, ok := byPeriod[per]; ok && x == nil {
-							byPeriod[per] = vals[m.id]
-						}
-					}
-				}
+			if !h.lone {
+				h.fill(per, res.Values)
+			}
+			for _, m := range h.members {
+				m.fill(per, res.Values)
 			}
 		}
 	}
@@ -257,67 +266,228 @@ func describeHousehold(h *sitHousehold) string {
 	return "household " + h.id
 }
 
-// situationJSON is an answered situation: the request's shape with the
-// nulls filled in.
-type situationJSON struct {
-	Persons    map[string]map[string]map[string]any `json:"persons"`
-	Households map[string]map[string]any            `json:"households"`
-}
-
-// answer returns sit as JSON values: money as AZN with two decimals.
-// A computed value that is not a finite number is EINVALID.
-func (sit *situation) answer(rs *rules.RuleSet) (*situationJSON, error) {
-	out := &situationJSON{
-		Persons:    make(map[string]map[string]map[string]any, len(sit.persons)),
-		Households: map[string]map[string]any{},
-	}
-	vars := func(ent *sitEntity, who string) (map[string]map[string]any, error) {
-		m := make(map[string]map[string]any, len(ent.vars))
-		for name, byPeriod := range ent.vars {
-			v, _ := rs.Variable(name)
-			o := make(map[string]any, len(byPeriod))
-			for per, x := range byPeriod {
-				y, err := jsonValue(v, x)
-				if err != nil {
-					return nil, dost.Errorf(dost.EINVALID, "%s: %s for %s %v.", who, name, per, err)
-				}
-				o[per] = y
+// appendJSON appends sit, answered, to b as JSON: the request's shape
+// with the nulls filled in, keys sorted, money as AZN with two decimals,
+// as encoding/json would write it (without HTML escaping). A computed
+// value that is not a finite number is EINVALID.
+func (sit *situation) appendJSON(b []byte) ([]byte, error) {
+	var err error
+	b = append(b, `{"persons":{`...)
+	for i, p := range sit.persons {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, p.id)
+		b = append(b, ':', '{')
+		for j := range p.vars {
+			if j > 0 {
+				b = append(b, ',')
 			}
-			m[name] = o
+			if b, err = p.appendVar(b, j, "Person "); err != nil {
+				return nil, err
+			}
 		}
-		return m, nil
+		b = append(b, '}')
 	}
-	for _, p := range sit.persons {
-		m, err := vars(p, "Person "+p.id)
-		if err != nil {
-			return nil, err
-		}
-		out.Persons[p.id] = m
-	}
+	b = append(b, `},"households":{`...)
+	first := true
 	for _, h := range sit.households {
 		if h.lone {
 			continue
 		}
-		m, err := vars(&h.sitEntity, "Household "+h.id)
-		if err != nil {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendJSONString(b, h.id)
+		b = append(b, ':')
+		if b, err = h.appendJSON(b); err != nil {
 			return nil, err
 		}
-		o := make(map[string]any, len(m)+3)
-		for k, x := range m {
-			o[k] = x
-		}
-		members := make([]string, len(h.members))
-		for i, p := range h.members {
-			members[i] = p.id
-		}
-		o["members"] = members
-		o["head"] = h.head
-		if len(h.roles) > 0 {
-			o["roles"] = h.roles
-		}
-		out.Households[h.id] = o
 	}
-	return out, nil
+	return append(b, '}', '}'), nil
+}
+
+// appendJSON appends h as an object: its variables and its own fields
+// (head, members and roles when any), keys sorted.
+func (h *sitHousehold) appendJSON(b []byte) ([]byte, error) {
+	own := []string{"head", "members", "roles"}
+	if len(h.roles) == 0 {
+		own = own[:2]
+	}
+	b = append(b, '{')
+	n := 0 // keys written
+	for i := 0; i < len(h.vars) || len(own) > 0; n++ {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		// The decoder takes head, members and roles as the household's
+		// fields: no variable has their names.
+		if len(own) > 0 && (i == len(h.vars) || own[0] < h.vars[i].v.Name) {
+			b = h.appendField(b, own[0])
+			own = own[1:]
+			continue
+		}
+		var err error
+		if b, err = h.appendVar(b, i, "Household "); err != nil {
+			return nil, err
+		}
+		i++
+	}
+	return append(b, '}'), nil
+}
+
+// appendField appends the household's own field "head", "members" or
+// "roles" as a key and its value.
+func (h *sitHousehold) appendField(b []byte, field string) []byte {
+	b = appendJSONString(b, field)
+	b = append(b, ':')
+	switch field {
+	case "head":
+		return appendJSONString(b, h.head)
+	case "members":
+		b = append(b, '[')
+		for i, m := range h.members {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, m.id)
+		}
+		return append(b, ']')
+	}
+	b = append(b, '{')
+	for i, r := range h.roles {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, r.id)
+		b = append(b, ':')
+		b = appendJSONString(b, r.role)
+	}
+	return append(b, '}')
+}
+
+// appendVar appends ent's i-th variable as "name":{"period":value,…}.
+// who prefixes ent's id in an error's message.
+func (ent *sitEntity) appendVar(b []byte, i int, who string) ([]byte, error) {
+	sv := &ent.vars[i]
+	b = appendJSONString(b, sv.v.Name)
+	b = append(b, ':', '{')
+	for j, val := range sv.vals {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, val.period)
+		b = append(b, ':')
+		var err error
+		if b, err = appendJSONValue(b, sv.v, val.x); err != nil {
+			return nil, dost.Errorf(dost.EINVALID, "%s%s: %s for %s %v.", who, ent.id, sv.v.Name, val.period, err)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendJSONValue appends an engine value of v as encoding/json would
+// write jsonValue's answer: money with two decimals; NaN and infinities
+// are errNotFinite.
+func appendJSONValue(b []byte, v *rules.Variable, x any) ([]byte, error) {
+	switch y := x.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		return strconv.AppendBool(b, y), nil
+	case int64:
+		return strconv.AppendInt(b, y, 10), nil
+	case int:
+		return strconv.AppendInt(b, int64(y), 10), nil
+	case string:
+		return appendJSONString(b, y), nil
+	case float64:
+		if math.IsNaN(y) || math.IsInf(y, 0) {
+			return nil, errNotFinite
+		}
+		if v != nil && v.Type == rules.Money {
+			return strconv.AppendFloat(b, y, 'f', 2, 64), nil
+		}
+		return appendJSONFloat(b, y), nil
+	}
+	out, err := json.Marshal(x)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, out...), nil
+}
+
+// appendJSONFloat appends f as encoding/json writes a float64: the
+// shortest decimal, in exponent form below 1e-6 and from 1e21.
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// Clean up e-09 to e-9.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s quoted as encoding/json quotes a string
+// without HTML escaping: control characters, quote and backslash escaped,
+// invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // money is an amount in AZN that marshals with two decimals.
@@ -676,8 +846,14 @@ func writeRulesJSON(w http.ResponseWriter, v any) {
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+	writeJSONBytes(w, buf.Bytes())
+}
+
+// writeJSONBytes writes body, a JSON document, as a 200 response.
+func writeJSONBytes(w http.ResponseWriter, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Cache-Control"] = []string{"no-store"}
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }

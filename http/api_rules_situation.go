@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/rules"
@@ -42,12 +44,26 @@ type situation struct {
 	households []*sitHousehold // the given households sorted by id, then one per lone person
 }
 
-// sitEntity is one person or household of a situation: its variables by
-// name and period. A value is a bool, an int64, a float64 or a string (a
-// date or an enum value), or nil for a value to compute.
+// sitEntity is one person or household of a situation: its variables
+// sorted by name.
 type sitEntity struct {
-	id   string
-	vars map[string]map[string]any
+	id        string
+	vars      []sitVar
+	household string // a person's: the id of the household listing them
+}
+
+// sitVar is one variable of an entity: its values sorted by period.
+type sitVar struct {
+	v    *rules.Variable
+	vals []sitValue
+}
+
+// sitValue is the value of a variable in one period ("YYYY-MM", "YYYY" or
+// "ETERNITY"): a bool, an int64, a float64 or a string (a date or an enum
+// value), or nil for a value to compute.
+type sitValue struct {
+	period string
+	x      any
 }
 
 // sitHousehold is a household with its members in order. lone is set for
@@ -56,8 +72,26 @@ type sitHousehold struct {
 	sitEntity
 	members []*sitEntity
 	head    string
-	roles   map[string]string // member id → role (not head)
+	roles   []sitRole // sorted by member id; the head has none
 	lone    bool
+}
+
+// sitRole is the role of a household member other than the head.
+type sitRole struct {
+	id, role string
+}
+
+// role returns the role of member id in h.
+func (h *sitHousehold) role(id string) string {
+	if id == h.head {
+		return "head"
+	}
+	for _, r := range h.roles {
+		if r.id == id {
+			return r.role
+		}
+	}
+	return "other"
 }
 
 // situationError collects the problems of a situation as field errors.
@@ -77,105 +111,128 @@ func (e *situationError) err() error {
 	return e.v.Err("The situation is not valid; see errors for each field.")
 }
 
+// errNotSituation is the error of a body that is not a JSON object.
+var errNotSituation = dost.Errorf(dost.EINVALID, "The request body must be a JSON object with persons and households.")
+
 // decodeSituation reads and validates a situation against rs. Errors are
 // EINVALID with one field error per problem (at most maxSituationErrors),
 // each naming the path of the problem (persons.p1.birth_date.ETERNITY) and
 // in its message the entity, the variable and the period.
+//
+// It walks the body with a small scanner (see objectMembers) instead of
+// unmarshalling it into maps: the calculator's cost is mostly here. Keys
+// are visited in order and a repeated key's last value wins, as
+// json.Unmarshal into a map would do.
 func decodeSituation(rs *rules.RuleSet, body []byte) (*situation, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil || top == nil {
-		return nil, dost.Errorf(dost.EINVALID, "The request body must be a JSON object with persons and households.")
+	if !json.Valid(body) {
+		return nil, errNotSituation
+	}
+	sc := scanners.Get().(*scanner)
+	defer sc.release()
+	top, ok := sc.objectMembers(body)
+	if !ok {
+		return nil, errNotSituation
 	}
 	var e situationError
-	for _, k := range sortedKeys(top) {
-		if k != "persons" && k != "households" {
-			e.add(k, "entity.unknown", "Unknown entity %q: a situation has persons and households.", k)
+	for _, m := range top {
+		if m.key != "persons" && m.key != "households" {
+			e.add(m.key, "entity.unknown", "Unknown entity %q: a situation has persons and households.", m.key)
 		}
 	}
 	sit := &situation{}
-	var persons map[string]json.RawMessage
-	if !decodeObject(top["persons"], &persons) {
+	persons, ok := sc.objectMembers(member(top, "persons"))
+	if !ok {
 		e.add("persons", "type.invalid", "persons must be an object of persons by id.")
 	} else if len(persons) == 0 {
 		e.add("persons", "persons.missing", "A situation needs at least one person.")
 	} else if len(persons) > maxSituationPersons {
 		e.add("persons", "persons.too_many", "A situation may have at most %d persons.", maxSituationPersons)
 	}
-	byID := map[string]*sitEntity{}
-	for _, id := range sortedKeys(persons) {
-		p := &sitEntity{id: id}
-		decodeEntity(rs, &e, rules.Person, "persons."+id, "Person "+id, persons[id], p, nil)
-		sit.persons = append(sit.persons, p)
-		byID[id] = p
+	sit.persons = make([]*sitEntity, len(persons))
+	for i, m := range persons {
+		p := &sitEntity{id: m.key}
+		decodeEntity(rs, sc, &e, rules.Person, "persons", "Person ", m.raw, p, nil)
+		sit.persons[i] = p
+	}
+	person := func(id string) *sitEntity {
+		if i, ok := slices.BinarySearchFunc(sit.persons, id, func(p *sitEntity, id string) int { return strings.Compare(p.id, id) }); ok {
+			return sit.persons[i]
+		}
+		return nil
 	}
 
-	var households map[string]json.RawMessage
-	if raw, ok := top["households"]; ok && !decodeObject(raw, &households) {
-		e.add("households", "type.invalid", "households must be an object of households by id.")
-	} else if len(households) > maxSituationPersons {
+	var households []jsonMember
+	if raw := member(top, "households"); raw != nil {
+		if households, ok = sc.objectMembers(raw); !ok {
+			e.add("households", "type.invalid", "households must be an object of households by id.")
+		}
+	}
+	if len(households) > maxSituationPersons {
 		e.add("households", "households.too_many", "A situation may have at most %d households.", maxSituationPersons)
 	}
-	memberOf := map[string]string{} // person id → household id
-	for _, id := range sortedKeys(households) {
-		h := &sitHousehold{sitEntity: sitEntity{id: id}, roles: map[string]string{}}
+	for _, hm := range households {
+		id := hm.key
+		h := &sitHousehold{sitEntity: sitEntity{id: id}}
 		path, who := "households."+id, "Household "+id
-		reserved := map[string]json.RawMessage{}
-		decodeEntity(rs, &e, rules.Household, path, who, households[id], &h.sitEntity, reserved)
-		if raw, ok := reserved["members"]; !ok {
+		var reserved householdFields
+		decodeEntity(rs, sc, &e, rules.Household, "households", "Household ", hm.raw, &h.sitEntity, &reserved)
+		if reserved.members == nil {
 			e.add(path+".members", "members.missing", "%s lists no members.", who)
 		} else {
-			var ids []string
-			if json.Unmarshal(raw, &ids) != nil || len(ids) == 0 {
+			ids, ok := stringList(reserved.members)
+			if !ok || len(ids) == 0 {
 				e.add(path+".members", "type.invalid", "%s: members must be a non-empty list of person ids.", who)
 			}
 			for i, pid := range ids {
-				field := path + ".members." + strconv.Itoa(i)
-				switch p, other := byID[pid], memberOf[pid]; {
+				field := func() string { return path + ".members." + strconv.Itoa(i) }
+				switch p := person(pid); {
 				case p == nil:
-					e.add(field, "member.unknown", "%s: member %q is not one of the persons.", who, pid)
-				case other == id:
-					e.add(field, "member.duplicate", "%s lists person %s twice.", who, pid)
-				case other != "":
-					e.add(field, "member.duplicate", "Person %s is a member of households %s and %s.", pid, other, id)
+					e.add(field(), "member.unknown", "%s: member %q is not one of the persons.", who, pid)
+				case p.household == id:
+					e.add(field(), "member.duplicate", "%s lists person %s twice.", who, pid)
+				case p.household != "":
+					e.add(field(), "member.duplicate", "Person %s is a member of households %s and %s.", pid, p.household, id)
 				default:
-					memberOf[pid] = id
+					p.household = id
 					h.members = append(h.members, p)
 				}
 			}
 		}
-		if raw, ok := reserved["head"]; ok {
-			if json.Unmarshal(raw, &h.head) != nil || memberOf[h.head] != id {
-				e.add(path+".head", "head.unknown", "%s: the head %s is not one of its members.", who, bytes.TrimSpace(raw))
+		isMember := func(pid string) bool { p := person(pid); return p != nil && p.household == id }
+		if raw := reserved.head; raw != nil {
+			head, ok := jsonString(raw)
+			if h.head = head; !ok || !isMember(head) {
+				e.add(path+".head", "head.unknown", "%s: the head %s is not one of its members.", who, raw)
 			}
 		} else if len(h.members) > 0 {
 			h.head = h.members[0].id
 		}
-		if raw, ok := reserved["roles"]; ok {
-			var roles map[string]json.RawMessage
-			if !decodeObject(raw, &roles) {
+		if raw := reserved.roles; raw != nil {
+			roles, ok := sc.objectMembers(raw)
+			if !ok {
 				e.add(path+".roles", "type.invalid", "%s: roles must be an object from member id to role.", who)
 			}
-			for _, pid := range sortedKeys(roles) {
-				var role string
-				field := path + ".roles." + pid
+			for _, rm := range roles {
+				pid := rm.key
+				role, ok := jsonString(rm.raw)
 				switch {
-				case memberOf[pid] != id:
-					e.add(field, "member.unknown", "%s: %s has a role but is not one of its members.", who, pid)
-				case json.Unmarshal(roles[pid], &role) != nil || role == "head" || rules.RoleIndex(role) < 0:
-					e.add(field, "role.invalid", "%s: the role of %s must be one of spouse, child, parent, other (name the head with head).", who, pid)
+				case !isMember(pid):
+					e.add(path+".roles."+pid, "member.unknown", "%s: %s has a role but is not one of its members.", who, pid)
+				case !ok || role == "head" || rules.RoleIndex(role) < 0:
+					e.add(path+".roles."+pid, "role.invalid", "%s: the role of %s must be one of spouse, child, parent, other (name the head with head).", who, pid)
 				case pid == h.head:
-					e.add(field, "role.invalid", "%s: %s is the head and has no other role.", who, pid)
+					e.add(path+".roles."+pid, "role.invalid", "%s: %s is the head and has no other role.", who, pid)
 				default:
-					h.roles[pid] = role
+					h.roles = append(h.roles, sitRole{pid, role})
 				}
 			}
 		}
 		sit.households = append(sit.households, h)
 	}
 	for _, p := range sit.persons {
-		if memberOf[p.id] == "" {
+		if p.household == "" {
 			sit.households = append(sit.households, &sitHousehold{
-				sitEntity: sitEntity{id: p.id, vars: map[string]map[string]any{}},
+				sitEntity: sitEntity{id: p.id},
 				members:   []*sitEntity{p}, head: p.id, lone: true,
 			})
 		}
@@ -185,7 +242,7 @@ func decodeSituation(rs *rules.RuleSet, body []byte) (*situation, error) {
 	}
 	calcs := 0
 	for _, h := range sit.households {
-		calcs += len(h.periods(rs))
+		calcs += len(h.periods())
 	}
 	if calcs > maxSituationCalcs {
 		return nil, dost.Errorf(dost.EINVALID, "The situation asks for %d calculations (households × periods); at most %d are allowed.", calcs, maxSituationCalcs)
@@ -193,47 +250,66 @@ func decodeSituation(rs *rules.RuleSet, body []byte) (*situation, error) {
 	return sit, nil
 }
 
+// householdFields holds the raw values of a household's own fields; nil
+// when absent.
+type householdFields struct {
+	members, head, roles []byte
+}
+
 // decodeEntity decodes the variables of one person or household into ent.
-// Keys that are not variables go to reserved when it is not nil and the
-// key is members, head or roles (a household's own fields).
-func decodeEntity(rs *rules.RuleSet, e *situationError, entity rules.Entity, path, who string, raw json.RawMessage, ent *sitEntity, reserved map[string]json.RawMessage) {
-	ent.vars = map[string]map[string]any{}
-	var fields map[string]json.RawMessage
-	if !decodeObject(raw, &fields) {
-		e.add(path, "type.invalid", "%s must be an object of variables.", who)
+// kind and whoPrefix make paths ("persons.p1") and names in messages
+// ("Person p1"). When reserved is not nil, the keys members, head and
+// roles go there (a household's own fields).
+func decodeEntity(rs *rules.RuleSet, sc *scanner, e *situationError, entity rules.Entity, kind, whoPrefix string, raw []byte, ent *sitEntity, reserved *householdFields) {
+	path := func() string { return kind + "." + ent.id }
+	who := whoPrefix + ent.id
+	fields, ok := sc.objectMembers(raw)
+	if !ok {
+		e.add(path(), "type.invalid", "%s must be an object of variables.", who)
 		return
 	}
-	for _, name := range sortedKeys(fields) {
+	ent.vars = make([]sitVar, 0, len(fields))
+	for _, f := range fields {
 		if e.full() {
 			return
 		}
-		vpath := path + "." + name
-		if reserved != nil && (name == "members" || name == "head" || name == "roles") {
-			reserved[name] = fields[name]
-			continue
+		name := f.key
+		vpath := func() string { return path() + "." + name }
+		if reserved != nil {
+			switch name {
+			case "members":
+				reserved.members = f.raw
+				continue
+			case "head":
+				reserved.head = f.raw
+				continue
+			case "roles":
+				reserved.roles = f.raw
+				continue
+			}
 		}
 		v, ok := rs.Variable(name)
 		if !ok {
-			e.add(vpath, "variable.unknown", "%s: there is no variable %s.", who, name)
+			e.add(vpath(), "variable.unknown", "%s: there is no variable %s.", who, name)
 			continue
 		}
 		if v.Entity != entity {
-			e.add(vpath, "variable.entity", "%s: %s is a %s variable, not a %s one.", who, name, v.Entity, entity)
+			e.add(vpath(), "variable.entity", "%s: %s is a %s variable, not a %s one.", who, name, v.Entity, entity)
 			continue
 		}
-		var byPeriod map[string]json.RawMessage
-		if !decodeObject(fields[name], &byPeriod) || len(byPeriod) == 0 {
-			e.add(vpath, "type.invalid", "%s: %s must be an object of values by period, e.g. {%q: …}.", who, name, examplePeriod(v.Period))
+		byPeriod, ok := sc.objectMembers(f.raw)
+		if !ok || len(byPeriod) == 0 {
+			e.add(vpath(), "type.invalid", "%s: %s must be an object of values by period, e.g. {%q: …}.", who, name, examplePeriod(v.Period))
 			continue
 		}
-		vals := map[string]any{}
-		for _, per := range sortedKeys(byPeriod) {
-			field := vpath + "." + per
+		sv := sitVar{v: v, vals: make([]sitValue, 0, len(byPeriod))}
+		for _, pm := range byPeriod {
+			per := pm.key
 			if !validPeriod(v.Period, per) {
 				if v.Period == rules.Eternity {
-					e.add(field, "period.invalid", "%s: %s has one value for all time; give it under ETERNITY, not %q.", who, name, per)
+					e.add(vpath()+"."+per, "period.invalid", "%s: %s has one value for all time; give it under ETERNITY, not %q.", who, name, per)
 				} else {
-					e.add(field, "period.invalid", "%s: %s is a %s variable; %q is not a %s (%s).", who, name, v.Period, per, v.Period, examplePeriod(v.Period))
+					e.add(vpath()+"."+per, "period.invalid", "%s: %s is a %s variable; %q is not a %s (%s).", who, name, v.Period, per, v.Period, examplePeriod(v.Period))
 				}
 				continue
 			}
@@ -241,25 +317,20 @@ func decodeEntity(rs *rules.RuleSet, e *situationError, entity rules.Entity, pat
 			if v.Period == rules.Eternity {
 				key = eternityKey
 			}
-			x, msg := decodeValue(v, byPeriod[per])
+			x, msg := decodeValue(v, pm.raw)
 			if msg != "" {
-				e.add(field, "value.invalid", "%s: %s for %s must be %s.", who, name, per, msg)
+				e.add(vpath()+"."+per, "value.invalid", "%s: %s for %s must be %s.", who, name, per, msg)
 				continue
 			}
-			vals[key] = x
+			// ETERNITY and eternity are one period: the later key wins.
+			if n := len(sv.vals); n > 0 && sv.vals[n-1].period == key {
+				sv.vals[n-1].x = x
+				continue
+			}
+			sv.vals = append(sv.vals, sitValue{key, x})
 		}
-		ent.vars[name] = vals
+		ent.vars = append(ent.vars, sv)
 	}
-}
-
-// decodeObject unmarshals raw into an object; false when raw is missing,
-// null or not an object.
-func decodeObject(raw json.RawMessage, v *map[string]json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		return false
-	}
-	return json.Unmarshal(raw, v) == nil && *v != nil
 }
 
 // validPeriod reports whether s names a period of kind k.
@@ -288,8 +359,7 @@ const maxNumber = 1e15
 
 // decodeValue decodes one value of v: nil for null (to compute), else a
 // value of v's type. msg says what the value must be when it is not one.
-func decodeValue(v *rules.Variable, raw json.RawMessage) (x any, msg string) {
-	raw = bytes.TrimSpace(raw)
+func decodeValue(v *rules.Variable, raw []byte) (x any, msg string) {
 	if string(raw) == "null" {
 		return nil, ""
 	}
@@ -299,8 +369,10 @@ func decodeValue(v *rules.Variable, raw json.RawMessage) (x any, msg string) {
 // parseValue parses a JSON value (or, from a form, a bare string: quote
 // it first) of v's type.
 func parseValue(v *rules.Variable, raw []byte) (any, string) {
-	var s string
-	isString := len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil
+	s, isString := "", len(raw) > 0 && raw[0] == '"'
+	if isString {
+		s, isString = jsonString(raw)
+	}
 	switch v.Type {
 	case rules.Bool:
 		switch string(raw) {
@@ -359,13 +431,13 @@ func numberKind(v *rules.Variable) string {
 }
 
 // periods returns the periods h's members and h ask a value for, sorted.
-func (h *sitHousehold) periods(rs *rules.RuleSet) []string {
-	seen := map[string]bool{}
+func (h *sitHousehold) periods() []string {
+	var pers []string
 	visit := func(ent *sitEntity) {
-		for _, byPeriod := range ent.vars {
-			for per, x := range byPeriod {
-				if x == nil {
-					seen[per] = true
+		for _, sv := range ent.vars {
+			for _, val := range sv.vals {
+				if val.x == nil && !slices.Contains(pers, val.period) {
+					pers = append(pers, val.period)
 				}
 			}
 		}
@@ -374,30 +446,39 @@ func (h *sitHousehold) periods(rs *rules.RuleSet) []string {
 	for _, m := range h.members {
 		visit(m)
 	}
-	return sortedKeys(seen)
+	slices.Sort(pers)
+	return pers
 }
 
 // engineSituation returns h as the engine's Situation: members in order
 // with their roles, inputs by period ("eternity" for ETERNITY).
 func (h *sitHousehold) engineSituation() *rules.Situation {
 	inputs := func(ent *sitEntity) map[string]any {
-		m := map[string]any{}
-		for name, byPeriod := range ent.vars {
+		m := make(map[string]any, len(ent.vars))
+		for _, sv := range ent.vars {
+			if sv.v.Period == rules.Eternity && len(sv.vals) == 1 {
+				// A plain value holds for eternity: no map to make.
+				if x := sv.vals[0].x; x != nil {
+					m[sv.v.Name] = x
+				}
+				continue
+			}
 			var in map[string]any
-			for per, x := range byPeriod {
-				if x == nil {
+			for _, val := range sv.vals {
+				if val.x == nil {
 					continue
 				}
 				if in == nil {
-					in = map[string]any{}
+					in = make(map[string]any, len(sv.vals))
 				}
+				per := val.period
 				if per == eternityKey {
 					per = "eternity"
 				}
-				in[per] = x
+				in[per] = val.x
 			}
 			if in != nil {
-				m[name] = in
+				m[sv.v.Name] = in
 			}
 		}
 		return m
@@ -409,14 +490,7 @@ func (h *sitHousehold) engineSituation() *rules.Situation {
 		sit.Household = inputs(&h.sitEntity)
 	}
 	for i, m := range h.members {
-		role := "other"
-		if r, ok := h.roles[m.id]; ok {
-			role = r
-		}
-		if m.id == h.head {
-			role = "head"
-		}
-		sit.Persons[i] = rules.SituationPerson{ID: m.id, Role: role, Inputs: inputs(m)}
+		sit.Persons[i] = rules.SituationPerson{ID: m.id, Role: h.role(m.id), Inputs: inputs(m)}
 	}
 	return sit
 }
@@ -429,13 +503,16 @@ func enginePeriod(per string) (rules.Period, error) {
 	return rules.ParsePeriod(per)
 }
 
-// requests returns the variables h and its members ask for in per.
+// requests returns the variables h and its members ask for in per,
+// sorted.
 func (h *sitHousehold) requests(per string) []string {
-	seen := map[string]bool{}
+	var names []string
 	visit := func(ent *sitEntity) {
-		for name, byPeriod := range ent.vars {
-			if x, ok := byPeriod[per]; ok && x == nil {
-				seen[name] = true
+		for _, sv := range ent.vars {
+			for _, val := range sv.vals {
+				if val.period == per && val.x == nil {
+					names = append(names, sv.v.Name)
+				}
 			}
 		}
 	}
@@ -443,7 +520,21 @@ func (h *sitHousehold) requests(per string) []string {
 	for _, m := range h.members {
 		visit(m)
 	}
-	return sortedKeys(seen)
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// fill sets ent's values to compute in per from the engine's values of
+// each variable by entity id.
+func (ent *sitEntity) fill(per string, values map[string]map[string]any) {
+	for i := range ent.vars {
+		sv := &ent.vars[i]
+		for j := range sv.vals {
+			if val := &sv.vals[j]; val.period == per && val.x == nil {
+				val.x = values[sv.v.Name][ent.id]
+			}
+		}
+	}
 }
 
 // sortedKeys returns m's keys in order, so errors and results come out the
@@ -455,4 +546,173 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// scanner reads the members of JSON objects into one growing arena, so
+// that a situation's objects cost few allocations. The slices it returns
+// stay valid (appending never overwrites them).
+type scanner struct {
+	arena []jsonMember
+}
+
+// scanners are reused across situations.
+var scanners = sync.Pool{New: func() any { return &scanner{arena: make([]jsonMember, 0, 64)} }}
+
+// release forgets what sc read (so the pool keeps no body alive) and puts
+// it back in scanners.
+func (sc *scanner) release() {
+	clear(sc.arena)
+	sc.arena = sc.arena[:0]
+	scanners.Put(sc)
+}
+
+// jsonMember is one member of a JSON object: its key and its value as
+// written.
+type jsonMember struct {
+	key string
+	raw []byte
+}
+
+// objectMembers returns the members of the JSON object raw sorted by key,
+// the last of a repeated key's values winning (as json.Unmarshal into a
+// map does); ok is false when raw is absent, null or not an object. raw
+// must be valid JSON (see json.Valid): objectMembers does not check it.
+func (sc *scanner) objectMembers(raw []byte) (members []jsonMember, ok bool) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return nil, false
+	}
+	first := len(sc.arena)
+	sorted := true
+	for i = skipSpace(raw, i+1); i < len(raw) && raw[i] == '"'; {
+		end := scanString(raw, i)
+		key, _ := jsonString(raw[i:end])
+		i = skipSpace(raw, end) + 1 // past ':'
+		start := skipSpace(raw, i)
+		i = scanValue(raw, start)
+		if n := len(sc.arena); n > first && sc.arena[n-1].key >= key {
+			sorted = false
+		}
+		sc.arena = append(sc.arena, jsonMember{key, raw[start:i]})
+		if i = skipSpace(raw, i); i < len(raw) && raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+		}
+	}
+	members = sc.arena[first:len(sc.arena):len(sc.arena)]
+	if !sorted {
+		slices.SortStableFunc(members, func(a, b jsonMember) int { return strings.Compare(a.key, b.key) })
+		// Keep the last of each run of equal keys.
+		out := members[:0]
+		for j, m := range members {
+			if j+1 < len(members) && members[j+1].key == m.key {
+				continue
+			}
+			out = append(out, m)
+		}
+		members = out
+	}
+	return members, true
+}
+
+// member returns the value of key among members (sorted), nil when absent.
+func member(members []jsonMember, key string) []byte {
+	if i, ok := slices.BinarySearchFunc(members, key, func(m jsonMember, key string) int { return strings.Compare(m.key, key) }); ok {
+		return members[i].raw
+	}
+	return nil
+}
+
+// skipSpace returns the index of the first byte of b from i that is not
+// JSON white space.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// scanString returns the index just past the JSON string starting at
+// b[i].
+func scanString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// scanValue returns the index just past the JSON value starting at b[i].
+func scanValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return scanString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = scanString(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\n' && b[i] != '\r' && b[i] != '\t' {
+		i++
+	}
+	return i
+}
+
+// jsonString returns the string raw (valid JSON) holds, "" for null, as
+// json.Unmarshal into a string would; ok is false for any other value.
+func jsonString(raw []byte) (s string, ok bool) {
+	if string(raw) == "null" {
+		return "", true
+	}
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", false
+	}
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner), true
+	}
+	return s, json.Unmarshal(raw, &s) == nil
+}
+
+// stringList returns the list of strings raw (valid JSON) holds, as
+// json.Unmarshal into a []string would (null elements are ""); ok is
+// false when raw is not such a list, and the list is then what
+// json.Unmarshal made of it.
+func stringList(raw []byte) (list []string, ok bool) {
+	if len(raw) == 0 || raw[0] != '[' {
+		return list, json.Unmarshal(raw, &list) == nil
+	}
+	for i := skipSpace(raw, 1); i < len(raw) && raw[i] != ']'; {
+		end := scanValue(raw, i)
+		s, ok := jsonString(raw[i:end])
+		if !ok {
+			list = nil
+			return list, json.Unmarshal(raw, &list) == nil
+		}
+		list = append(list, s)
+		if i = skipSpace(raw, end); i < len(raw) && raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+		}
+	}
+	if list == nil {
+		list = []string{}
+	}
+	return list, true
 }

@@ -153,21 +153,18 @@ func TestRulesAPI(t *testing.T) {
 
 // TestRulesAPI_NoRuleSet: a server without rules answers 404, not a panic.
 func TestRulesAPI_NoRuleSet(t *testing.T) {
-	ts := dosttest.NewServer(t, "sqlite")
+	ts := dosttest.NewServer(t, "sqlite", dosttest.NoRuleSet)
 	run(t, ts, []apiCase{
 		{name: "Calculate", role: nobody, method: "POST", path: "/api/v1/calculate", body: pensioner, status: 404, code: "not_found"},
 		{name: "Variables", role: nobody, method: "GET", path: "/api/v1/variables", status: 404, code: "not_found"},
 	})
 }
 
-// TestRulesAPI_AZ calculates with the Azerbaijani rule set through the API:
-// the published names are accepted and a pensioner gets a pension.
+// TestRulesAPI_AZ calculates with the Azerbaijani rule set, the test
+// server's default, through the API: the published names are accepted and
+// a pensioner gets a pension.
 func TestRulesAPI_AZ(t *testing.T) {
-	rs, err := az.RuleSet()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := dosttest.NewServer(t, "sqlite", func(s *dosthttp.Server) { s.RuleSet = rs })
+	ts := dosttest.NewServer(t, "sqlite")
 	r := call(t, ts, nobody, "POST", "/api/v1/calculate", azFamily)
 	if r.Status != 200 {
 		t.Fatalf("got %d, want 200: %s", r.Status, r.Body)

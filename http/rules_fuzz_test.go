@@ -1,6 +1,7 @@
 package http
 
 import (
+	"encoding/json"
 	"os"
 	"testing"
 
@@ -9,7 +10,8 @@ import (
 
 // FuzzDecodeSituation feeds arbitrary bodies to the situation decoder and
 // calculates, traces and answers whatever it accepts: none of it may
-// panic, and an accepted situation must calculate or fail with an error.
+// panic, an accepted situation must calculate or fail with an error, and
+// an answer must be valid JSON.
 func FuzzDecodeSituation(f *testing.F) {
 	rs, err := rules.Load(os.DirFS("../rules/testdata/example"))
 	if err != nil {
@@ -37,8 +39,12 @@ func FuzzDecodeSituation(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := sit.answer(rs); err != nil {
+		out, err := sit.appendJSON(nil)
+		if err != nil {
 			return
+		}
+		if !json.Valid(out) {
+			t.Fatalf("the answer is not valid JSON: %s", out)
 		}
 		entries := map[string]*traceEntry{}
 		for _, tr := range traces {

@@ -2,8 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 )
 
 // Situation is one household to calculate for: its members in order and
@@ -40,12 +38,14 @@ type Result struct {
 // in a Trace. Errors: a bad situation (unknown variable, role or value) or
 // a computation error.
 func (rs *RuleSet) Calculate(sit *Situation, period Period, vars []string) (*Result, *Trace, error) {
-	s, ids, err := rs.situationSim(sit, period)
+	s := rs.getSim(true)
+	defer rs.putSim(s)
+	ids, err := s.loadSituation(sit, period)
 	if err != nil {
 		return nil, nil, err
 	}
-	res := &Result{Period: period.String(), Values: map[string]map[string]any{}}
-	tr := &Trace{Period: period.String(), s: s, ids: ids}
+	res := &Result{Period: period.String(), Values: make(map[string]map[string]any, len(vars))}
+	tr := &Trace{Period: res.Period, s: s, ids: ids}
 	for _, name := range vars {
 		v, ok := rs.vars[name]
 		if !ok {
@@ -55,107 +55,11 @@ func (rs *RuleSet) Calculate(sit *Situation, period Period, vars []string) (*Res
 		if err != nil {
 			return nil, nil, fmt.Errorf("calculate: %w", err)
 		}
-		m := map[string]any{}
-		for i, id := range ids[v.Entity] {
-			m[id] = v.value(c, i)
-		}
-		res.Values[name] = m
+		res.Values[name] = resultValues(v, c, ids[v.Entity])
 		tr.Roots = append(tr.Roots, tr.node(v, period.As(v.Period), 0))
 	}
+	// The trace holds copies of every value: the simulation goes back
+	// to the pool.
+	tr.s, tr.ids, tr.expanded = nil, [2][]string{}, nil
 	return res, tr, nil
-}
-
-// situationSim builds a one-household Simulation from sit.
-func (rs *RuleSet) situationSim(sit *Situation, period Period) (*Simulation, [2][]string, error) {
-	var ids [2][]string
-	n := len(sit.Persons)
-	hh := make([]int32, n)
-	roles := make([]int64, n)
-	for i, p := range sit.Persons {
-		r := RoleIndex(p.Role)
-		if p.Role == "" {
-			r = 0
-		}
-		if r < 0 {
-			return nil, ids, fmt.Errorf("situation: person %q has role %q, not one of %v", p.ID, p.Role, Roles)
-		}
-		roles[i] = int64(r)
-		id := p.ID
-		if id == "" {
-			id = fmt.Sprintf("person%d", i+1)
-		}
-		ids[Person] = append(ids[Person], id)
-	}
-	hid := sit.ID
-	if hid == "" {
-		hid = householdID
-	}
-	ids[Household] = []string{hid}
-	pop, err := NewPopulation(1, hh, roles)
-	if err != nil {
-		return nil, ids, fmt.Errorf("situation: %w", err)
-	}
-	s := rs.NewSimulation(pop)
-	cols := map[key]Column{}
-	set := func(name string, row, rows int, x any) error {
-		v, ok := rs.vars[name]
-		if !ok {
-			return fmt.Errorf("situation: unknown variable %q", name)
-		}
-		byPeriod, ok := x.(map[string]any)
-		if !ok {
-			byPeriod = map[string]any{period.As(v.Period).String(): x}
-		}
-		for ps, val := range byPeriod {
-			p, err := ParsePeriod(ps)
-			if err != nil {
-				return fmt.Errorf("situation: %s: %w", name, err)
-			}
-			if p.Kind != v.Period {
-				return fmt.Errorf("situation: %s is a %s variable, given for %s", name, v.Period, ps)
-			}
-			k := key{name, p}
-			c, ok := cols[k]
-			if !ok {
-				c = newColumn(v.Type, rows)
-				if err := fill(v, c); err != nil {
-					return err
-				}
-				cols[k] = c
-			}
-			if err := v.set(c, row, val); err != nil {
-				return fmt.Errorf("situation: %w", err)
-			}
-		}
-		return nil
-	}
-	for i, p := range sit.Persons {
-		for name, x := range p.Inputs {
-			if v := rs.vars[name]; v != nil && v.Entity != Person {
-				return nil, ids, fmt.Errorf("situation: %s is a household variable, given for person %q", name, ids[Person][i])
-			}
-			if err := set(name, i, n, x); err != nil {
-				return nil, ids, err
-			}
-		}
-	}
-	for name, x := range sit.Household {
-		if v := rs.vars[name]; v != nil && v.Entity != Household {
-			return nil, ids, fmt.Errorf("situation: %s is a person variable, given for the household", name)
-		}
-		if err := set(name, 0, 1, x); err != nil {
-			return nil, ids, err
-		}
-	}
-	keys := make([]key, 0, len(cols))
-	for k := range cols {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b key) int { return strings.Compare(a.name, b.name) })
-	for _, k := range keys {
-		if err := s.SetInput(k.name, k.period, cols[k]); err != nil {
-			return nil, ids, fmt.Errorf("situation: %w", err)
-		}
-	}
-	return s, ids, nil
 }

@@ -42,6 +42,11 @@ type exec struct {
 	fsA     [8][]float64 // backing for fs, is and bs in small programs
 	isA     [8][]int64
 	bsA     [8][]bool
+	buf     []int64     // backing of the int and float slots, reused by a pooled simulation
+	bbuf    []bool      // backing of the bool slots
+	fsX     [][]float64 // backing for fs, is and bs in larger programs
+	isX     [][]int64
+	bsX     [][]bool
 }
 
 // Leaves.

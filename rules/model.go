@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Entity is the kind of row a variable has values for.
@@ -163,8 +164,9 @@ func (v *ParamValue) lookup(x float64) float64 {
 type RuleSet struct {
 	vars   map[string]*Variable
 	params map[string]*Parameter
-	order  []string // variable names, sorted
-	spec   *spec    // the parsed source, for reforms
+	order  []string  // variable names, sorted
+	spec   *spec     // the parsed source, for reforms
+	sims   sync.Pool // *Simulation of one household, for Calculate and CalculateValues
 }
 
 // Variable returns the variable called name.

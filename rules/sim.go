@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 )
 
@@ -231,9 +232,21 @@ func (p *Population) size(e Entity) int {
 	return len(p.household)
 }
 
-type key struct {
-	name   string
-	period Period
+// vkey is a variable in a period: the key of a simulation's cache. It
+// has no padding (a pointer and the packed period), so the map hashes it in
+// one pass instead of field by field.
+type vkey struct {
+	v *Variable
+	p int64 // year<<8 | month<<2 | kind
+}
+
+func mkey(v *Variable, p Period) vkey {
+	return vkey{v, int64(p.Year)<<8 | int64(p.Month)<<2 | int64(p.Kind)}
+}
+
+// period returns the period of k.
+func (k vkey) period() Period {
+	return Period{Kind: PeriodKind(k.p & 3), Year: int(k.p >> 8), Month: time.Month(k.p >> 2 & 15)}
 }
 
 // source says where a stored column came from.
@@ -250,7 +263,7 @@ type entry struct {
 	col     Column
 	src     source
 	formula *Formula
-	deps    []key
+	deps    []vkey
 	params  []paramRead
 	owned   bool // col was allocated by the simulation (Release pools it)
 }
@@ -271,20 +284,24 @@ type paramRead struct {
 type Simulation struct {
 	rs      *RuleSet
 	pop     *Population
-	cache   map[key]*entry
+	cache   map[vkey]*entry
 	workers int
+	trace   bool        // record each formula's deps and params (for traces)
+	sc      *simScratch // reused memory of a pooled one-household simulation
 }
 
 // NewSimulation returns an empty simulation of pop that computes on up to
 // GOMAXPROCS goroutines.
 func (rs *RuleSet) NewSimulation(pop *Population) *Simulation {
-	s := &Simulation{rs: rs, pop: pop, cache: map[key]*entry{}, workers: runtime.GOMAXPROCS(0)}
+	s := &Simulation{rs: rs, pop: pop, cache: map[vkey]*entry{}, workers: runtime.GOMAXPROCS(0), trace: true}
 	s.reset()
 	return s
 }
 
 func (s *Simulation) reset() {
-	s.cache[key{"role", Period{Kind: Eternity}}] = &entry{col: Column{Type: Enum, Ints: s.pop.role}, src: fromInput}
+	e := s.newEntry()
+	e.col, e.src = Column{Type: Enum, Ints: s.pop.role}, fromInput
+	s.cache[mkey(roleVar, Period{Kind: Eternity})] = e
 }
 
 // SetWorkers sets how many goroutines a Compute may use (at least 1; 1
@@ -345,7 +362,9 @@ func (s *Simulation) SetInput(name string, period Period, col Column) error {
 			}
 		}
 	}
-	s.cache[key{name, period}] = &entry{col: col, src: fromInput}
+	e := s.newEntry()
+	e.col, e.src = col, fromInput
+	s.cache[mkey(v, period)] = e
 	return nil
 }
 
@@ -376,21 +395,23 @@ func (s *Simulation) Compute(name string, period Period) (Column, error) {
 }
 
 func (s *Simulation) compute(v *Variable, p Period) (*entry, error) {
-	k := key{v.Name, p}
+	k := mkey(v, p)
 	if e, ok := s.cache[k]; ok {
 		return e, nil
 	}
 	f := v.formulaAt(p.Start())
 	if f == nil {
-		col := getColumn(v.Type, s.pop.size(v.Entity))
+		col := s.column(v.Type, s.pop.size(v.Entity))
 		if err := fill(v, col); err != nil {
 			return nil, err
 		}
-		e := &entry{col: col, src: fromDefault, owned: true}
+		e := s.newEntry()
+		e.col, e.src, e.owned = col, fromDefault, s.sc == nil
 		s.cache[k] = e
 		return e, nil
 	}
-	e := &entry{src: fromFormula, formula: f, owned: true}
+	e := s.newEntry()
+	e.src, e.formula, e.owned = fromFormula, f, s.sc == nil
 	col, err := s.run(f.prog, p, e, v.Type == Money)
 	if err != nil {
 		return nil, err
@@ -430,10 +451,12 @@ func fill(v *Variable, col Column) error {
 // block is rounded to whole qəpik as soon as it is computed.
 func (s *Simulation) run(p *program, per Period, e *entry, round bool) (Column, error) {
 	n := s.pop.size(p.entity)
-	x := &exec{sim: s, prog: p, period: per}
-	x.cols = make([]Column, len(p.refs))
-	if e.deps == nil {
-		e.deps = make([]key, 0, len(p.refs))
+	x := s.getExec()
+	defer s.putExec(x)
+	x.sim, x.prog, x.period = s, p, per
+	x.cols = slices.Grow(x.cols[:0], len(p.refs))[:len(p.refs)]
+	if s.trace && e.deps == nil {
+		e.deps = make([]vkey, 0, len(p.refs))
 		e.params = make([]paramRead, 0, len(p.params))
 	}
 	for k, r := range p.refs {
@@ -443,16 +466,19 @@ func (s *Simulation) run(p *program, per Period, e *entry, round bool) (Column, 
 			return Column{}, err
 		}
 		x.cols[k] = d.col
-		e.deps = append(e.deps, key{r.v.Name, rp})
+		if s.trace {
+			e.deps = append(e.deps, mkey(r.v, rp))
+		}
 	}
 	date := per.Start()
-	x.pvals = make([]*ParamValue, len(p.params))
-	if p.tables > 0 {
-		x.tables = make([][]float64, p.tables)
-	}
+	x.pvals = slices.Grow(x.pvals[:0], len(p.params))[:len(p.params)]
+	x.tables = slices.Grow(x.tables[:0], p.tables)[:p.tables]
 	for k, u := range p.params {
 		if u.kind == puScalarF && u.slot < 0 {
-			e.params = append(e.params, paramRead{p: u.p}) // at(): per row
+			x.pvals[k] = nil
+			if s.trace {
+				e.params = append(e.params, paramRead{p: u.p}) // at(): per row
+			}
 			continue
 		}
 		pv, err := u.p.At(date)
@@ -460,9 +486,11 @@ func (s *Simulation) run(p *program, per Period, e *entry, round bool) (Column, 
 			return Column{}, fmt.Errorf("compute: %w", err)
 		}
 		x.pvals[k] = pv
-		e.params = append(e.params, paramRead{p: u.p, v: pv})
+		if s.trace {
+			e.params = append(e.params, paramRead{p: u.p, v: pv})
+		}
 		if u.kind == puTable {
-			t := make([]float64, len(u.keys))
+			t := s.floats(len(u.keys))
 			for i, k := range u.keys {
 				val, ok := pv.Table[k]
 				if !ok && u.p.Default != nil {
@@ -474,7 +502,7 @@ func (s *Simulation) run(p *program, per Period, e *entry, round bool) (Column, 
 		}
 	}
 	if len(p.hoists) > 0 {
-		x.hoisted = make([]Column, len(p.hoists))
+		x.hoisted = slices.Grow(x.hoisted[:0], len(p.hoists))[:len(p.hoists)]
 		for k, h := range p.hoists {
 			c, err := s.run(h, per, e, false)
 			if err != nil {
@@ -483,7 +511,7 @@ func (s *Simulation) run(p *program, per Period, e *entry, round bool) (Column, 
 			x.hoisted[k] = c
 		}
 	}
-	out := getColumn(p.rootType(), n)
+	out := s.column(p.rootType(), n)
 	nb := (n + blockSize - 1) / blockSize
 	w := s.workers
 	if nb < parallelMinBlocks*w {
@@ -500,6 +528,7 @@ func (s *Simulation) run(p *program, per Period, e *entry, round bool) (Column, 
 		for k := 1; k < w; k++ {
 			xw := new(exec)
 			*xw = *x
+			xw.buf, xw.bbuf, xw.fsX, xw.isX, xw.bsX = nil, nil, nil, nil, nil // scratch of its own
 			lo, hi := nb*k/w*blockSize, min(nb*(k+1)/w*blockSize, n)
 			wg.Go(func() {
 				xw.scratch(blockSize)
@@ -539,16 +568,22 @@ func (x *exec) scratch(bs int) {
 	// buffer (both are 8 bytes without pointers).
 	x.fs, x.is, x.bs = x.fsA[:0], x.isA[:0], x.bsA[:0]
 	if p.nF > len(x.fsA) {
-		x.fs = make([][]float64, 0, p.nF)
+		x.fsX = slices.Grow(x.fsX[:0], p.nF)
+		x.fs = x.fsX
 	}
 	if p.nI > len(x.isA) {
-		x.is = make([][]int64, 0, p.nI)
+		x.isX = slices.Grow(x.isX[:0], p.nI)
+		x.is = x.isX
 	}
 	if p.nB > len(x.bsA) {
-		x.bs = make([][]bool, 0, p.nB)
+		x.bsX = slices.Grow(x.bsX[:0], p.nB)
+		x.bs = x.bsX
 	}
 	if p.nF+p.nI > 0 {
-		buf := make([]int64, (p.nF+p.nI)*bs)
+		if len(x.buf) < (p.nF+p.nI)*bs {
+			x.buf = make([]int64, (p.nF+p.nI)*bs)
+		}
+		buf := x.buf
 		for i := range p.nI {
 			x.is = append(x.is, buf[i*bs:(i+1)*bs:(i+1)*bs])
 		}
@@ -559,7 +594,10 @@ func (x *exec) scratch(bs int) {
 		}
 	}
 	if p.nB > 0 {
-		buf := make([]bool, p.nB*bs)
+		if len(x.bbuf) < p.nB*bs {
+			x.bbuf = make([]bool, p.nB*bs)
+		}
+		buf := x.bbuf
 		for i := range p.nB {
 			x.bs = append(x.bs, buf[i*bs:(i+1)*bs:(i+1)*bs])
 		}
@@ -710,10 +748,13 @@ func putColumn(c Column) {
 	p := poolFor(c.Type.phys(), n)
 	switch c.Type.phys() {
 	case pBool:
-		p.Put(&c.Bools)
+		b := c.Bools
+		p.Put(&b)
 	case pInt:
-		p.Put(&c.Ints)
+		i := c.Ints
+		p.Put(&i)
 	default:
-		p.Put(&c.Floats)
+		f := c.Floats
+		p.Put(&f)
 	}
 }

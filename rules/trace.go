@@ -26,7 +26,7 @@ type Trace struct {
 
 	s        *Simulation
 	ids      [2][]string
-	expanded map[key]bool
+	expanded map[vkey]bool
 }
 
 // TraceNode is one variable in one period in a Trace.
@@ -74,7 +74,7 @@ const maxTraceDepth = 64
 func (t *Trace) node(v *Variable, p Period, depth int) *TraceNode {
 	ps := p.String()
 	n := &TraceNode{ID: v.Name + "@" + ps, Variable: v.Name, Label: v.Label, Entity: v.Entity.String(), Period: ps, Reference: v.Reference}
-	k := key{v.Name, p}
+	k := mkey(v, p)
 	e := t.s.cache[k]
 	if e == nil {
 		n.Source = "not computed"
@@ -94,7 +94,7 @@ func (t *Trace) node(v *Variable, p Period, depth int) *TraceNode {
 		n.Source = "formula"
 	}
 	if t.expanded == nil {
-		t.expanded = map[key]bool{}
+		t.expanded = map[vkey]bool{}
 	}
 	if t.expanded[k] {
 		n.Ref = n.ID
@@ -146,11 +146,7 @@ deps:
 				continue deps
 			}
 		}
-		w := t.s.rs.vars[d.name]
-		if w == nil {
-			w = roleVar
-		}
-		n.Children = append(n.Children, t.node(w, d.period, depth+1))
+		n.Children = append(n.Children, t.node(d.v, d.period(), depth+1))
 	}
 	return n
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -194,8 +193,10 @@ func (s *PopulationStore) ReadShard(ctx context.Context, sh rulesrun.Shard, w ru
 }
 
 // readerMmap is the size of the memory map a SQLite reader uses while it
-// scans a shard: pages are then read from the OS page cache without a
-// system call and a copy each, which halves the CPU time of a scan.
+// scans a shard: pages are read from the OS page cache without a pread
+// system call each. A shard's reads are random (members' person IDs are
+// scattered), so a bigger page cache does not help; measured on 1M
+// persons, mmap cut system time by half for about the same total CPU.
 const readerMmap = 1 << 36
 
 // scan runs fn in a read-only transaction like view, on a connection set
@@ -210,11 +211,7 @@ func (s *PopulationStore) scan(ctx context.Context, fn func(tx *Tx) error) error
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer conn.Close()
-	pragma := "PRAGMA mmap_size = " + strconv.Itoa(readerMmap)
-	if v := os.Getenv("TMP_RR_PRAGMA"); v != "" {
-		pragma = v
-	}
-	if _, err := conn.ExecContext(ctx, pragma); err != nil {
+	if _, err := conn.ExecContext(ctx, "PRAGMA mmap_size = "+strconv.Itoa(readerMmap)); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	tx, err := conn.BeginTx(ctx, nil)

@@ -18,6 +18,7 @@ import (
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/demo"
 	dosthttp "github.com/dost-az/dost/http"
+	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/sqlstore"
 )
 
@@ -28,7 +29,9 @@ import (
 // demo, without its synthetic population), three persons (two of them in
 // one household) and a citizen account; every user of Roles has a password
 // (Password) and a bearer token (Token). Rate limits are off unless an
-// option turns them on.
+// option turns them on. The server calculates with the Azerbaijani rule
+// set (programmes/az), so the rules API and pages answer; an option may
+// replace it (e.g. NoRuleSet).
 type TestServer struct {
 	// URL is the server's base URL, e.g. "http://127.0.0.1:38211".
 	URL string
@@ -90,6 +93,10 @@ func Password(role dost.Role) string {
 // limits.
 type ServerOption func(*dosthttp.Server)
 
+// NoRuleSet is an option for a server without a rule set, whose rules
+// routes answer 404.
+func NoRuleSet(s *dosthttp.Server) { s.RuleSet = nil }
+
 // NewServer starts a TestServer over a fresh database of the dialect
 // ("sqlite" or "postgres", see OpenDB). It fails the test on any error.
 func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
@@ -126,6 +133,13 @@ func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
 	s.CentreService = ts.Centres
 	s.UserService = ts.Users
 	s.Ready = db.CheckMigrated
+	// The rule set is loaded once per test binary (az caches it) and
+	// shared: a RuleSet is safe for concurrent use.
+	rs, err := az.RuleSet()
+	if err != nil {
+		t.Fatalf("load the Azerbaijani rules: %v", err)
+	}
+	s.RuleSet = rs
 	for _, o := range opts {
 		o(s)
 	}
