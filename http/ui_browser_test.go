@@ -181,6 +181,61 @@ func TestUIBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("RulesPages", func(t *testing.T) {
+		// The rules pages are public; the calculator needs a staff
+		// member. The test server carries the Azerbaijani rules.
+		tab := b.NewTab(t)
+		for _, p := range []struct{ path, h1 string }{
+			{"/rules/variables?lang=en", "Variables of the rules"},
+			{"/rules/variables/old_age_pension", "Old-age labour pension"},
+			{"/rules/parameters", "Parameters of the rules"},
+			{"/rules/parameters/disability.allowance", ""},
+		} {
+			t.Run(p.path, func(t *testing.T) {
+				do(t, tab, chromedp.Navigate(ts.URL+p.path), chromedp.WaitVisible(chromedp.CSS("main h1")))
+				if got := heading(t, tab); p.h1 != "" && got != p.h1 || got == "" {
+					t.Errorf("got heading %q, want %q", got, p.h1)
+				}
+				check(t, tab)
+			})
+		}
+		// The nav leads there from any page.
+		do(t, tab, chromedp.Navigate(ts.URL+"/services"), chromedp.WaitVisible(chromedp.CSS("main h1")),
+			chromedp.Click(chromedp.CSS(`nav a[href="/rules/variables"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`nav a[href="/rules/variables"][aria-current="page"]`)))
+
+		t.Run("Try", func(t *testing.T) {
+			do(t, tab,
+				chromedp.Navigate(ts.URL+"/rules/try?lang=en"),
+				chromedp.WaitVisible(chromedp.CSS("#signin-username")),
+				chromedp.SendKeys(chromedp.CSS("#signin-username"), "operator"),
+				chromedp.SendKeys(chromedp.CSS("#signin-password"), dosttest.Password(dost.RoleOperator)),
+				chromedp.Click(chromedp.CSS(`main button[type="submit"]`)),
+				chromedp.WaitVisible(chromedp.CSS("#try-p1-birth_date")))
+			check(t, tab)
+			// A pensioner and his wife with a disability of degree II.
+			do(t, tab,
+				chromedp.SetValue(chromedp.CSS("#try-period"), "2026-11"),
+				chromedp.SetValue(chromedp.CSS("#try-p1-birth_date"), "1955-01-15"),
+				chromedp.SetValue(chromedp.CSS("#try-p1-sex"), "male"),
+				chromedp.SetValue(chromedp.CSS("#try-p1-insurance_years"), "30"),
+				chromedp.SetValue(chromedp.CSS("#try-p2-role"), "spouse"),
+				chromedp.SetValue(chromedp.CSS("#try-p2-birth_date"), "1970-03-01"),
+				chromedp.SetValue(chromedp.CSS("#try-p2-sex"), "female"),
+				chromedp.SetValue(chromedp.CSS("#try-p2-disability_degree"), "2"),
+				chromedp.Click(chromedp.CSS(`form.rules-try button[type="submit"]`)),
+				chromedp.WaitVisible(chromedp.CSS("#rules-try-results")))
+			results, err := chromedp.Run(tab.Ctx, chromedp.Text(chromedp.CSS("main section")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(results, "Old-age labour pension") || !strings.Contains(results, "Results for 2026-11") {
+				t.Errorf("the results lack the pension: %s", results)
+			}
+			check(t, tab)
+		})
+	})
+
 	t.Run("SearchWithoutJavaScript", func(t *testing.T) {
 		// The form works as a plain GET too (what a browser without JS
 		// does); the page is checked at a phone's width.

@@ -141,6 +141,41 @@ func displayValue(v *rules.Variable, x any) string {
 	return fmt.Sprint(x)
 }
 
+// ruleValueLabel returns the catalogue's name in lang of value of the
+// variable called name ("rules.value.<name>.<value>"); ok is false when
+// the catalogue has none.
+func (s *Server) ruleValueLabel(lang, name, value string) (label string, ok bool) {
+	label, ok = s.ui.msgs[lang]["rules.value."+name+"."+value]
+	return label, ok
+}
+
+// ruleValue returns value of v named in lang, or value itself when the
+// catalogue does not name it.
+func (s *Server) ruleValue(lang string, v *rules.Variable, value string) string {
+	if l, ok := s.ruleValueLabel(lang, v.Name, value); ok {
+		return l
+	}
+	return value
+}
+
+// displayValueIn is displayValue with the values the catalogue names
+// (enum values, the disability degree) in lang.
+func (s *Server) displayValueIn(lang string, v *rules.Variable, x any) string {
+	switch y := x.(type) {
+	case string:
+		if v != nil && v.Type == rules.Enum {
+			return s.ruleValue(lang, v, y)
+		}
+	case int64:
+		if v != nil {
+			if l, ok := s.ruleValueLabel(lang, v.Name, strconv.FormatInt(y, 10)); ok {
+				return l
+			}
+		}
+	}
+	return displayValue(v, x)
+}
+
 // parameterRow is one parameter in the list.
 type parameterRow struct {
 	ID, Description, Kind, Unit string
@@ -349,8 +384,25 @@ func (s *Server) handleRulesTry(w http.ResponseWriter, r *http.Request) {
 			f.Kind = "select"
 			f.Options = append(f.Options, tryOption{Value: "", Label: "—"})
 			for _, o := range x.Values {
-				f.Options = append(f.Options, tryOption{Value: o, Label: o, Selected: o == f.Value})
+				f.Options = append(f.Options, tryOption{Value: o, Label: s.ruleValue(lang, x, o), Selected: o == f.Value})
 			}
+		case rules.Int:
+			// A whole number whose values the catalogue names (the
+			// disability degree) is a choice among them.
+			if _, ok := s.ruleValueLabel(lang, x.Name, "0"); ok {
+				f.Kind = "select"
+				f.Options = append(f.Options, tryOption{Value: "", Label: "—"})
+				for n := 0; ; n++ {
+					o := strconv.Itoa(n)
+					l, ok := s.ruleValueLabel(lang, x.Name, o)
+					if !ok {
+						break
+					}
+					f.Options = append(f.Options, tryOption{Value: o, Label: l, Selected: o == f.Value})
+				}
+				break
+			}
+			f.Kind, f.Step = "number", "1"
 		default:
 			f.Kind, f.Step = "number", "any"
 			if x.Type == rules.Int {
@@ -438,12 +490,12 @@ func (s *Server) handleRulesTry(w http.ResponseWriter, r *http.Request) {
 			for _, x := range computed {
 				row := tryResult{Name: x.Name, Label: ruleLabel(x.Label, lang, x.Name)}
 				if x.Entity == rules.Household {
-					row.Values = []string{displayValue(x, res.Values[x.Name]["household"])}
+					row.Values = []string{s.displayValueIn(lang, x, res.Values[x.Name]["household"])}
 					v.HouseResults = append(v.HouseResults, row)
 					continue
 				}
 				for _, p := range sit.Persons {
-					row.Values = append(row.Values, displayValue(x, res.Values[x.Name][p.ID]))
+					row.Values = append(row.Values, s.displayValueIn(lang, x, res.Values[x.Name][p.ID]))
 				}
 				v.PersonResults = append(v.PersonResults, row)
 			}

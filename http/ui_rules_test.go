@@ -1,10 +1,14 @@
 package http_test
 
 import (
+	"encoding/json"
 	"net/url"
+	"os"
 	"testing"
 
 	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/internal/dosttest"
+	"github.com/dost-az/dost/programmes/az"
 )
 
 func TestRulesPages(t *testing.T) {
@@ -50,5 +54,68 @@ func TestRulesPages(t *testing.T) {
 			want: []string{"The month must be in the form YYYY-MM."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, ts) })
+	}
+}
+
+// TestRulesPages_AZ shows the Azerbaijani rules, the test server's
+// default: the nav links to them, and the calculator names enum values
+// and disability degrees in the page's language, in its form and results.
+func TestRulesPages_AZ(t *testing.T) {
+	ts := dosttest.NewServer(t, "sqlite")
+	case1 := url.Values{"run": {"1"}, "period": {"2026-11"}, "explain": {"disability_allowance"}, "lang": {"ru"},
+		"p1.birth_date": {"1970-03-01"}, "p1.sex": {"female"}, "p1.disability_degree": {"2"}}
+	for _, tc := range []uiCase{
+		{name: "NavLink", path: "/?lang=en", status: 200, want: []string{`<a href="/rules/variables">Rules</a>`}},
+		{name: "NavLinkCurrent", path: "/rules/variables?lang=ru", status: 200,
+			want: []string{`<a href="/rules/variables" aria-current="page">Правила</a>`, `href="/rules/variables/tssa_amount"`}},
+		{name: "Variable", path: "/rules/variables/tssa_amount?lang=en", status: 200, want: []string{"<h1>"}},
+		{name: "TryFormAZ", role: dost.RoleOperator, path: "/rules/try?lang=az", status: 200,
+			want: []string{`<option value="female">qadın</option>`, `<option value="2">II dərəcə (61–80 %)</option>`,
+				`<option value="war">müharibə</option>`, `<option value="staff_cut">`}},
+		{name: "TryRU", role: dost.RoleOperator, path: "/rules/try?" + case1.Encode(), status: 200,
+			want:    []string{`<option value="female" selected>женский</option>`, `<option value="2" selected>II степень (61–80 %)</option>`, "Результаты"},
+			notWant: []string{`>female<`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, ts) })
+	}
+}
+
+// TestRuleValueLabels: every value of an enum input of the Azerbaijani
+// rules, and every degree of disability, has a name in each language.
+func TestRuleValueLabels(t *testing.T) {
+	rs, err := az.RuleSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := map[string]map[string]string{}
+	for _, lang := range dost.Languages {
+		data, err := os.ReadFile("i18n/" + lang + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		msgs[lang] = m
+	}
+	var keys []string
+	for _, v := range rs.Variables() {
+		for _, o := range v.Values {
+			keys = append(keys, "rules.value."+v.Name+"."+o)
+		}
+	}
+	for _, d := range []string{"0", "1", "2", "3"} {
+		keys = append(keys, "rules.value.disability_degree."+d)
+	}
+	if len(keys) < 10 {
+		t.Fatalf("got %d enum values, want the sexes, causes, dismissal reasons and groups", len(keys))
+	}
+	for _, lang := range dost.Languages {
+		for _, k := range keys {
+			if msgs[lang][k] == "" {
+				t.Errorf("%s.json lacks %q", lang, k)
+			}
+		}
 	}
 }
