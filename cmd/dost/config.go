@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	dosthttp "github.com/dost-az/dost/http"
 	"github.com/dost-az/dost/sqlstore"
 )
 
@@ -26,11 +27,16 @@ type Config struct {
 	// SecureCookies marks cookies Secure and sends HSTS: set it whenever
 	// dost is reached over HTTPS (DOST_SECURE_COOKIES=true).
 	SecureCookies bool
+	// PublicRate is the requests per second one client IP may make to the
+	// public endpoints (the catalogue, the calculator); 0 turns the limit
+	// off, e.g. for load tests or behind a proxy that limits itself
+	// (DOST_PUBLIC_RATE).
+	PublicRate float64
 }
 
 // DefaultConfig returns the defaults with the environment applied.
 func DefaultConfig() Config {
-	c := Config{Addr: ":8080", DataDir: "./dost-data", LogLevel: "info"}
+	c := Config{Addr: ":8080", DataDir: "./dost-data", LogLevel: "info", PublicRate: dosthttp.DefaultPublicLimit.Rate}
 	if v := os.Getenv("DOST_ADDR"); v != "" {
 		c.Addr = v
 	}
@@ -46,7 +52,19 @@ func DefaultConfig() Config {
 	if v, err := strconv.ParseBool(os.Getenv("DOST_SECURE_COOKIES")); err == nil {
 		c.SecureCookies = v
 	}
+	if v, err := strconv.ParseFloat(os.Getenv("DOST_PUBLIC_RATE"), 64); err == nil && v >= 0 {
+		c.PublicRate = v
+	}
 	return c
+}
+
+// publicLimit returns the rate limit of public endpoints: PublicRate per
+// second with bursts of four seconds' worth, or none.
+func (c *Config) publicLimit() dosthttp.RateLimit {
+	if c.PublicRate <= 0 {
+		return dosthttp.RateLimit{}
+	}
+	return dosthttp.RateLimit{Rate: c.PublicRate, Burst: max(1, int(4*c.PublicRate))}
 }
 
 // bindDatabase adds the flags every command shares.

@@ -232,3 +232,39 @@ func TestGenDeterministic(t *testing.T) {
 		t.Errorf("report: %.300s", logs.String())
 	}
 }
+
+// TestServePublicRate checks the --public-rate knob: the default limits a
+// client to bursts of 200 on public endpoints, 0 lifts the limit.
+func TestServePublicRate(t *testing.T) {
+	for _, tc := range []struct {
+		rate     string
+		want429s bool
+	}{{"50", true}, {"0", false}} {
+		t.Run("rate="+tc.rate, func(t *testing.T) {
+			var out, logs bytes.Buffer
+			m := main.NewMain(&out, &logs)
+			if err := m.ParseFlags(context.Background(), []string{"--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--public-rate", tc.rate}); err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			limited := 0
+			for range 260 {
+				resp, err := http.Get(m.HTTPServer.URL() + "/api/v1/services?limit=1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusTooManyRequests {
+					limited++
+				}
+			}
+			if got := limited > 0; got != tc.want429s {
+				t.Errorf("got %d answers 429 in 260 requests, want some: %v", limited, tc.want429s)
+			}
+		})
+	}
+}

@@ -39,6 +39,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("dost serve", flag.ContinueOnError)
 	fs.SetOutput(m.stderr)
 	fs.StringVar(&m.Config.Addr, "addr", m.Config.Addr, "address to listen on (DOST_ADDR)")
+	fs.Float64Var(&m.Config.PublicRate, "public-rate", m.Config.PublicRate, "requests per second per client IP on public endpoints; 0 turns the limit off (DOST_PUBLIC_RATE)")
 	fs.BoolVar(&m.Config.SecureCookies, "secure-cookies", m.Config.SecureCookies, "mark cookies Secure and send HSTS; on when served over HTTPS (DOST_SECURE_COOKIES)")
 	m.Config.bindDatabase(fs)
 	fs.BoolVar(&m.Demo, "demo", false, "load the demo catalogue, centres, staff accounts and population")
@@ -77,6 +78,7 @@ func (m *Main) Run(ctx context.Context) error {
 	s.Addr = m.Config.Addr
 	s.Demo = m.Demo
 	s.SecureCookies = m.Config.SecureCookies
+	s.PublicLimit = m.Config.publicLimit()
 	s.Logger = m.logger
 	s.PersonService = sqlstore.NewPersonService(db)
 	s.RecordService = sqlstore.NewRecordService(db)
