@@ -60,6 +60,6 @@ func (rs *RuleSet) Calculate(sit *Situation, period Period, vars []string) (*Res
 	}
 	// The trace holds copies of every value: the simulation goes back
 	// to the pool.
-	tr.s, tr.ids, tr.expanded = nil, [2][]string{}, nil
+	tr.s, tr.ids, tr.expanded, tr.nodes, tr.values, tr.kids, tr.periods = nil, [2][]string{}, nil, nil, nil, nil, nil
 	return res, tr, nil
 }

@@ -29,6 +29,7 @@ type program struct {
 	nF     int
 	nI     int
 	nB     int
+	nMemo  int // memo wrappers (shared subexpressions), numbered 0…nMemo-1
 }
 
 // ref_ is a variable read by a program: in the run's period or prev
@@ -240,6 +241,15 @@ type compiler struct {
 	f      *Formula
 	a      *ast.AST
 	errs   LoadErrors
+
+	// Common subexpressions: keys[id] is the structural key of the
+	// subexpression with that AST id ("" when it cannot be shared), uses
+	// counts each key's occurrences in the formula, and cse holds the node
+	// compiled for a key in each program.
+	keys map[int64]string
+	uses map[string]int
+	cse  map[*program]map[string]any
+	f2   map[*program]map[iNode]fNode // double() of an int node, once
 }
 
 func (c *compiler) errAt(id int64, format string, args ...any) {
@@ -277,6 +287,9 @@ func compileFormula(env *cel.Env, vars map[string]*Variable, params map[string]*
 	c.a = checked.NativeRep()
 	p := &program{entity: v.Entity, kind: v.Period}
 	root := c.a.Expr()
+	c.keys, c.uses = map[int64]string{}, map[string]int{}
+	c.cse, c.f2 = map[*program]map[string]any{}, map[*program]map[iNode]fNode{}
+	c.key(root)
 	want := celType(v.Type)
 	if got := c.typeOf(root); !got.IsExactType(want) {
 		hint := ""
@@ -295,7 +308,82 @@ func compileFormula(env *cel.Env, vars map[string]*Variable, params map[string]*
 	if len(c.errs) > 0 {
 		return nil, c.errs
 	}
+	p.unwrapRoots()
 	return p, nil
+}
+
+// key returns the structural key of e and records it: the same function or
+// operator over the same operands (names as resolved by the checker,
+// literals with their type) has the same key, so it denotes the same value
+// on every row. Subexpressions that cannot be shared get "".
+func (c *compiler) key(e ast.Expr) string {
+	var k string
+	switch e.Kind() {
+	case ast.LiteralKind:
+		switch l := e.AsLiteral().(type) {
+		case types.Bool, types.Int, types.Double, types.String:
+			k = fmt.Sprintf("%T:%#v", l, l)
+		}
+	case ast.IdentKind, ast.SelectKind:
+		if name, ok := c.name(e); ok {
+			k = "$" + name
+		}
+	case ast.CallKind:
+		call := e.AsCall()
+		args := make([]string, len(call.Args()))
+		shared := !call.IsMemberFunction()
+		for i, a := range call.Args() {
+			if args[i] = c.key(a); args[i] == "" {
+				shared = false
+			}
+		}
+		if shared {
+			k = call.FunctionName() + "(" + strings.Join(args, ",") + ")"
+		}
+	}
+	if k != "" {
+		c.keys[e.ID()] = k
+		c.uses[k]++
+	}
+	return k
+}
+
+// unwrapRoots removes a memo wrapper at the root of p and its hoists: a
+// root is computed once per block anyway, and unwrapped it writes straight
+// into the result column.
+func (p *program) unwrapRoots() {
+	switch m := p.root.(type) {
+	case *memoF:
+		p.root = m.n
+	case *memoI:
+		p.root = m.n
+	case *memoB:
+		p.root = m.n
+	}
+	for _, h := range p.hoists {
+		h.unwrapRoots()
+	}
+}
+
+// memoize wraps a computing node whose subexpression occurs more than once
+// in the formula, so that it runs once per block however many parents read
+// it; leaves and uniforms are cheap and stay as they are.
+func (p *program) memoize(n any) any {
+	slot := outSlot(n)
+	if slot < 0 {
+		return n
+	}
+	k := p.nMemo
+	p.nMemo++
+	switch x := n.(type) {
+	case fNode:
+		return &memoF{n: x, slot: slot, k: k}
+	case iNode:
+		return &memoI{n: x, slot: slot, k: k}
+	case bNode:
+		return &memoB{n: x, slot: slot, k: k}
+	}
+	return n
 }
 
 func cName(t *types.Type) string {
@@ -423,8 +511,34 @@ func (c *compiler) bexpr(p *program, e ast.Expr) bNode {
 }
 
 // expr compiles e into a node of p; it returns nil after recording an
-// error.
+// error. A subexpression that occurs again in the formula (the same key) is
+// compiled once per program and its node shared: it gets one scratch slot
+// and, behind a memo wrapper, runs once per block.
 func (c *compiler) expr(p *program, e ast.Expr) any {
+	k := c.keys[e.ID()]
+	if k == "" {
+		return c.expr1(p, e)
+	}
+	if n, ok := c.cse[p][k]; ok {
+		return n
+	}
+	n := c.expr1(p, e)
+	if n == nil {
+		return nil
+	}
+	if c.uses[k] > 1 {
+		n = p.memoize(n)
+	}
+	m := c.cse[p]
+	if m == nil {
+		m = map[string]any{}
+		c.cse[p] = m
+	}
+	m[k] = n
+	return n
+}
+
+func (c *compiler) expr1(p *program, e ast.Expr) any {
 	switch e.Kind() {
 	case ast.LiteralKind:
 		switch l := e.AsLiteral().(type) {
@@ -990,7 +1104,16 @@ func (c *compiler) toFloat(p *program, x iNode) fNode {
 			}
 		}
 	}
-	return &i2f{a: x, slot: p.slot(pFloat)}
+	// One conversion per int node, shared like a common subexpression.
+	if f, ok := c.f2[p][x]; ok {
+		return f
+	}
+	f := p.memoize(&i2f{a: x, slot: p.slot(pFloat)}).(fNode)
+	if c.f2[p] == nil {
+		c.f2[p] = map[iNode]fNode{}
+	}
+	c.f2[p][x] = f
+	return f
 }
 
 // uniformSlot returns the scratch slot of a node that has the same value on
@@ -1056,7 +1179,12 @@ func newCmpI(p *program, c cmp, a, b iNode) *cmpI {
 	return n
 }
 
-func newCondF(p *program, c bNode, a, b fNode) *condF {
+func newCondF(p *program, c bNode, a, b fNode) fNode {
+	if x, ok := a.(*atF); ok {
+		if y, ok := b.(*atF); ok && x.d == y.d {
+			return &atSelF{c: c, p: [2]*Parameter{y.p, x.p}, d: x.d, slot: p.slot(pFloat)}
+		}
+	}
 	n := &condF{c: c, a: a, b: b, ak: uniformSlot(a), bk: uniformSlot(b)}
 	if n.ak >= 0 {
 		n.a = nil
@@ -1068,7 +1196,12 @@ func newCondF(p *program, c bNode, a, b fNode) *condF {
 	return n
 }
 
-func newCondI(p *program, c bNode, a, b iNode) *condI {
+func newCondI(p *program, c bNode, a, b iNode) iNode {
+	if x, ok := a.(*atI); ok {
+		if y, ok := b.(*atI); ok && x.d == y.d {
+			return &atSelI{c: c, p: [2]*Parameter{y.p, x.p}, d: x.d, slot: p.slot(pInt)}
+		}
+	}
 	n := &condI{c: c, a: a, b: b, ak: uniformSlot(a), bk: uniformSlot(b)}
 	if n.ak >= 0 {
 		n.a = nil
@@ -1126,6 +1259,10 @@ func outSlot(n any) int {
 	case *atF:
 		return x.slot
 	case *atI:
+		return x.slot
+	case *atSelF:
+		return x.slot
+	case *atSelI:
 		return x.slot
 	case *sumRefsF:
 		return x.slot

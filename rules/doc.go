@@ -23,7 +23,10 @@
 //     timestamp, stored as days since 1970-01-01), enum (CEL string, stored as
 //     the index of the value). Money is float64 manat rounded half away from
 //     zero to whole qəpik (RoundMoney) whenever a computed money variable is
-//     stored; inputs must already be whole qəpik. Callers convert to the
+//     stored (without a branch per row); inputs must already be whole qəpik,
+//     which SetInput checks with a multiply, a rounding and one FMA per
+//     value, falling back to RoundMoney only for values that test does not
+//     settle (wholeQepik; the answer is RoundMoney's). Callers convert to the
 //     domain's int64 qəpik with math.Round(x*100), which is exact after
 //     rounding.
 //   - Formulas are CEL, parsed and type-checked at load in one environment
@@ -65,7 +68,19 @@
 //     []float64, []int64 and []bool, run in blocks of 1024 rows so
 //     temporaries stay in cache; leaves are sub-slices of stored columns.
 //     Both sides of && || and ?: are computed (no short circuit: nothing can
-//     fail per row). Integer division or modulo by zero gives 0, int()
+//     fail per row). Common subexpressions are compiled once: every
+//     subexpression gets a structural key at load (function or operator
+//     and the keys of its operands; names as resolved by the checker,
+//     literals with their type), and within one program (a formula or a
+//     hoisted sub-program) a key compiles to one node with one scratch
+//     slot. A shared computing node is read through a memo wrapper that
+//     runs it on the block's first read and returns its slot on later
+//     reads (exec.memo holds the block each wrapper's slot has, reset at
+//     each run and per worker); a double() of the same int node is
+//     converted once. c ? at(p, d) : at(q, d) with the same date node is
+//     fused into one lookup per row of p or q (the retirement age by sex).
+//     TestCommonSubexpressions counts kernel runs through a test hook.
+//     Integer division or modulo by zero gives 0, int()
 //     of NaN or an out-of-range double gives 0, float division follows
 //     IEEE 754. Missing inputs take the variable's documented Default.
 //   - Speed (measured in bench_test.go: 4 formulas over 2^20 persons; the
@@ -82,7 +97,9 @@
 //     predictable), and && || ! == on bools combine eight rows per 64-bit
 //     word. Ages read a table of the civil dates 1900–2100 (one int32 per
 //     day packing month number, days in month and day) instead of
-//     dividing. Columns of 4096 rows or more come from a pool by type and
+//     dividing; add_months reads it and a table of month starts
+//     (1900–2200) the same way. at() searches a parameter's values
+//     without branches. Columns of 4096 rows or more come from a pool by type and
 //     length: hoisted temporaries return to it as soon as their formula
 //     ran, a simulation's columns when it is Released, so a population run
 //     over shards stops faulting in fresh pages.
@@ -122,7 +139,12 @@
 //     reads are nodes with Ref set to that ID, values but no children, and
 //     the text and HTML renderings say "explained above" (HTML links to
 //     the anchor). Twelve months of income that all read a birth date
-//     explain it once.
+//     explain it once. Nodes, value lists and child lists are cut from
+//     slabs per trace; "params."+path, the series of an at() parameter
+//     and each value's start date are built once per rule set
+//     (traceStrings) and shared by every trace (like labels and tables,
+//     they must not be modified); period strings and node IDs are made
+//     once per trace.
 //   - A Reform is applied to the parsed source and the result is compiled
 //     and checked like Load; the base rule set is unchanged. Reforms are
 //     Go values or YAML files (LoadReform, ParseReform): new parameter

@@ -82,3 +82,82 @@ func TestDateAndPeriodString(t *testing.T) {
 		}
 	}
 }
+
+func TestAddMonthsFast(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for range 1000000 {
+		d := Date(rng.Intn(int(civilEnd-civilBase)+4000)) + civilBase - 2000
+		n := int64(rng.Intn(2400) - 1200)
+		if got, want := addMonths(d, n), addMonthsSlow(d, n); got != want {
+			t.Fatalf("addMonths(%s, %d) = %s, want %s", d, n, got, want)
+		}
+	}
+}
+
+// paramAtRef is the first, branchy paramAt.
+func paramAtRef(p *Parameter, d Date) float64 {
+	vs := p.Values
+	lo, hi := 0, len(vs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if vs[m].From <= d {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo == 0 {
+		return 0
+	}
+	return vs[lo-1].Value
+}
+
+func TestParamAtBranchFree(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	for n := range 20 {
+		p := &Parameter{}
+		from := Date(rng.Intn(1000))
+		for k := range n {
+			p.Values = append(p.Values, ParamValue{From: from, Value: float64(k + 1)})
+			from += Date(1 + rng.Intn(400))
+		}
+		for d := Date(-10); d < from+10; d++ {
+			if got, want := paramAt(p, d), paramAtRef(p, d); got != want {
+				t.Fatalf("%d values: paramAt(%s) = %v, want %v", n, d, got, want)
+			}
+		}
+	}
+}
+
+func TestWholeQepik(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	xs := []float64{0, math.Copysign(0, -1), 0.005, -0.005, 1.005, 2.675, -2.675, 0.07, 0.0049999999, 1e15 + 0.5, 1e300, -1e300,
+		math.Inf(1), math.Inf(-1), math.NaN(), math.MaxFloat64, math.SmallestNonzeroFloat64, 5e-324, 1e-310, -0.3 / 100, 1e-5, 0.01, 1e13, 1e14 + 0.01}
+	for range 3000000 {
+		switch rng.Intn(5) {
+		case 0:
+			xs = append(xs, float64(rng.Intn(2000000)-1000000)/1000)
+		case 1:
+			xs = append(xs, (rng.Float64()-0.5)*1e6)
+		case 2:
+			xs = append(xs, float64(rng.Int63n(1<<53)-1<<52)/100)
+		case 3:
+			x := float64(rng.Intn(20000000)-10000000) / 100
+			xs = append(xs, math.Float64frombits(math.Float64bits(x)+uint64(rng.Intn(5)-2)))
+		default:
+			xs = append(xs, float64(rng.Intn(2000000)-1000000)/200+float64(rng.Intn(3)-1)*1e-9)
+		}
+	}
+	n := 0
+	for _, x := range xs {
+		want := RoundMoney(x) != x
+		got := wholeQepik([]float64{x}) == 0
+		if got != want {
+			t.Fatalf("wholeQepik(%v (%x)) bad = %v, want %v", x, math.Float64bits(x), got, want)
+		}
+		if !want {
+			n++
+		}
+	}
+	t.Logf("%d of %d whole", n, len(xs))
+}

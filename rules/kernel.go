@@ -12,6 +12,11 @@ import (
 	"unsafe"
 )
 
+// testHook, when set by a test, is called with a kernel's name each time
+// some kernels (add_months, at, fused at) compute a block, so tests can
+// count evaluations. It is nil outside tests.
+var testHook func(kernel string)
+
 // blockSize is the number of rows a kernel processes per call.
 const blockSize = 1024
 
@@ -47,6 +52,56 @@ type exec struct {
 	fsX     [][]float64 // backing for fs, is and bs in larger programs
 	isX     [][]int64
 	bsX     [][]bool
+	memo    []int // per memo wrapper: the first row of the block it holds, or -1
+}
+
+// Shared subexpressions. A node that occurs more than once in a formula is
+// compiled once and read through a memo wrapper: the first read in a block
+// runs it, later reads in the same block return its scratch slot.
+
+type memoF struct {
+	n    fNode
+	slot int // n's scratch slot
+	k    int // index into exec.memo
+}
+
+type memoI struct {
+	n    iNode
+	slot int
+	k    int
+}
+
+type memoB struct {
+	n    bNode
+	slot int
+	k    int
+}
+
+func (m *memoF) f(x *exec, lo, hi int) []float64 {
+	if x.memo[m.k] == lo {
+		return x.fs[m.slot][:hi-lo]
+	}
+	r := m.n.f(x, lo, hi)
+	x.memo[m.k] = lo
+	return r
+}
+
+func (m *memoI) i(x *exec, lo, hi int) []int64 {
+	if x.memo[m.k] == lo {
+		return x.is[m.slot][:hi-lo]
+	}
+	r := m.n.i(x, lo, hi)
+	x.memo[m.k] = lo
+	return r
+}
+
+func (m *memoB) b(x *exec, lo, hi int) []bool {
+	if x.memo[m.k] == lo {
+		return x.bs[m.slot][:hi-lo]
+	}
+	r := m.n.b(x, lo, hi)
+	x.memo[m.k] = lo
+	return r
 }
 
 // Leaves.
@@ -861,6 +916,9 @@ type addMonthsI struct {
 }
 
 func (n *addMonthsI) i(x *exec, lo, hi int) []int64 {
+	if testHook != nil {
+		testHook("add_months")
+	}
 	d := n.d.i(x, lo, hi)
 	m := n.n.i(x, lo, hi)
 	out := x.is[n.slot][:len(d)]
@@ -936,6 +994,9 @@ type atI struct {
 }
 
 func (n *atI) i(x *exec, lo, hi int) []int64 {
+	if testHook != nil {
+		testHook("at")
+	}
 	d := n.d.i(x, lo, hi)
 	out := x.is[n.slot][:len(d)]
 	for i := range out {
@@ -944,21 +1005,75 @@ func (n *atI) i(x *exec, lo, hi int) []int64 {
 	return out
 }
 
+// atSelF and atSelI are c ? at(p[1], d) : at(p[0], d), one lookup per row
+// (the compiler fuses a choice between two at() on the same date, as in a
+// retirement age by sex).
+type atSelF struct {
+	c    bNode
+	p    [2]*Parameter // p[1] where c holds, p[0] where not
+	d    iNode
+	slot int
+}
+
+func (n *atSelF) f(x *exec, lo, hi int) []float64 {
+	c := n.c.b(x, lo, hi)
+	d := n.d.i(x, lo, hi)
+	out := x.fs[n.slot][:len(d)]
+	c = c[:len(out)]
+	for i := range out {
+		out[i] = paramAt(n.p[b2i(c[i])], Date(d[i]))
+	}
+	return out
+}
+
+type atSelI struct {
+	c    bNode
+	p    [2]*Parameter
+	d    iNode
+	slot int
+}
+
+func (n *atSelI) i(x *exec, lo, hi int) []int64 {
+	if testHook != nil {
+		testHook("at_sel")
+	}
+	c := n.c.b(x, lo, hi)
+	d := n.d.i(x, lo, hi)
+	out := x.is[n.slot][:len(d)]
+	c = c[:len(out)]
+	for i := range out {
+		out[i] = int64(paramAt(n.p[b2i(c[i])], Date(d[i])))
+	}
+	return out
+}
+
+// b2i is 1 for true and 0 for false, without a branch.
+func b2i(b bool) int {
+	return int(*(*uint8)(unsafe.Pointer(&b)))
+}
+
+// paramAt is the value of scalar p on d, or 0 before its first value. The
+// search is branch-free (dates per row are not predictable): it narrows
+// [base, base+n) to the last value starting on or before d.
 func paramAt(p *Parameter, d Date) float64 {
 	vs := p.Values
-	lo, hi := 0, len(vs)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if vs[m].From <= d {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo == 0 {
+	n := len(vs)
+	if n == 0 {
 		return 0
 	}
-	return vs[lo-1].Value
+	base := 0
+	for n > 1 {
+		half := n >> 1
+		if vs[base+half].From <= d {
+			base += half
+		}
+		n -= half
+	}
+	v := vs[base].Value
+	if vs[base].From > d {
+		v = 0
+	}
+	return v
 }
 
 // Sums over past periods of one variable: k indexes n consecutive refs.

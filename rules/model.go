@@ -167,6 +167,7 @@ type RuleSet struct {
 	order  []string  // variable names, sorted
 	spec   *spec     // the parsed source, for reforms
 	sims   sync.Pool // *Simulation of one household, for Calculate and CalculateValues
+	tstr   traceStrings
 }
 
 // Variable returns the variable called name.

@@ -310,6 +310,32 @@ func civilSlow(d Date) (y, m, day int) {
 // addMonths returns d plus n months, clamped to the end of a shorter month
 // (31 January plus one month is 28 or 29 February).
 func addMonths(d Date, n int64) Date {
+	if i := d - civilBase; uint64(i) < uint64(len(civilTable)) {
+		// One table read for the day and month, one for the target
+		// month's first day and length.
+		t := int64(civilTable[i])
+		if m := t>>10 + n - monthStartBase; uint64(m) < uint64(len(monthStarts)-1) {
+			s := int64(monthStarts[m])
+			return Date(s + min(t&31, int64(monthStarts[m+1])-s) - 1)
+		}
+	}
+	return addMonthsSlow(d, n)
+}
+
+// monthStarts[m] is the first day of month number monthStartBase+m (month
+// numbers are y*12+m-1), from January 1900 to January 2200.
+var monthStarts = func() []int32 {
+	t := make([]int32, 300*12+1)
+	for i := range t {
+		t[i] = int32(fromCivil(1900+i/12, i%12+1, 1))
+	}
+	return t
+}()
+
+const monthStartBase = 1900 * 12
+
+// addMonthsSlow is addMonths without the tables.
+func addMonthsSlow(d Date, n int64) Date {
 	y, m, day := civil(d)
 	t := int64(y)*12 + int64(m-1) + n
 	ny := floorDiv(t, 12)

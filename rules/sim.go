@@ -356,10 +356,8 @@ func (s *Simulation) SetInput(name string, period Period, col Column) error {
 		}
 	}
 	if v.Type == Money {
-		for i, x := range col.Floats {
-			if RoundMoney(x) != x {
-				return fmt.Errorf("set input %s: row %d amount %v is not in whole qəpik", name, i, x)
-			}
+		if i := wholeQepik(col.Floats); i >= 0 {
+			return fmt.Errorf("set input %s: row %d amount %v is not in whole qəpik", name, i, col.Floats[i])
 		}
 	}
 	e := s.newEntry()
@@ -528,7 +526,7 @@ func (s *Simulation) run(p *program, per Period, e *entry, round bool) (Column, 
 		for k := 1; k < w; k++ {
 			xw := new(exec)
 			*xw = *x
-			xw.buf, xw.bbuf, xw.fsX, xw.isX, xw.bsX = nil, nil, nil, nil, nil // scratch of its own
+			xw.buf, xw.bbuf, xw.fsX, xw.isX, xw.bsX, xw.memo = nil, nil, nil, nil, nil, nil // scratch of its own
 			lo, hi := nb*k/w*blockSize, min(nb*(k+1)/w*blockSize, n)
 			wg.Go(func() {
 				xw.scratch(blockSize)
@@ -601,6 +599,10 @@ func (x *exec) scratch(bs int) {
 		for i := range p.nB {
 			x.bs = append(x.bs, buf[i*bs:(i+1)*bs:(i+1)*bs])
 		}
+	}
+	x.memo = slices.Grow(x.memo[:0], p.nMemo)[:p.nMemo]
+	for k := range x.memo {
+		x.memo[k] = -1
 	}
 	for _, c := range p.consts {
 		switch c.ph {

@@ -26,7 +26,82 @@ type Trace struct {
 
 	s        *Simulation
 	ids      [2][]string
-	expanded map[vkey]bool
+	expanded map[vkey]string // the IDs of the expanded nodes
+
+	// Memory handed out to the nodes in chunks, so a trace allocates a
+	// few slabs instead of every node, value list and child list apart.
+	nodes   []TraceNode
+	values  []TraceValue
+	kids    []*TraceNode
+	periods []periodString
+}
+
+type periodString struct {
+	k int64 // vkey's packed period
+	s string
+}
+
+// traceStrings are the strings a trace repeats, built once per rule set:
+// each parameter's "params."+path, the series of a parameter looked up per
+// row (at()) and each value's start date. The trace shares them (like
+// labels and tables): they must not be modified.
+type traceStrings struct {
+	path   map[*Parameter]string
+	series map[*Parameter]map[string]float64
+	from   map[*ParamValue]string
+}
+
+func newTraceStrings(params map[string]*Parameter) traceStrings {
+	ts := traceStrings{path: map[*Parameter]string{}, series: map[*Parameter]map[string]float64{}, from: map[*ParamValue]string{}}
+	for _, p := range params {
+		ts.path[p] = "params." + p.Path
+		series := make(map[string]float64, len(p.Values))
+		for i := range p.Values {
+			pv := &p.Values[i]
+			ts.from[pv] = pv.From.String()
+			series[ts.from[pv]] = pv.Value
+		}
+		if p.Kind == Scalar {
+			ts.series[p] = series
+		}
+	}
+	return ts
+}
+
+func (t *Trace) newNode() *TraceNode {
+	if len(t.nodes) == cap(t.nodes) {
+		t.nodes = make([]TraceNode, 0, 32)
+	}
+	t.nodes = t.nodes[:len(t.nodes)+1]
+	return &t.nodes[len(t.nodes)-1]
+}
+
+func (t *Trace) newValues(n int) []TraceValue {
+	if len(t.values)+n > cap(t.values) {
+		t.values = make([]TraceValue, 0, max(128, n))
+	}
+	t.values = t.values[:len(t.values)+n]
+	return t.values[len(t.values)-n : len(t.values) : len(t.values)]
+}
+
+func (t *Trace) newKids(n int) []*TraceNode {
+	if len(t.kids)+n > cap(t.kids) {
+		t.kids = make([]*TraceNode, 0, max(64, n))
+	}
+	t.kids = t.kids[:len(t.kids)+n]
+	return t.kids[len(t.kids)-n : len(t.kids)-n : len(t.kids)]
+}
+
+// periodString returns p.String(), once per period and trace.
+func (t *Trace) periodString(k vkey) string {
+	for _, ps := range t.periods {
+		if ps.k == k.p {
+			return ps.s
+		}
+	}
+	s := k.period().String()
+	t.periods = append(t.periods, periodString{k.p, s})
+	return s
 }
 
 // TraceNode is one variable in one period in a Trace.
@@ -72,16 +147,22 @@ type TraceParameter struct {
 const maxTraceDepth = 64
 
 func (t *Trace) node(v *Variable, p Period, depth int) *TraceNode {
-	ps := p.String()
-	n := &TraceNode{ID: v.Name + "@" + ps, Variable: v.Name, Label: v.Label, Entity: v.Entity.String(), Period: ps, Reference: v.Reference}
 	k := mkey(v, p)
+	ps := t.periodString(k)
+	n := t.newNode()
+	*n = TraceNode{Variable: v.Name, Label: v.Label, Entity: v.Entity.String(), Period: ps, Reference: v.Reference}
+	id, seen := t.expanded[k]
+	if !seen {
+		id = v.Name + "@" + ps
+	}
+	n.ID = id
 	e := t.s.cache[k]
 	if e == nil {
 		n.Source = "not computed"
 		return n
 	}
 	ids := t.ids[v.Entity]
-	n.Values = make([]TraceValue, len(ids))
+	n.Values = t.newValues(len(ids))
 	for i, id := range ids {
 		n.Values[i] = TraceValue{ID: id, Value: v.value(e.col, i)}
 	}
@@ -93,14 +174,14 @@ func (t *Trace) node(v *Variable, p Period, depth int) *TraceNode {
 	case fromFormula:
 		n.Source = "formula"
 	}
-	if t.expanded == nil {
-		t.expanded = map[vkey]bool{}
-	}
-	if t.expanded[k] {
+	if seen {
 		n.Ref = n.ID
 		return n
 	}
-	t.expanded[k] = true
+	if t.expanded == nil {
+		t.expanded = make(map[vkey]string, 32)
+	}
+	t.expanded[k] = id
 	if e.src == fromFormula {
 		n.Formula = strings.TrimSpace(e.formula.Source)
 		if e.formula.From > -1<<30 {
@@ -114,14 +195,17 @@ params:
 				continue params
 			}
 		}
-		tp := TraceParameter{Path: "params." + r.p.Path, Unit: r.p.Unit, Reference: r.p.Reference}
+		ts := &t.s.rs.tstr
+		tp := TraceParameter{Path: ts.path[r.p], Unit: r.p.Unit, Reference: r.p.Reference}
+		if tp.Path == "" {
+			tp.Path = "params." + r.p.Path
+		}
 		if r.v == nil {
-			tp.Series = make(map[string]float64, len(r.p.Values))
-			for _, pv := range r.p.Values {
-				tp.Series[pv.From.String()] = pv.Value
-			}
+			tp.Series = ts.series[r.p]
 		} else {
-			tp.From = r.v.From.String()
+			if tp.From = ts.from[r.v]; tp.From == "" {
+				tp.From = r.v.From.String()
+			}
 			if r.v.Reference != "" {
 				tp.Reference = r.v.Reference
 			}
@@ -134,10 +218,16 @@ params:
 				tp.Value = r.v.Brackets
 			}
 		}
+		if n.Parameters == nil {
+			n.Parameters = make([]TraceParameter, 0, len(e.params)-i)
+		}
 		n.Parameters = append(n.Parameters, tp)
 	}
 	if depth >= maxTraceDepth {
 		return n
+	}
+	if len(e.deps) > 0 {
+		n.Children = t.newKids(len(e.deps))
 	}
 deps:
 	for i, d := range e.deps {

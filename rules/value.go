@@ -113,15 +113,43 @@ func newColumn(t Type, n int) Column {
 // as the half it was meant to be: RoundMoney(1.005) is 1.01 and
 // RoundMoney(-2.675) is -2.68.
 func RoundMoney(x float64) float64 {
-	// NaN and ±Inf pass through unchanged (y-t is NaN for them). Away from zero when the fraction of x*100 is a half, more than a half,
-	// or less than a half by under 1e-6. y-t is exact, and t and t±1 are
-	// exactly what math.Round would return.
+	// Away from zero when the fraction f of x*100 is a half, more than a
+	// half, or less than a half by under 1e-6: f-0.5 > -1e-6 (f-0.5 is
+	// exact). y-t is exact, and t and t±1 are exactly what math.Round would
+	// return. The step is added without a branch (the fraction of money
+	// amounts is close to 0 or to 1 about as often): ±0 or ±1 with y's
+	// sign, so -0.001 still rounds to -0. NaN and ±Inf pass through
+	// unchanged (f is NaN for them, and t+±0 is t).
 	y := x * 100
 	t := math.Trunc(y)
-	if f := math.Abs(y - t); f >= 0.5 || math.Abs(f-0.5) < 1e-6 {
-		t += math.Copysign(1, y)
+	f := math.Abs(y - t)
+	step := math.Float64bits(1)&mask(f-0.5 > -1e-6) | math.Float64bits(y)&(1<<63)
+	return (t + math.Float64frombits(step)) / 100
+}
+
+// wholeQepik returns the index of the first value of s that is not in
+// whole qəpik (RoundMoney(x) != x), or -1. It decides most values with
+// multiplications only: with y = x*100 and k = y rounded, when |y-k| < 1/4
+// RoundMoney(x) is k/100, and x is the double nearest to k/100 when the
+// exact residual x*100-k (one FMA) is zero or under 50 units in the last
+// place of x, since k/100 is never halfway between two doubles. Values the
+// fast test does not accept (NaN, ±Inf, more than 2 decimals, subnormals)
+// are decided by RoundMoney itself, so the answer is RoundMoney's exactly.
+func wholeQepik(s []float64) int {
+	for i, x := range s {
+		y := x * 100
+		k := math.RoundToEven(y)
+		e := math.Abs(math.FMA(x, 100, -k))
+		// ulp(x) is 2 to x's exponent less 52; 0 for an x so small that
+		// it is not a normal double (then only e == 0 accepts).
+		ex := int64(math.Float64bits(x) >> 52 & 0x7ff)
+		ulp := math.Float64frombits(uint64(ex-52) << 52 & -uint64(b2i(ex > 52)))
+		ok := b2i(e == 0) | b2i(e < 50*ulp)&b2i(math.Abs(y-k) < 0.25)
+		if ok == 0 && RoundMoney(x) != x {
+			return i
+		}
 	}
-	return t / 100
+	return -1
 }
 
 // roundMoney applies RoundMoney to every element of s.
