@@ -58,6 +58,11 @@ func (s *Server) authorize(rt Route) http.Handler {
 			s.Error(w, r, errRateLimited)
 			return
 		}
+		if rt.Pattern == staticPattern {
+			// Static files are the same for everyone: no session lookup.
+			rt.Handler(w, r)
+			return
+		}
 		r, ok := s.authenticate(w, r)
 		if !ok {
 			return
@@ -82,6 +87,9 @@ func (s *Server) authorize(rt Route) http.Handler {
 	})
 }
 
+// staticPattern is the route of the embedded static files.
+const staticPattern = "GET /static/"
+
 // signInPatterns are the routes that check passwords.
 var signInPatterns = map[string]bool{"POST /signin": true, "POST /api/v1/session": true}
 
@@ -99,7 +107,7 @@ func (s *Server) limiterFor(rt Route) *rateLimiter {
 	switch {
 	case signInPatterns[rt.Pattern]:
 		return s.signInLimiter
-	case rt.Access != Public, unlimitedPatterns[rt.Pattern], strings.Contains(rt.Pattern, "/static/"):
+	case rt.Access != Public, unlimitedPatterns[rt.Pattern], rt.Pattern == staticPattern:
 		return nil
 	}
 	return s.publicLimiter

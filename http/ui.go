@@ -133,7 +133,7 @@ func (s *Server) openUI() error {
 func (s *Server) uiRoutes() []Route {
 	return []Route{
 		{Pattern: "GET /{$}", Access: Public, Handler: s.handleHome},
-		{Pattern: "GET /static/", Access: Public, Handler: s.handleStatic},
+		{Pattern: staticPattern, Access: Public, Handler: s.handleStatic},
 		{Pattern: "GET /services", Access: Public, Handler: s.handleServices},
 		{Pattern: "GET /services/{code}", Access: Public, Handler: s.handleService},
 		{Pattern: "GET /signin", Access: Public, Handler: s.handleSignInForm},
