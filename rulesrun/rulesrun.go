@@ -22,7 +22,19 @@
 // transaction, so a shard run twice (a retried job) leaves exactly one copy,
 // and the run's totals are summed from the shard rows when it finishes.
 // Execute plans the shards and runs them with a pool of workers reading and
-// computing in parallel and one writer (SQLite has one).
+// computing in parallel and one writer (SQLite has one). As queue jobs, a
+// run is CreateRun, one job per shard (arguments: the run's ID and the
+// shard; the job loads the run and calls RunShard) and a last job calling
+// FinishRun once every shard is done.
+//
+// # Speed
+//
+// Computing is cheap (about 2 µs a person for the Azerbaijani rule set);
+// reading is what costs: each shard's members are looked up by person ID,
+// and the registry importer numbers persons in FIN order, so a household's
+// members and their records lie on unrelated pages. With person IDs in
+// household order the same run takes less than half the time (measured on
+// one million synthetic persons in SQLite: 43 CPU-seconds against 18).
 //
 // # Results
 //

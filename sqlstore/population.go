@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -114,7 +113,7 @@ func (s *PopulationStore) ReadShard(ctx context.Context, sh rulesrun.Shard, w ru
 	cond := shardWhere(sh)
 	d := &rulesrun.ShardData{}
 	start, end := dost.DateOf(w.Start.Time()), dost.DateOf(w.End.Time())
-	err = s.scan(ctx, func(tx *Tx) error {
+	err = s.db.view(ctx, func(tx *Tx) error {
 		var q string
 		if sh.Kind == rulesrun.ShardHouseholds {
 			q = `SELECT m.household_id, m.person_id, m.role, p.birth_date, p.death_date, p.sex
@@ -190,39 +189,6 @@ func (s *PopulationStore) ReadShard(ctx context.Context, sh rulesrun.Shard, w ru
 		return nil, fmt.Errorf("read shard %s: %w", sh, err)
 	}
 	return d, nil
-}
-
-// readerMmap is the size of the memory map a SQLite reader uses while it
-// scans a shard: pages are read from the OS page cache without a pread
-// system call each. A shard's reads are random (members' person IDs are
-// scattered), so a bigger page cache does not help; measured on 1M
-// persons, mmap cut system time by half for about the same total CPU.
-const readerMmap = 1 << 36
-
-// scan runs fn in a read-only transaction like view, on a connection set
-// for long scans (SQLite: memory-mapped I/O; the setting stays with the
-// pooled connection, which is harmless for other reads).
-func (s *PopulationStore) scan(ctx context.Context, fn func(tx *Tx) error) error {
-	if s.db.dialect != DialectSQLite {
-		return s.db.view(ctx, fn)
-	}
-	conn, err := s.db.read.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA mmap_size = "+strconv.Itoa(readerMmap)); err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-	if err := fn(&Tx{Tx: tx, db: s.db, now: s.db.clock.Now().UTC()}); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 // each runs query in tx and calls scan for every row.
