@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -420,12 +419,12 @@ func (im *importer) insertPersons(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Insert in FIN order: the unique FIN index then grows at its end
-	// instead of at random pages, about a quarter faster for a big load.
-	// IDs follow FIN order, not line order; nothing depends on either.
-	order := make([]*dost.Person, len(b.Persons))
-	copy(order, b.Persons)
-	slices.SortFunc(order, func(p, q *dost.Person) int { return strings.Compare(string(p.FIN), string(q.FIN)) })
+	// Insert in the batch's order, which for registry extracts and
+	// `dost gen` is household order: a household's members then get
+	// neighbouring IDs and share pages, so population runs read them
+	// together (twice as fast as FIN order, which is a quarter faster to
+	// import because the unique FIN index grows at its end).
+	order := b.Persons
 	err = insertRows(ctx, tx, "persons", personImportColumns, len(order), func(i int, row []any) {
 		p := order[i]
 		p.CreatedAt, p.UpdatedAt = tx.now, tx.now
