@@ -13,9 +13,9 @@
 // computed as a household of one. Whole households are always computed
 // together, because household variables aggregate over members and person
 // variables may read their household's. Household IDs are dense and
-// members' person IDs are not (the importer numbers persons in FIN order),
-// so household ranges are what keeps each shard's reads to a few range
-// queries.
+// members' person IDs need not be (persons created one by one get IDs
+// in the order they come), so household ranges are what keeps each
+// shard's reads to a few range queries.
 //
 // RunShard reads, computes and writes one shard. It is idempotent: the
 // store replaces a shard's results and its row in rule_run_shards in one
@@ -30,11 +30,12 @@
 // # Speed
 //
 // Computing is cheap (about 2 µs a person for the Azerbaijani rule set);
-// reading is what costs: each shard's members are looked up by person ID,
-// and the registry importer numbers persons in FIN order, so a household's
-// members and their records lie on unrelated pages. With person IDs in
-// household order the same run takes less than half the time (measured on
-// one million synthetic persons in SQLite: 43 CPU-seconds against 18).
+// reading is what costs: each shard's members are looked up by person ID.
+// The registry importer numbers persons in file order, which for registry
+// extracts is household order, so a household's members and their records
+// share pages; with persons numbered in FIN order instead the same run took
+// more than twice as long (one million synthetic persons in SQLite: 43
+// CPU-seconds against 18; BENCHMARKS.md).
 //
 // # Results
 //
