@@ -124,7 +124,7 @@ var errNotSituation = dost.Errorf(dost.EINVALID, "The request body must be a JSO
 // are visited in order and a repeated key's last value wins, as
 // json.Unmarshal into a map would do.
 func decodeSituation(rs *rules.RuleSet, body []byte) (*situation, error) {
-	if !json.Valid(body) {
+	if !validJSON(body) {
 		return nil, errNotSituation
 	}
 	sc := scanners.Get().(*scanner)
@@ -173,23 +173,25 @@ func decodeSituation(rs *rules.RuleSet, body []byte) (*situation, error) {
 	for _, hm := range households {
 		id := hm.key
 		h := &sitHousehold{sitEntity: sitEntity{id: id}}
-		path, who := "households."+id, "Household "+id
+		// path and who name the household in errors, made only then.
+		path := func() string { return "households." + id }
+		who := func() string { return "Household " + id }
 		var reserved householdFields
 		decodeEntity(rs, sc, &e, rules.Household, "households", "Household ", hm.raw, &h.sitEntity, &reserved)
 		if reserved.members == nil {
-			e.add(path+".members", "members.missing", "%s lists no members.", who)
+			e.add(path()+".members", "members.missing", "%s lists no members.", who())
 		} else {
-			ids, ok := stringList(reserved.members)
+			ids, ok := sc.stringList(reserved.members)
 			if !ok || len(ids) == 0 {
-				e.add(path+".members", "type.invalid", "%s: members must be a non-empty list of person ids.", who)
+				e.add(path()+".members", "type.invalid", "%s: members must be a non-empty list of person ids.", who())
 			}
 			for i, pid := range ids {
-				field := func() string { return path + ".members." + strconv.Itoa(i) }
+				field := func() string { return path() + ".members." + strconv.Itoa(i) }
 				switch p := person(pid); {
 				case p == nil:
-					e.add(field(), "member.unknown", "%s: member %q is not one of the persons.", who, pid)
+					e.add(field(), "member.unknown", "%s: member %q is not one of the persons.", who(), pid)
 				case p.household == id:
-					e.add(field(), "member.duplicate", "%s lists person %s twice.", who, pid)
+					e.add(field(), "member.duplicate", "%s lists person %s twice.", who(), pid)
 				case p.household != "":
 					e.add(field(), "member.duplicate", "Person %s is a member of households %s and %s.", pid, p.household, id)
 				default:
@@ -200,9 +202,9 @@ func decodeSituation(rs *rules.RuleSet, body []byte) (*situation, error) {
 		}
 		isMember := func(pid string) bool { p := person(pid); return p != nil && p.household == id }
 		if raw := reserved.head; raw != nil {
-			head, ok := jsonString(raw)
+			head, ok := sc.str(raw)
 			if h.head = head; !ok || !isMember(head) {
-				e.add(path+".head", "head.unknown", "%s: the head %s is not one of its members.", who, raw)
+				e.add(path()+".head", "head.unknown", "%s: the head %s is not one of its members.", who(), raw)
 			}
 		} else if len(h.members) > 0 {
 			h.head = h.members[0].id
@@ -210,18 +212,18 @@ func decodeSituation(rs *rules.RuleSet, body []byte) (*situation, error) {
 		if raw := reserved.roles; raw != nil {
 			roles, ok := sc.objectMembers(raw)
 			if !ok {
-				e.add(path+".roles", "type.invalid", "%s: roles must be an object from member id to role.", who)
+				e.add(path()+".roles", "type.invalid", "%s: roles must be an object from member id to role.", who())
 			}
 			for _, rm := range roles {
 				pid := rm.key
-				role, ok := jsonString(rm.raw)
+				role, ok := sc.str(rm.raw)
 				switch {
 				case !isMember(pid):
-					e.add(path+".roles."+pid, "member.unknown", "%s: %s has a role but is not one of its members.", who, pid)
+					e.add(path()+".roles."+pid, "member.unknown", "%s: %s has a role but is not one of its members.", who(), pid)
 				case !ok || role == "head" || rules.RoleIndex(role) < 0:
-					e.add(path+".roles."+pid, "role.invalid", "%s: the role of %s must be one of spouse, child, parent, other (name the head with head).", who, pid)
+					e.add(path()+".roles."+pid, "role.invalid", "%s: the role of %s must be one of spouse, child, parent, other (name the head with head).", who(), pid)
 				case pid == h.head:
-					e.add(path+".roles."+pid, "role.invalid", "%s: %s is the head and has no other role.", who, pid)
+					e.add(path()+".roles."+pid, "role.invalid", "%s: %s is the head and has no other role.", who(), pid)
 				default:
 					h.roles = append(h.roles, sitRole{pid, role})
 				}
@@ -262,13 +264,13 @@ type householdFields struct {
 // roles go there (a household's own fields).
 func decodeEntity(rs *rules.RuleSet, sc *scanner, e *situationError, entity rules.Entity, kind, whoPrefix string, raw []byte, ent *sitEntity, reserved *householdFields) {
 	path := func() string { return kind + "." + ent.id }
-	who := whoPrefix + ent.id
+	who := func() string { return whoPrefix + ent.id } // made only for errors
 	fields, ok := sc.objectMembers(raw)
 	if !ok {
-		e.add(path(), "type.invalid", "%s must be an object of variables.", who)
+		e.add(path(), "type.invalid", "%s must be an object of variables.", who())
 		return
 	}
-	ent.vars = make([]sitVar, 0, len(fields))
+	ent.vars = sc.sitVars(len(fields))
 	for _, f := range fields {
 		if e.full() {
 			return
@@ -290,26 +292,26 @@ func decodeEntity(rs *rules.RuleSet, sc *scanner, e *situationError, entity rule
 		}
 		v, ok := rs.Variable(name)
 		if !ok {
-			e.add(vpath(), "variable.unknown", "%s: there is no variable %s.", who, name)
+			e.add(vpath(), "variable.unknown", "%s: there is no variable %s.", who(), name)
 			continue
 		}
 		if v.Entity != entity {
-			e.add(vpath(), "variable.entity", "%s: %s is a %s variable, not a %s one.", who, name, v.Entity, entity)
+			e.add(vpath(), "variable.entity", "%s: %s is a %s variable, not a %s one.", who(), name, v.Entity, entity)
 			continue
 		}
 		byPeriod, ok := sc.objectMembers(f.raw)
 		if !ok || len(byPeriod) == 0 {
-			e.add(vpath(), "type.invalid", "%s: %s must be an object of values by period, e.g. {%q: …}.", who, name, examplePeriod(v.Period))
+			e.add(vpath(), "type.invalid", "%s: %s must be an object of values by period, e.g. {%q: …}.", who(), name, examplePeriod(v.Period))
 			continue
 		}
-		sv := sitVar{v: v, vals: make([]sitValue, 0, len(byPeriod))}
+		sv := sitVar{v: v, vals: sc.sitValues(len(byPeriod))}
 		for _, pm := range byPeriod {
 			per := pm.key
 			if !validPeriod(v.Period, per) {
 				if v.Period == rules.Eternity {
-					e.add(vpath()+"."+per, "period.invalid", "%s: %s has one value for all time; give it under ETERNITY, not %q.", who, name, per)
+					e.add(vpath()+"."+per, "period.invalid", "%s: %s has one value for all time; give it under ETERNITY, not %q.", who(), name, per)
 				} else {
-					e.add(vpath()+"."+per, "period.invalid", "%s: %s is a %s variable; %q is not a %s (%s).", who, name, v.Period, per, v.Period, examplePeriod(v.Period))
+					e.add(vpath()+"."+per, "period.invalid", "%s: %s is a %s variable; %q is not a %s (%s).", who(), name, v.Period, per, v.Period, examplePeriod(v.Period))
 				}
 				continue
 			}
@@ -317,9 +319,9 @@ func decodeEntity(rs *rules.RuleSet, sc *scanner, e *situationError, entity rule
 			if v.Period == rules.Eternity {
 				key = eternityKey
 			}
-			x, msg := decodeValue(v, pm.raw)
+			x, msg := decodeValue(sc, v, pm.raw)
 			if msg != "" {
-				e.add(vpath()+"."+per, "value.invalid", "%s: %s for %s must be %s.", who, name, per, msg)
+				e.add(vpath()+"."+per, "value.invalid", "%s: %s for %s must be %s.", who(), name, per, msg)
 				continue
 			}
 			// ETERNITY and eternity are one period: the later key wins.
@@ -359,19 +361,24 @@ const maxNumber = 1e15
 
 // decodeValue decodes one value of v: nil for null (to compute), else a
 // value of v's type. msg says what the value must be when it is not one.
-func decodeValue(v *rules.Variable, raw []byte) (x any, msg string) {
+func decodeValue(sc *scanner, v *rules.Variable, raw []byte) (x any, msg string) {
 	if string(raw) == "null" {
 		return nil, ""
 	}
-	return parseValue(v, raw)
+	return sc.parseValue(v, raw)
 }
 
 // parseValue parses a JSON value (or, from a form, a bare string: quote
 // it first) of v's type.
 func parseValue(v *rules.Variable, raw []byte) (any, string) {
+	return (*scanner)(nil).parseValue(v, raw)
+}
+
+// parseValue is parseValue interning strings in sc (when not nil).
+func (sc *scanner) parseValue(v *rules.Variable, raw []byte) (any, string) {
 	s, isString := "", len(raw) > 0 && raw[0] == '"'
 	if isString {
-		s, isString = jsonString(raw)
+		s, isString = sc.str(raw)
 	}
 	switch v.Type {
 	case rules.Bool:
@@ -553,16 +560,75 @@ func sortedKeys[V any](m map[string]V) []string {
 // stay valid (appending never overwrites them).
 type scanner struct {
 	arena []jsonMember
+	// strs interns the short strings of situations (ids, variable names,
+	// periods, dates, enum values), which repeat from one request to the
+	// next: at most maxInterned, of at most maxInternedLen bytes. They are
+	// copies, never the body's bytes.
+	strs map[string]string
+
+	// vars and vals are the free parts of the current situation's slabs
+	// of variables and values, cut by sitVars and sitValues.
+	vars []sitVar
+	vals []sitValue
 }
 
+// sitVars returns an empty slice of capacity n for a situation's
+// variables, cut from a slab shared by the situation.
+func (sc *scanner) sitVars(n int) []sitVar {
+	if n > len(sc.vars) {
+		sc.vars = make([]sitVar, max(n, 32))
+	}
+	s := sc.vars[:0:n]
+	sc.vars = sc.vars[n:]
+	return s
+}
+
+// sitValues is sitVars for values.
+func (sc *scanner) sitValues(n int) []sitValue {
+	if n > len(sc.vals) {
+		sc.vals = make([]sitValue, max(n, 32))
+	}
+	s := sc.vals[:0:n]
+	sc.vals = sc.vals[n:]
+	return s
+}
+
+const (
+	maxInterned    = 1024
+	maxInternedLen = 64
+)
+
 // scanners are reused across situations.
-var scanners = sync.Pool{New: func() any { return &scanner{arena: make([]jsonMember, 0, 64)} }}
+var scanners = sync.Pool{New: func() any {
+	return &scanner{arena: make([]jsonMember, 0, 64), strs: make(map[string]string, 64)}
+}}
+
+// str is jsonString, with short plain strings interned (when sc is not
+// nil).
+func (sc *scanner) str(raw []byte) (string, bool) {
+	if sc != nil && len(raw) >= 2 && raw[0] == '"' && len(raw) <= maxInternedLen+2 {
+		inner := raw[1 : len(raw)-1]
+		if s, ok := sc.strs[string(inner)]; ok {
+			return s, true
+		}
+		if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			s := string(inner)
+			if len(sc.strs) >= maxInterned {
+				clear(sc.strs)
+			}
+			sc.strs[s] = s
+			return s, true
+		}
+	}
+	return jsonString(raw)
+}
 
 // release forgets what sc read (so the pool keeps no body alive) and puts
 // it back in scanners.
 func (sc *scanner) release() {
 	clear(sc.arena)
 	sc.arena = sc.arena[:0]
+	sc.vars, sc.vals = nil, nil // the situation's
 	scanners.Put(sc)
 }
 
@@ -586,7 +652,7 @@ func (sc *scanner) objectMembers(raw []byte) (members []jsonMember, ok bool) {
 	sorted := true
 	for i = skipSpace(raw, i+1); i < len(raw) && raw[i] == '"'; {
 		end := scanString(raw, i)
-		key, _ := jsonString(raw[i:end])
+		key, _ := sc.str(raw[i:end])
 		i = skipSpace(raw, end) + 1 // past ':'
 		start := skipSpace(raw, i)
 		i = scanValue(raw, start)
@@ -695,13 +761,13 @@ func jsonString(raw []byte) (s string, ok bool) {
 // json.Unmarshal into a []string would (null elements are ""); ok is
 // false when raw is not such a list, and the list is then what
 // json.Unmarshal made of it.
-func stringList(raw []byte) (list []string, ok bool) {
+func (sc *scanner) stringList(raw []byte) (list []string, ok bool) {
 	if len(raw) == 0 || raw[0] != '[' {
 		return list, json.Unmarshal(raw, &list) == nil
 	}
 	for i := skipSpace(raw, 1); i < len(raw) && raw[i] != ']'; {
 		end := scanValue(raw, i)
-		s, ok := jsonString(raw[i:end])
+		s, ok := sc.str(raw[i:end])
 		if !ok {
 			list = nil
 			return list, json.Unmarshal(raw, &list) == nil
@@ -715,4 +781,182 @@ func stringList(raw []byte) (list []string, ok bool) {
 		list = []string{}
 	}
 	return list, true
+}
+
+// maxJSONDepth is encoding/json's nesting limit, which validJSON keeps.
+const maxJSONDepth = 10000
+
+// validJSON reports whether b is valid JSON, exactly as json.Valid does
+// (white space around, strings not checked for UTF-8, nesting at most
+// maxJSONDepth deep), in one pass without json's state machine: it is
+// the situation decoder's syntax check, so that its scanner may assume
+// valid JSON (FuzzDecodeSituation compares it with json.Valid).
+func validJSON(b []byte) bool {
+	var stackBuf [64]bool // true for an object, false for an array
+	stack := stackBuf[:0]
+	i := skipSpace(b, 0)
+	for {
+		// A value starts at b[i].
+		if i >= len(b) {
+			return false
+		}
+		switch c := b[i]; c {
+		case '{', '[':
+			if len(stack) >= maxJSONDepth {
+				return false
+			}
+			stack = append(stack, c == '{')
+			i = skipSpace(b, i+1)
+			if i < len(b) && b[i] == c+2 { // '}' or ']': empty
+				stack = stack[:len(stack)-1]
+				i++
+				break
+			}
+			if c == '{' {
+				if i = validKey(b, i); i < 0 {
+					return false
+				}
+			}
+			continue
+		case '"':
+			if i = validString(b, i); i < 0 {
+				return false
+			}
+		case 't':
+			if !bytes.HasPrefix(b[i:], []byte("true")) {
+				return false
+			}
+			i += 4
+		case 'f':
+			if !bytes.HasPrefix(b[i:], []byte("false")) {
+				return false
+			}
+			i += 5
+		case 'n':
+			if !bytes.HasPrefix(b[i:], []byte("null")) {
+				return false
+			}
+			i += 4
+		default:
+			if i = validNumber(b, i); i < 0 {
+				return false
+			}
+		}
+		// A value ended before b[i]: close what it ends, or go to the next.
+		for {
+			i = skipSpace(b, i)
+			if len(stack) == 0 {
+				return i == len(b)
+			}
+			if i >= len(b) {
+				return false
+			}
+			object := stack[len(stack)-1]
+			switch c := b[i]; {
+			case c == ',':
+				i = skipSpace(b, i+1)
+				if object {
+					if i = validKey(b, i); i < 0 {
+						return false
+					}
+				}
+			case object && c == '}', !object && c == ']':
+				stack = stack[:len(stack)-1]
+				i++
+				continue
+			default:
+				return false
+			}
+			break
+		}
+	}
+}
+
+// validKey checks the key and colon of an object member at b[i] and
+// returns the index of its value, or -1.
+func validKey(b []byte, i int) int {
+	if i >= len(b) || b[i] != '"' {
+		return -1
+	}
+	if i = validString(b, i); i < 0 {
+		return -1
+	}
+	if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
+		return -1
+	}
+	return skipSpace(b, i+1)
+}
+
+// validString returns the index past the JSON string at b[i] (a '"'), or
+// -1 when it is not one.
+func validString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1
+		case c < 0x20:
+			return -1
+		case c == '\\':
+			if i++; i >= len(b) {
+				return -1
+			}
+			switch b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(b) {
+					return -1
+				}
+				for _, h := range b[i+1 : i+5] {
+					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+						return -1
+					}
+				}
+				i += 4
+			default:
+				return -1
+			}
+		}
+	}
+	return -1
+}
+
+// validNumber returns the index past the JSON number at b[i], or -1.
+func validNumber(b []byte, i int) int {
+	digits := func(i int) int {
+		start := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return -1
+		}
+		return i
+	}
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(b):
+		return -1
+	case b[i] == '0':
+		i++
+	default:
+		if i = digits(i); i < 0 {
+			return -1
+		}
+	}
+	if i < len(b) && b[i] == '.' {
+		if i = digits(i + 1); i < 0 {
+			return -1
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		if i++; i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i = digits(i); i < 0 {
+			return -1
+		}
+	}
+	return i
 }

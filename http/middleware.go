@@ -84,9 +84,9 @@ func (i *requestInfo) Pattern(r *http.Request) string {
 // requestIDs makes request ids: a random prefix per process and a counter,
 // unique without a system call per request.
 var requestIDs = struct {
-	prefix string
+	prefix string // with its "-"
 	n      atomic.Uint64
-}{prefix: randomHex(4)}
+}{prefix: randomHex(4) + "-"}
 
 func randomHex(n int) string {
 	b := make([]byte, n)
@@ -95,7 +95,8 @@ func randomHex(n int) string {
 }
 
 func newRequestID() string {
-	return requestIDs.prefix + "-" + strconv.FormatUint(requestIDs.n.Add(1), 36)
+	var buf [32]byte // one allocation: the string
+	return string(strconv.AppendUint(append(buf[:0], requestIDs.prefix...), requestIDs.n.Add(1), 36))
 }
 
 // validRequestID accepts a client's or proxy's id if it is short and tame.
@@ -197,6 +198,14 @@ func (s *Server) logRequest(r *http.Request, info *requestInfo, sw *statusWriter
 		s.metrics.requests.WithLabelValues(route, code).Inc()
 		s.metrics.duration.WithLabelValues(route, code).Observe(d.Seconds())
 	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	logger := s.logger()
+	if !logger.Enabled(r.Context(), level) {
+		return // no line to format (DOST_LOG_LEVEL=warn and a request that went well)
+	}
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("route", pattern),
@@ -213,11 +222,7 @@ func (s *Server) logRequest(r *http.Request, info *requestInfo, sw *statusWriter
 	if id := info.userID.Load(); id != 0 {
 		attrs = append(attrs, slog.Int64("user_id", id))
 	}
-	level := slog.LevelInfo
-	if status >= 500 {
-		level = slog.LevelError
-	}
-	s.logger().LogAttrs(r.Context(), level, "http request", attrs...)
+	logger.LogAttrs(r.Context(), level, "http request", attrs...)
 }
 
 // maskPath hides FINs in a request path: the segments matched by a {fin}

@@ -3,6 +3,7 @@ package http
 import (
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/dost-az/dost/rules"
@@ -27,11 +28,24 @@ func FuzzDecodeSituation(f *testing.F) {
 		`{"persons": [], "households": null}`,
 		`{"persons": {"p1": {"sex": {"ETERNITY": "male", "2026": "x"}}}, "x": 1}`,
 		`null`, `[]`, `{}`, `{"persons": {"": {"": {"": null}}}}`,
+		// Malformed JSON.
+		`{"persons": {"p1": {}},}`, `{"persons" {}}`, `{"a": [1, 2,]}`, `{"a": 01}`, `{"a": -}`, `{"a": 1.}`,
+		`{"a": 1e}`, `{"a": tru}`, `{"a": "\x"}`, `{"a": "\u12G4"}`, "{\"a\": \"\x01\"}", `{"a": [}`, `{} {}`, ``, ` `,
+		`{"a": "\u00e9\n", "b": [true, false, null, -0.5e+3, 0, 12E-2]}`, "{\"\xff\": \"\xfe\"}",
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// The decoder's own syntax check is json.Valid's, and a malformed
+		// body gets the same error as when json.Valid made it.
+		valid := json.Valid(body)
+		if got := validJSON(body); got != valid {
+			t.Fatalf("validJSON(%q) = %v, json.Valid says %v", body, got, valid)
+		}
 		sit, err := decodeSituation(rs, body)
+		if !valid && err != errNotSituation {
+			t.Fatalf("decodeSituation(%q) of malformed JSON: got %v, want %v", body, err, errNotSituation)
+		}
 		if err != nil {
 			return
 		}
@@ -53,4 +67,21 @@ func FuzzDecodeSituation(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestValidJSON compares validJSON with json.Valid, including the nesting
+// limit.
+func TestValidJSON(t *testing.T) {
+	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	for _, s := range []string{
+		``, ` `, `1`, `-0`, `-01`, `0.5`, `.5`, `1e5`, `1E+5`, `1e-`, `-`, `"`, `"a`, `"\u00"`, `"\uD800"`, `"\/"`,
+		`true`, `tru`, `truex`, `nul`, `null `, ` {}`, `{} `, `{`, `}`, `[`, `]`, `[1 2]`, `[,]`, `[1,]`,
+		`{"a"}`, `{"a":}`, `{"a":1,}`, `{,}`, `{1:2}`, `{"a":1 "b":2}`, `{"a" : [ 1 , { } , [ ] ] }`,
+		"\t\r\n[ ]\n", "[\v]", "\"\x1f\"", "\"\x7f\xff\"", `[{"a":[{"b":{}}]}]`,
+		deep(maxJSONDepth), deep(maxJSONDepth + 1), `{"a":` + deep(maxJSONDepth-1) + `}`, `{"a":` + deep(maxJSONDepth) + `}`,
+	} {
+		if got, want := validJSON([]byte(s)), json.Valid([]byte(s)); got != want {
+			t.Errorf("validJSON(%.40q) = %v, json.Valid says %v", s, got, want)
+		}
+	}
 }
