@@ -45,7 +45,8 @@ func (rs *RuleSet) Calculate(sit *Situation, period Period, vars []string) (*Res
 		return nil, nil, err
 	}
 	res := &Result{Period: period.String(), Values: make(map[string]map[string]any, len(vars))}
-	tr := &Trace{Period: res.Period, s: s, ids: ids}
+	tr := &Trace{Period: res.Period, Roots: make([]*TraceNode, 0, len(vars)), s: s, ids: ids}
+	tr.presize(&rs.thint)
 	for _, name := range vars {
 		v, ok := rs.vars[name]
 		if !ok {
@@ -55,11 +56,22 @@ func (rs *RuleSet) Calculate(sit *Situation, period Period, vars []string) (*Res
 		if err != nil {
 			return nil, nil, fmt.Errorf("calculate: %w", err)
 		}
-		res.Values[name] = resultValues(v, c, ids[v.Entity])
-		tr.Roots = append(tr.Roots, tr.node(v, period.As(v.Period), 0))
+		n := tr.node(v, period.As(v.Period), 0)
+		tr.Roots = append(tr.Roots, n)
+		if len(n.Values) == len(ids[v.Entity]) {
+			// The root's values are c's, already boxed.
+			m := make(map[string]any, len(n.Values))
+			for _, x := range n.Values {
+				m[x.ID] = x.Value
+			}
+			res.Values[name] = m
+		} else {
+			res.Values[name] = resultValues(v, c, ids[v.Entity])
+		}
 	}
+	tr.record(&rs.thint)
 	// The trace holds copies of every value: the simulation goes back
 	// to the pool.
-	tr.s, tr.ids, tr.expanded, tr.nodes, tr.values, tr.kids, tr.periods = nil, [2][]string{}, nil, nil, nil, nil, nil
+	tr.s, tr.ids, tr.nodes, tr.values, tr.kids, tr.periods, tr.params, tr.boxes = nil, [2][]string{}, nil, nil, nil, nil, nil, traceBoxes{}
 	return res, tr, nil
 }

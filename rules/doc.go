@@ -129,7 +129,11 @@
 //     call allocates little beyond its Result and Trace. A pooled
 //     simulation never records deps and params unless it is traced.
 //   - The cache of a Simulation is keyed by the variable's pointer and the
-//     packed period (vkey, no padding, hashed in one pass), not by name.
+//     packed period (vkey, no padding, hashed in one pass), not by name. A
+//     pooled one-household simulation keeps it instead in a slice indexed
+//     by the variable's index in its rule set (Variable.idx), a few
+//     periods per variable searched in order: with so few entries the map's
+//     hashing and growth cost more than the formulas.
 //     Simulation.Formulas counts the formulas run (variable × period),
 //     which the benchmarks divide by.
 //   - Traces are per variable and period, with the value of every row of
@@ -139,12 +143,19 @@
 //     reads are nodes with Ref set to that ID, values but no children, and
 //     the text and HTML renderings say "explained above" (HTML links to
 //     the anchor). Twelve months of income that all read a birth date
-//     explain it once. Nodes, value lists and child lists are cut from
-//     slabs per trace; "params."+path, the series of an at() parameter
-//     and each value's start date are built once per rule set
-//     (traceStrings) and shared by every trace (like labels and tables,
-//     they must not be modified); period strings and node IDs are made
-//     once per trace.
+//     explain it once, and a Ref node shares the value list of the
+//     expanded one (found from the cache entry, entry.tnode, not a map).
+//     Nodes, value lists, child lists and parameter lists are cut from
+//     slabs per trace, first sized by the rule set's last trace
+//     (traceHint). "params."+path, the series of an at() parameter and
+//     each value's start date are built once per rule set (traceStrings,
+//     set by build) and shared by every trace (like labels and tables,
+//     they must not be modified). Node IDs, period and date strings are
+//     written into a byte slab of the trace, and the values are boxed
+//     into slabs too (tracebox.go: an interface whose data word points at
+//     a slab element written once), so a trace of a hundred nodes and
+//     several hundred values costs a few dozen allocations, not several
+//     hundred; Calculate's Result reuses the roots' boxed values.
 //   - A Reform is applied to the parsed source and the result is compiled
 //     and checked like Load; the base rule set is unchanged. Reforms are
 //     Go values or YAML files (LoadReform, ParseReform): new parameter

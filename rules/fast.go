@@ -64,6 +64,8 @@ type simScratch struct {
 	execs  []*exec // free executors
 	inputs map[vkey]Column
 	keys   []vkey
+	slots  [][]cacheSlot // the cache, by Variable.idx (see Simulation.lookup)
+	used   []int32       // the indexes of slots in use
 }
 
 // getSim returns a pooled, empty simulation for one household; trace says
@@ -79,7 +81,7 @@ func (rs *RuleSet) getSim(trace bool) *Simulation {
 
 // putSim empties s and returns it to rs's pool.
 func (rs *RuleSet) putSim(s *Simulation) {
-	clear(s.cache)
+	s.clearCache()
 	sc := s.sc
 	for _, e := range sc.ents[:sc.nEnt] {
 		*e = entry{deps: e.deps[:0], params: e.params[:0]}
@@ -304,10 +306,10 @@ func (p *Population) oneHousehold(hh []int32, roles []int64) {
 // in twelve past months counts twelve times). Benchmarks divide by it.
 func (s *Simulation) Formulas() int {
 	n := 0
-	for _, e := range s.cache {
+	s.entries(func(e *entry) {
 		if e.src == fromFormula {
 			n++
 		}
-	}
+	})
 	return n
 }

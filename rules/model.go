@@ -58,6 +58,8 @@ type Variable struct {
 
 	File string // where the variable is declared
 	Line int
+
+	idx int32 // 1 + index in its rule set's order (0: role), see Simulation.lookup
 }
 
 // IsInput reports whether v has no formula.
@@ -168,6 +170,7 @@ type RuleSet struct {
 	spec   *spec     // the parsed source, for reforms
 	sims   sync.Pool // *Simulation of one household, for Calculate and CalculateValues
 	tstr   traceStrings
+	thint  traceHint // the sizes of the last trace, to size the next one's slabs
 }
 
 // Variable returns the variable called name.

@@ -25,6 +25,9 @@ func (sp *spec) build() (*RuleSet, error) {
 		rs.order = append(rs.order, name)
 	}
 	slices.Sort(rs.order)
+	for i, name := range rs.order {
+		rs.vars[name].idx = int32(i + 1)
+	}
 	env, err := newEnv(rs.vars, rs.params)
 	if err != nil {
 		return nil, fmt.Errorf("load rules: declare variables: %w", err)
@@ -50,6 +53,7 @@ func (sp *spec) build() (*RuleSet, error) {
 		})
 		return nil, errs
 	}
+	rs.tstr = newTraceStrings(rs.params)
 	return rs, nil
 }
 
@@ -265,7 +269,8 @@ type entry struct {
 	formula *Formula
 	deps    []vkey
 	params  []paramRead
-	owned   bool // col was allocated by the simulation (Release pools it)
+	owned   bool       // col was allocated by the simulation (Release pools it)
+	tnode   *TraceNode // the expanded node of a Calculate's trace, once built
 }
 
 // paramRead is a parameter a formula read: at the period's start (Value
@@ -301,7 +306,81 @@ func (rs *RuleSet) NewSimulation(pop *Population) *Simulation {
 func (s *Simulation) reset() {
 	e := s.newEntry()
 	e.col, e.src = Column{Type: Enum, Ints: s.pop.role}, fromInput
-	s.cache[mkey(roleVar, Period{Kind: Eternity})] = e
+	s.store(mkey(roleVar, Period{Kind: Eternity}), e)
+}
+
+// cacheSlot is an entry of a pooled one-household simulation's cache.
+type cacheSlot struct {
+	p int64 // vkey.p
+	e *entry
+}
+
+// lookup returns the cached entry of k, or nil. A pooled one-household
+// simulation keeps its cache in a slice indexed by variable (a few periods
+// each, searched in order) instead of the map: there are so few entries
+// that hashing dominated.
+func (s *Simulation) lookup(k vkey) *entry {
+	if sc := s.sc; sc != nil {
+		if i := int(k.v.idx); i < len(sc.slots) {
+			for _, x := range sc.slots[i] {
+				if x.p == k.p {
+					return x.e
+				}
+			}
+		}
+		return nil
+	}
+	return s.cache[k]
+}
+
+// store caches e as k's entry.
+func (s *Simulation) store(k vkey, e *entry) {
+	sc := s.sc
+	if sc == nil {
+		s.cache[k] = e
+		return
+	}
+	i := int(k.v.idx)
+	if i >= len(sc.slots) {
+		sc.slots = slices.Grow(sc.slots, max(i+1, len(s.rs.vars)+1)-len(sc.slots))
+		sc.slots = sc.slots[:cap(sc.slots)]
+	}
+	for j, x := range sc.slots[i] {
+		if x.p == k.p {
+			sc.slots[i][j].e = e
+			return
+		}
+	}
+	if len(sc.slots[i]) == 0 {
+		sc.used = append(sc.used, int32(i))
+	}
+	sc.slots[i] = append(sc.slots[i], cacheSlot{k.p, e})
+}
+
+// clearCache empties the cache.
+func (s *Simulation) clearCache() {
+	clear(s.cache)
+	if sc := s.sc; sc != nil {
+		for _, i := range sc.used {
+			clear(sc.slots[i])
+			sc.slots[i] = sc.slots[i][:0]
+		}
+		sc.used = sc.used[:0]
+	}
+}
+
+// entries calls f with every cached entry.
+func (s *Simulation) entries(f func(*entry)) {
+	for _, e := range s.cache {
+		f(e)
+	}
+	if sc := s.sc; sc != nil {
+		for _, i := range sc.used {
+			for _, x := range sc.slots[i] {
+				f(x.e)
+			}
+		}
+	}
 }
 
 // SetWorkers sets how many goroutines a Compute may use (at least 1; 1
@@ -320,12 +399,12 @@ func (s *Simulation) SetWorkers(n int) {
 // stay the caller's). The simulation may be used again: it starts over with
 // no inputs and nothing computed.
 func (s *Simulation) Release() {
-	for k, e := range s.cache {
+	s.entries(func(e *entry) {
 		if e.owned {
 			putColumn(e.col)
 		}
-		delete(s.cache, k)
-	}
+	})
+	s.clearCache()
 	s.reset()
 }
 
@@ -362,7 +441,7 @@ func (s *Simulation) SetInput(name string, period Period, col Column) error {
 	}
 	e := s.newEntry()
 	e.col, e.src = col, fromInput
-	s.cache[mkey(v, period)] = e
+	s.store(mkey(v, period), e)
 	return nil
 }
 
@@ -394,7 +473,7 @@ func (s *Simulation) Compute(name string, period Period) (Column, error) {
 
 func (s *Simulation) compute(v *Variable, p Period) (*entry, error) {
 	k := mkey(v, p)
-	if e, ok := s.cache[k]; ok {
+	if e := s.lookup(k); e != nil {
 		return e, nil
 	}
 	f := v.formulaAt(p.Start())
@@ -405,7 +484,7 @@ func (s *Simulation) compute(v *Variable, p Period) (*entry, error) {
 		}
 		e := s.newEntry()
 		e.col, e.src, e.owned = col, fromDefault, s.sc == nil
-		s.cache[k] = e
+		s.store(k, e)
 		return e, nil
 	}
 	e := s.newEntry()
@@ -416,7 +495,7 @@ func (s *Simulation) compute(v *Variable, p Period) (*entry, error) {
 	}
 	col.Type = v.Type
 	e.col = col
-	s.cache[k] = e
+	s.store(k, e)
 	return e, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync/atomic"
 )
 
 // Trace explains the values a Calculate computed: for each requested
@@ -24,9 +25,10 @@ type Trace struct {
 	Period string       `json:"period"`
 	Roots  []*TraceNode `json:"variables"`
 
-	s        *Simulation
-	ids      [2][]string
-	expanded map[vkey]string // the IDs of the expanded nodes
+	// The expanded node of each variable and period is found from its
+	// cache entry in s (entry.tnode), not from a map of the trace's own.
+	s   *Simulation
+	ids [2][]string
 
 	// Memory handed out to the nodes in chunks, so a trace allocates a
 	// few slabs instead of every node, value list and child list apart.
@@ -34,6 +36,9 @@ type Trace struct {
 	values  []TraceValue
 	kids    []*TraceNode
 	periods []periodString
+	params  []TraceParameter
+	boxes   traceBoxes
+	n       traceSizes // how much of each the trace took
 }
 
 type periodString struct {
@@ -69,6 +74,7 @@ func newTraceStrings(params map[string]*Parameter) traceStrings {
 }
 
 func (t *Trace) newNode() *TraceNode {
+	t.n.nodes++
 	if len(t.nodes) == cap(t.nodes) {
 		t.nodes = make([]TraceNode, 0, 32)
 	}
@@ -77,6 +83,7 @@ func (t *Trace) newNode() *TraceNode {
 }
 
 func (t *Trace) newValues(n int) []TraceValue {
+	t.n.values += n
 	if len(t.values)+n > cap(t.values) {
 		t.values = make([]TraceValue, 0, max(128, n))
 	}
@@ -85,11 +92,61 @@ func (t *Trace) newValues(n int) []TraceValue {
 }
 
 func (t *Trace) newKids(n int) []*TraceNode {
+	t.n.kids += n
 	if len(t.kids)+n > cap(t.kids) {
 		t.kids = make([]*TraceNode, 0, max(64, n))
 	}
 	t.kids = t.kids[:len(t.kids)+n]
 	return t.kids[len(t.kids)-n : len(t.kids)-n : len(t.kids)]
+}
+
+func (t *Trace) newParams(n int) []TraceParameter {
+	t.n.params += n
+	if len(t.params)+n > cap(t.params) {
+		t.params = make([]TraceParameter, 0, max(32, n))
+	}
+	t.params = t.params[:len(t.params)+n]
+	return t.params[len(t.params)-n : len(t.params)-n : len(t.params)]
+}
+
+// traceSizes count the nodes, values, child pointers and parameters of a
+// trace and what it boxed.
+type traceSizes struct {
+	nodes, values, kids, params, floats, ints, strings, bytes int
+}
+
+// traceHint keeps the sizes of a rule set's last trace: the next trace
+// allocates its slabs at those sizes, so a run of similar households takes
+// one slab of each instead of a chain of chunks with unused tails.
+type traceHint struct {
+	p atomic.Pointer[traceSizes]
+}
+
+// presize gives t's slabs the sizes of rs's last trace.
+func (t *Trace) presize(h *traceHint) {
+	z := h.p.Load()
+	if z == nil {
+		return
+	}
+	t.nodes = make([]TraceNode, 0, z.nodes)
+	t.values = make([]TraceValue, 0, z.values)
+	t.kids = make([]*TraceNode, 0, z.kids)
+	t.params = make([]TraceParameter, 0, z.params)
+	b := &t.boxes
+	b.floats = make([]float64, 0, z.floats)
+	b.ints = make([]int64, 0, z.ints)
+	b.strings = make([]string, 0, z.strings)
+	b.bytes = make([]byte, 0, z.bytes)
+}
+
+// record keeps t's sizes in h for the next trace.
+func (t *Trace) record(h *traceHint) {
+	z := t.n
+	b := &t.boxes
+	z.floats, z.ints, z.strings, z.bytes = b.nFloats, b.nInts, b.nStrings, b.nBytes
+	if old := h.p.Load(); old == nil || *old != z {
+		h.p.Store(&z)
+	}
 }
 
 // periodString returns p.String(), once per period and trace.
@@ -99,7 +156,10 @@ func (t *Trace) periodString(k vkey) string {
 			return ps.s
 		}
 	}
-	s := k.period().String()
+	s := t.boxes.period(k.period())
+	if t.periods == nil {
+		t.periods = make([]periodString, 0, 16)
+	}
 	t.periods = append(t.periods, periodString{k.p, s})
 	return s
 }
@@ -148,23 +208,19 @@ const maxTraceDepth = 64
 
 func (t *Trace) node(v *Variable, p Period, depth int) *TraceNode {
 	k := mkey(v, p)
+	e := t.s.lookup(k)
 	ps := t.periodString(k)
 	n := t.newNode()
-	*n = TraceNode{Variable: v.Name, Label: v.Label, Entity: v.Entity.String(), Period: ps, Reference: v.Reference}
-	id, seen := t.expanded[k]
-	if !seen {
-		id = v.Name + "@" + ps
+	// n is zero (fresh from the slab): set field by field, which costs a
+	// write barrier per pointer set rather than one over the whole node.
+	n.Variable, n.Label, n.Entity, n.Period = v.Name, v.Label, v.Entity.String(), ps
+	if v.Reference != "" {
+		n.Reference = v.Reference
 	}
-	n.ID = id
-	e := t.s.cache[k]
 	if e == nil {
+		n.ID = t.boxes.join(v.Name, "@", ps)
 		n.Source = "not computed"
 		return n
-	}
-	ids := t.ids[v.Entity]
-	n.Values = t.newValues(len(ids))
-	for i, id := range ids {
-		n.Values[i] = TraceValue{ID: id, Value: v.value(e.col, i)}
 	}
 	switch e.src {
 	case fromInput:
@@ -174,18 +230,22 @@ func (t *Trace) node(v *Variable, p Period, depth int) *TraceNode {
 	case fromFormula:
 		n.Source = "formula"
 	}
-	if seen {
-		n.Ref = n.ID
+	if x := e.tnode; x != nil {
+		// Explained above: the same ID and values (shared, not copied).
+		n.ID, n.Ref, n.Values = x.ID, x.ID, x.Values
 		return n
 	}
-	if t.expanded == nil {
-		t.expanded = make(map[vkey]string, 32)
+	n.ID = t.boxes.join(v.Name, "@", ps)
+	ids := t.ids[v.Entity]
+	n.Values = t.newValues(len(ids))
+	for i, id := range ids {
+		n.Values[i] = TraceValue{ID: id, Value: t.boxes.value(v, e.col, i)}
 	}
-	t.expanded[k] = id
+	e.tnode = n
 	if e.src == fromFormula {
 		n.Formula = strings.TrimSpace(e.formula.Source)
 		if e.formula.From > -1<<30 {
-			n.FormulaFrom = e.formula.From.String()
+			n.FormulaFrom = t.boxes.date(e.formula.From)
 		}
 	}
 params:
@@ -198,20 +258,25 @@ params:
 		ts := &t.s.rs.tstr
 		tp := TraceParameter{Path: ts.path[r.p], Unit: r.p.Unit, Reference: r.p.Reference}
 		if tp.Path == "" {
-			tp.Path = "params." + r.p.Path
+			tp.Path = t.boxes.join("params.", "", r.p.Path)
 		}
 		if r.v == nil {
-			tp.Series = ts.series[r.p]
+			if tp.Series = ts.series[r.p]; tp.Series == nil {
+				tp.Series = make(map[string]float64, len(r.p.Values))
+				for _, pv := range r.p.Values {
+					tp.Series[pv.From.String()] = pv.Value
+				}
+			}
 		} else {
 			if tp.From = ts.from[r.v]; tp.From == "" {
-				tp.From = r.v.From.String()
+				tp.From = t.boxes.date(r.v.From)
 			}
 			if r.v.Reference != "" {
 				tp.Reference = r.v.Reference
 			}
 			switch r.p.Kind {
 			case Scalar:
-				tp.Value = r.v.Value
+				tp.Value = t.boxes.float(r.v.Value)
 			case Table:
 				tp.Value = r.v.Table
 			case Scale:
@@ -219,7 +284,7 @@ params:
 			}
 		}
 		if n.Parameters == nil {
-			n.Parameters = make([]TraceParameter, 0, len(e.params)-i)
+			n.Parameters = t.newParams(len(e.params) - i)
 		}
 		n.Parameters = append(n.Parameters, tp)
 	}
