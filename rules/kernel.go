@@ -532,61 +532,9 @@ func (n *cmpF) b(x *exec, lo, hi int) []bool {
 	out := x.bs[n.slot][:hi-lo]
 	a := n.a.f(x, lo, hi)[:len(out)]
 	if n.yk >= 0 {
-		k := x.fs[n.yk][0]
-		switch n.c {
-		case cmpEq:
-			for i := range out {
-				out[i] = a[i] == k
-			}
-		case cmpNe:
-			for i := range out {
-				out[i] = a[i] != k
-			}
-		case cmpLt:
-			for i := range out {
-				out[i] = a[i] < k
-			}
-		case cmpLe:
-			for i := range out {
-				out[i] = a[i] <= k
-			}
-		case cmpGt:
-			for i := range out {
-				out[i] = a[i] > k
-			}
-		case cmpGe:
-			for i := range out {
-				out[i] = a[i] >= k
-			}
-		}
-		return out
-	}
-	b := n.y.f(x, lo, hi)[:len(out)]
-	switch n.c {
-	case cmpEq:
-		for i := range out {
-			out[i] = a[i] == b[i]
-		}
-	case cmpNe:
-		for i := range out {
-			out[i] = a[i] != b[i]
-		}
-	case cmpLt:
-		for i := range out {
-			out[i] = a[i] < b[i]
-		}
-	case cmpLe:
-		for i := range out {
-			out[i] = a[i] <= b[i]
-		}
-	case cmpGt:
-		for i := range out {
-			out[i] = a[i] > b[i]
-		}
-	case cmpGe:
-		for i := range out {
-			out[i] = a[i] >= b[i]
-		}
+		compareConst(n.c, a, x.fs[n.yk][0], out)
+	} else {
+		compareCols(n.c, a, n.y.f(x, lo, hi)[:len(out)], out)
 	}
 	return out
 }
@@ -602,37 +550,47 @@ func (n *cmpI) b(x *exec, lo, hi int) []bool {
 	out := x.bs[n.slot][:hi-lo]
 	a := n.a.i(x, lo, hi)[:len(out)]
 	if n.yk >= 0 {
-		k := x.is[n.yk][0]
-		switch n.c {
-		case cmpEq:
-			for i := range out {
-				out[i] = a[i] == k
-			}
-		case cmpNe:
-			for i := range out {
-				out[i] = a[i] != k
-			}
-		case cmpLt:
-			for i := range out {
-				out[i] = a[i] < k
-			}
-		case cmpLe:
-			for i := range out {
-				out[i] = a[i] <= k
-			}
-		case cmpGt:
-			for i := range out {
-				out[i] = a[i] > k
-			}
-		case cmpGe:
-			for i := range out {
-				out[i] = a[i] >= k
-			}
-		}
-		return out
+		compareConst(n.c, a, x.is[n.yk][0], out)
+	} else {
+		compareCols(n.c, a, n.y.i(x, lo, hi)[:len(out)], out)
 	}
-	b := n.y.i(x, lo, hi)[:len(out)]
-	switch n.c {
+	return out
+}
+
+// compareConst sets out[i] to a[i] c k. Int64 and float64 are different
+// GC shapes, so each instantiation is compiled to its own tight loops.
+func compareConst[T int64 | float64](c cmp, a []T, k T, out []bool) {
+	switch c {
+	case cmpEq:
+		for i := range out {
+			out[i] = a[i] == k
+		}
+	case cmpNe:
+		for i := range out {
+			out[i] = a[i] != k
+		}
+	case cmpLt:
+		for i := range out {
+			out[i] = a[i] < k
+		}
+	case cmpLe:
+		for i := range out {
+			out[i] = a[i] <= k
+		}
+	case cmpGt:
+		for i := range out {
+			out[i] = a[i] > k
+		}
+	case cmpGe:
+		for i := range out {
+			out[i] = a[i] >= k
+		}
+	}
+}
+
+// compareCols sets out[i] to a[i] c b[i].
+func compareCols[T int64 | float64](c cmp, a, b []T, out []bool) {
+	switch c {
 	case cmpEq:
 		for i := range out {
 			out[i] = a[i] == b[i]
@@ -658,7 +616,6 @@ func (n *cmpI) b(x *exec, lo, hi int) []bool {
 			out[i] = a[i] >= b[i]
 		}
 	}
-	return out
 }
 
 // Logic. CEL's && and || are commutative over errors; with no errors at run
