@@ -47,6 +47,34 @@ func (s *Server) ruleSet() (*rules.RuleSet, error) {
 	return s.RuleSet, nil
 }
 
+// pathVariable returns the rule set and the variable named by the path's
+// {name}: errNoRuleSet, or ENOTFOUND for an unknown name.
+func (s *Server) pathVariable(r *http.Request) (*rules.RuleSet, *rules.Variable, error) {
+	rs, err := s.ruleSet()
+	if err != nil {
+		return nil, nil, err
+	}
+	v, ok := rs.Variable(r.PathValue("name"))
+	if !ok {
+		return nil, nil, dost.Errorf(dost.ENOTFOUND, "There is no variable %q.", r.PathValue("name"))
+	}
+	return rs, v, nil
+}
+
+// pathParameter returns the rule set and the parameter named by the
+// path's {id}: errNoRuleSet, or ENOTFOUND for an unknown id.
+func (s *Server) pathParameter(r *http.Request) (*rules.RuleSet, *rules.Parameter, error) {
+	rs, err := s.ruleSet()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, ok := rs.Parameter(r.PathValue("id"))
+	if !ok {
+		return nil, nil, dost.Errorf(dost.ENOTFOUND, "There is no parameter %q.", r.PathValue("id"))
+	}
+	return rs, p, nil
+}
+
 // handleCalculate handles "POST /api/v1/calculate": the situation with
 // every null filled in. 400 for a malformed situation (field errors name
 // the path, e.g. persons.p1.birth_date.ETERNITY) or one the rules cannot
@@ -658,14 +686,9 @@ type formulaJSON struct {
 // with their source, possible values and default. 404 for an unknown
 // name.
 func (s *Server) handleVariableGet(w http.ResponseWriter, r *http.Request) {
-	rs, err := s.ruleSet()
+	_, v, err := s.pathVariable(r)
 	if err != nil {
 		s.Error(w, r, err)
-		return
-	}
-	v, ok := rs.Variable(r.PathValue("name"))
-	if !ok {
-		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "There is no variable %q.", r.PathValue("name")))
 		return
 	}
 	def, _ := jsonValue(v, v.Default)
@@ -763,14 +786,9 @@ type paramValueJSON struct {
 // a parameter's values with their start dates and legal references, its
 // unit and kind (scalar, table or scale). 404 for an unknown id.
 func (s *Server) handleParameterGet(w http.ResponseWriter, r *http.Request) {
-	rs, err := s.ruleSet()
+	_, p, err := s.pathParameter(r)
 	if err != nil {
 		s.Error(w, r, err)
-		return
-	}
-	p, ok := rs.Parameter(r.PathValue("id"))
-	if !ok {
-		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "There is no parameter %q.", r.PathValue("id")))
 		return
 	}
 	writeRulesJSON(w, parameterOf(p))

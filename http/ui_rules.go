@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/rules"
 )
 
@@ -90,14 +89,9 @@ var (
 // label, entity, period, type, legal reference and formulas by start
 // date, linking the variables and parameters they read.
 func (s *Server) handleRulesVariable(w http.ResponseWriter, r *http.Request) {
-	rs, err := s.ruleSet()
+	rs, v, err := s.pathVariable(r)
 	if err != nil {
 		s.Error(w, r, err)
-		return
-	}
-	v, ok := rs.Variable(r.PathValue("name"))
-	if !ok {
-		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "There is no variable %q.", r.PathValue("name")))
 		return
 	}
 	s.renderRules(w, r, http.StatusOK, "rules_variable", func(lang string) any {
@@ -212,14 +206,9 @@ type paramValueView struct {
 // handleRulesParameter handles "GET /rules/parameters/{id}": the history
 // of a parameter's values with their start dates and sources.
 func (s *Server) handleRulesParameter(w http.ResponseWriter, r *http.Request) {
-	rs, err := s.ruleSet()
+	_, p, err := s.pathParameter(r)
 	if err != nil {
 		s.Error(w, r, err)
-		return
-	}
-	p, ok := rs.Parameter(r.PathValue("id"))
-	if !ok {
-		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "There is no parameter %q.", r.PathValue("id")))
 		return
 	}
 	s.renderRules(w, r, http.StatusOK, "rules_parameter", func(lang string) any {
