@@ -7,13 +7,14 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/rules"
+	"github.com/dost-az/dost/situation"
 )
 
 // MaxSituationBytes is the largest situation "POST /api/v1/calculate" and
@@ -84,15 +85,15 @@ func (s *Server) handleCalculate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, err := calculate(rs, sit, false); err != nil {
-		s.Error(w, r, err)
+	if _, err := sit.Calculate(rs, false); err != nil {
+		s.Error(w, r, situationError(err))
 		return
 	}
 	buf := buffers.Get().(*bytes.Buffer)
 	defer buffers.Put(buf)
-	out, err := sit.appendJSON(buf.AvailableBuffer())
+	out, err := sit.AppendJSON(buf.AvailableBuffer())
 	if err != nil {
-		s.Error(w, r, err)
+		s.Error(w, r, situationError(err))
 		return
 	}
 	writeJSONBytes(w, append(out, '\n'))
@@ -148,25 +149,17 @@ func (s *Server) handleTrace(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	traces, err := calculate(rs, sit, true)
+	traces, err := sit.Calculate(rs, true)
 	if err != nil {
-		s.Error(w, r, err)
+		s.Error(w, r, situationError(err))
 		return
 	}
 	out := &traceResponse{
 		RequestedCalculations: []string{},
-		EntitiesDescription:   map[string][]string{"persons": {}, "households": {}},
+		EntitiesDescription:   map[string][]string{"persons": sit.PersonIDs(), "households": sit.HouseholdIDs()},
 		Trace:                 map[string]*traceEntry{},
 	}
-	for _, p := range sit.persons {
-		out.EntitiesDescription["persons"] = append(out.EntitiesDescription["persons"], p.id)
-	}
 	requested := map[string]bool{}
-	for _, h := range sit.households {
-		if !h.lone {
-			out.EntitiesDescription["households"] = append(out.EntitiesDescription["households"], h.id)
-		}
-	}
 	for _, tr := range traces {
 		for _, n := range tr.Roots {
 			requested[traceKey(n.Variable, n.Period)] = true
@@ -177,8 +170,8 @@ func (s *Server) handleTrace(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	out.RequestedCalculations = sortedKeys(requested)
-	if out.Situation, err = sit.appendJSON(nil); err != nil {
-		s.Error(w, r, err)
+	if out.Situation, err = sit.AppendJSON(nil); err != nil {
+		s.Error(w, r, situationError(err))
 		return
 	}
 	writeRulesJSON(w, out)
@@ -186,7 +179,7 @@ func (s *Server) handleTrace(w http.ResponseWriter, r *http.Request) {
 
 // readSituation reads and decodes the request's situation, answering the
 // request itself when it cannot.
-func (s *Server) readSituation(w http.ResponseWriter, r *http.Request) (*rules.RuleSet, *situation, bool) {
+func (s *Server) readSituation(w http.ResponseWriter, r *http.Request) (*rules.RuleSet, *situation.Situation, bool) {
 	rs, err := s.ruleSet()
 	if err != nil {
 		s.Error(w, r, err)
@@ -200,12 +193,53 @@ func (s *Server) readSituation(w http.ResponseWriter, r *http.Request) (*rules.R
 		return nil, nil, false
 	}
 	// The situation copies what it keeps of body: buf can be reused.
-	sit, err := decodeSituation(rs, body)
+	sit, err := situation.Decode(rs, body)
 	if err != nil {
-		s.Error(w, r, err)
+		s.Error(w, r, situationError(err))
 		return nil, nil, false
 	}
 	return rs, sit, true
+}
+
+// errNotSituation is the error of a body that is not a JSON object.
+var errNotSituation = dost.Errorf(dost.EINVALID, "The request body must be a JSON object with persons and households.")
+
+// situationError returns err, an error of package situation, as an
+// EINVALID *dost.Error with one field error per problem, each naming the
+// path of the problem (persons.p1.birth_date.ETERNITY) and in its message
+// the entity, the variable and the period.
+func situationError(err error) error {
+	var se *situation.Error
+	switch {
+	case err == situation.ErrNotObject:
+		return errNotSituation
+	case !errors.As(err, &se):
+		return err
+	case len(se.Problems) == 0:
+		return &dost.Error{Code: dost.EINVALID, Message: se.Message}
+	}
+	e := &dost.Error{Code: dost.EINVALID, Message: "The situation is not valid; see errors for each field.",
+		Fields: make([]dost.FieldError, len(se.Problems))}
+	for i, p := range se.Problems {
+		e.Fields[i] = dost.FieldError{Field: p.Field, Code: p.Code, Message: p.Message}
+	}
+	return e
+}
+
+// parseValue parses a value of v from a form: see situation.ParseValue.
+func parseValue(v *rules.Variable, raw []byte) (any, string) {
+	return situation.ParseValue(v, raw)
+}
+
+// sortedKeys returns m's keys in order, so errors and results come out the
+// same way every time.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // buffers are the request and response buffers of the calculator, reused
@@ -238,286 +272,6 @@ func readJSONBody(w http.ResponseWriter, r *http.Request, limit int64, buf *byte
 	return body, nil
 }
 
-// calculate computes every null of sit in place: one engine calculation
-// per household and requested period. It returns the traces when asked,
-// and otherwise uses the engine's path that builds none. A computation
-// error (a parameter without a value in the period) is EINVALID naming
-// the household and period.
-func calculate(rs *rules.RuleSet, sit *situation, withTrace bool) ([]*rules.Trace, error) {
-	var traces []*rules.Trace
-	for _, h := range sit.households {
-		pers := h.periods()
-		if len(pers) == 0 {
-			continue
-		}
-		esit := h.engineSituation()
-		for _, per := range pers {
-			period, err := enginePeriod(per)
-			if err != nil {
-				return nil, dost.Errorf(dost.EINVALID, "Period %q is not valid.", per)
-			}
-			vars := h.requests(per)
-			var res *rules.Result
-			var tr *rules.Trace
-			if withTrace {
-				res, tr, err = rs.Calculate(esit, period, vars)
-			} else {
-				res, err = rs.CalculateValues(esit, period, vars)
-			}
-			if err != nil {
-				msg := err.Error()
-				for _, prefix := range []string{"calculate: ", "compute: "} {
-					msg = strings.TrimPrefix(msg, prefix)
-				}
-				return nil, dost.Errorf(dost.EINVALID, "The rules cannot compute %s for %s: %s", describeHousehold(h), per, msg)
-			}
-			if withTrace {
-				traces = append(traces, tr)
-			}
-			if !h.lone {
-				h.fill(per, res.Values)
-			}
-			for _, m := range h.members {
-				m.fill(per, res.Values)
-			}
-		}
-	}
-	return traces, nil
-}
-
-// describeHousehold names h in messages: "household h1" or "person p1"
-// for a lone person's.
-func describeHousehold(h *sitHousehold) string {
-	if h.lone {
-		return "person " + h.id
-	}
-	return "household " + h.id
-}
-
-// appendJSON appends sit, answered, to b as JSON: the request's shape
-// with the nulls filled in, keys sorted, money as AZN with two decimals,
-// as encoding/json would write it (without HTML escaping). A computed
-// value that is not a finite number is EINVALID.
-func (sit *situation) appendJSON(b []byte) ([]byte, error) {
-	var err error
-	b = append(b, `{"persons":{`...)
-	for i, p := range sit.persons {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, p.id)
-		b = append(b, ':', '{')
-		for j := range p.vars {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			if b, err = p.appendVar(b, j, "Person "); err != nil {
-				return nil, err
-			}
-		}
-		b = append(b, '}')
-	}
-	b = append(b, `},"households":{`...)
-	first := true
-	for _, h := range sit.households {
-		if h.lone {
-			continue
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = appendJSONString(b, h.id)
-		b = append(b, ':')
-		if b, err = h.appendJSON(b); err != nil {
-			return nil, err
-		}
-	}
-	return append(b, '}', '}'), nil
-}
-
-// appendJSON appends h as an object: its variables and its own fields
-// (head, members and roles when any), keys sorted.
-func (h *sitHousehold) appendJSON(b []byte) ([]byte, error) {
-	own := []string{"head", "members", "roles"}
-	if len(h.roles) == 0 {
-		own = own[:2]
-	}
-	b = append(b, '{')
-	n := 0 // keys written
-	for i := 0; i < len(h.vars) || len(own) > 0; n++ {
-		if n > 0 {
-			b = append(b, ',')
-		}
-		// The decoder takes head, members and roles as the household's
-		// fields: no variable has their names.
-		if len(own) > 0 && (i == len(h.vars) || own[0] < h.vars[i].v.Name) {
-			b = h.appendField(b, own[0])
-			own = own[1:]
-			continue
-		}
-		var err error
-		if b, err = h.appendVar(b, i, "Household "); err != nil {
-			return nil, err
-		}
-		i++
-	}
-	return append(b, '}'), nil
-}
-
-// appendField appends the household's own field "head", "members" or
-// "roles" as a key and its value.
-func (h *sitHousehold) appendField(b []byte, field string) []byte {
-	b = appendJSONString(b, field)
-	b = append(b, ':')
-	switch field {
-	case "head":
-		return appendJSONString(b, h.head)
-	case "members":
-		b = append(b, '[')
-		for i, m := range h.members {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, m.id)
-		}
-		return append(b, ']')
-	}
-	b = append(b, '{')
-	for i, r := range h.roles {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, r.id)
-		b = append(b, ':')
-		b = appendJSONString(b, r.role)
-	}
-	return append(b, '}')
-}
-
-// appendVar appends ent's i-th variable as "name":{"period":value,…}.
-// who prefixes ent's id in an error's message.
-func (ent *sitEntity) appendVar(b []byte, i int, who string) ([]byte, error) {
-	sv := &ent.vars[i]
-	b = appendJSONString(b, sv.v.Name)
-	b = append(b, ':', '{')
-	for j, val := range sv.vals {
-		if j > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, val.period)
-		b = append(b, ':')
-		var err error
-		if b, err = appendJSONValue(b, sv.v, val.x); err != nil {
-			return nil, dost.Errorf(dost.EINVALID, "%s%s: %s for %s %v.", who, ent.id, sv.v.Name, val.period, err)
-		}
-	}
-	return append(b, '}'), nil
-}
-
-// appendJSONValue appends an engine value of v as encoding/json would
-// write jsonValue's answer: money with two decimals; NaN and infinities
-// are errNotFinite.
-func appendJSONValue(b []byte, v *rules.Variable, x any) ([]byte, error) {
-	switch y := x.(type) {
-	case nil:
-		return append(b, "null"...), nil
-	case bool:
-		return strconv.AppendBool(b, y), nil
-	case int64:
-		return strconv.AppendInt(b, y, 10), nil
-	case int:
-		return strconv.AppendInt(b, int64(y), 10), nil
-	case string:
-		return appendJSONString(b, y), nil
-	case float64:
-		if math.IsNaN(y) || math.IsInf(y, 0) {
-			return nil, errNotFinite
-		}
-		if v != nil && v.Type == rules.Money {
-			return strconv.AppendFloat(b, y, 'f', 2, 64), nil
-		}
-		return appendJSONFloat(b, y), nil
-	}
-	out, err := json.Marshal(x)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, out...), nil
-}
-
-// appendJSONFloat appends f as encoding/json writes a float64: the
-// shortest decimal, in exponent form below 1e-6 and from 1e21.
-func appendJSONFloat(b []byte, f float64) []byte {
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// Clean up e-09 to e-9.
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s quoted as encoding/json quotes a string
-// without HTML escaping: control characters, quote and backslash escaped,
-// invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
 // money is an amount in AZN that marshals with two decimals.
 type money float64
 
@@ -526,11 +280,8 @@ func (m money) MarshalJSON() ([]byte, error) {
 	return strconv.AppendFloat(nil, float64(m), 'f', 2, 64), nil
 }
 
-// errNotFinite is the error of a computed number that JSON cannot carry.
-var errNotFinite = errors.New("is not a finite number (a division by zero in the rules?)")
-
 // jsonValue converts an engine value of v for JSON: money with two
-// decimals; NaN and infinities are errNotFinite. v may be nil (the
+// decimals; NaN and infinities are situation.ErrNotFinite. v may be nil (the
 // built-in role).
 func jsonValue(v *rules.Variable, x any) (any, error) {
 	f, ok := x.(float64)
@@ -538,7 +289,7 @@ func jsonValue(v *rules.Variable, x any) (any, error) {
 		return x, nil
 	}
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil, errNotFinite
+		return nil, situation.ErrNotFinite
 	}
 	if v != nil && v.Type == rules.Money {
 		return money(f), nil
@@ -549,7 +300,7 @@ func jsonValue(v *rules.Variable, x any) (any, error) {
 // traceKey is OpenFisca's name of a value in a trace: "variable<period>".
 func traceKey(name, period string) string {
 	if period == "eternity" {
-		period = eternityKey
+		period = situation.EternityKey
 	}
 	return name + "<" + period + ">"
 }
@@ -565,7 +316,7 @@ func addTrace(rs *rules.RuleSet, entries map[string]*traceEntry, n *rules.TraceN
 	if e == nil || (e.ref && n.Ref == "") {
 		per := n.Period
 		if per == "eternity" {
-			per = eternityKey
+			per = situation.EternityKey
 		}
 		e = &traceEntry{Variable: n.Variable, Period: per, Entity: n.Entity, Label: n.Label, Source: n.Source,
 			Formula: n.Formula, FormulaFrom: n.FormulaFrom, Reference: n.Reference,

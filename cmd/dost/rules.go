@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,10 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/rules"
+	"github.com/dost-az/dost/situation"
 )
 
 const rulesUsage = `Usage:
@@ -176,7 +180,9 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	var data []byte
 	var err error
-	if name := fset.Arg(0); name == "-" {
+	name := fset.Arg(0)
+	if name == "-" {
+		name = "stdin"
 		data, err = io.ReadAll(stdin)
 	} else {
 		data, err = os.ReadFile(name)
@@ -195,37 +201,31 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		printLoadError(stderr, err)
 		return fmt.Errorf("calc: the rule set does not load")
 	}
-	sit, err := decodeCalcSituation(data, rs)
+	sit, err := situation.Decode(rs, data)
 	if err != nil {
-		return fmt.Errorf("calc: %w", err)
+		return calcError(stderr, name, data, err)
 	}
-	var traces []*rules.Trace
-	for _, req := range sit.requests(rs) {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		res, tr, err := rs.Calculate(sit.engineSituation(req.household), req.period, req.vars)
-		if err != nil {
-			return fmt.Errorf("calc: household %s, %s: %w", req.household, req.period, err)
-		}
-		for _, name := range req.vars {
-			v, _ := rs.Variable(name)
-			pk := req.period.As(v.Period).String()
-			for id, x := range res.Values[name] {
-				sit.set(v.Entity, req.household, id, name, pk, x)
-			}
-		}
-		traces = append(traces, tr)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	traces, err := sit.Calculate(rs, *trace)
+	if err != nil {
+		return fmt.Errorf("calc: %s: %w", name, err)
 	}
 	switch *format {
 	case "json":
-		out, err := sit.marshal(rs)
+		out, err := sit.AppendJSON(nil)
 		if err != nil {
+			return fmt.Errorf("calc: %s: %w", name, err)
+		}
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, out, "", "  "); err != nil {
 			return fmt.Errorf("calc: %w", err)
 		}
-		stdout.Write(append(out, '\n'))
+		buf.WriteByte('\n')
+		stdout.Write(buf.Bytes())
 	case "text":
-		writeCalcText(stdout, sit, rs)
+		writeCalcText(stdout, sit)
 	}
 	if *trace {
 		for _, tr := range traces {
@@ -238,29 +238,46 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return nil
 }
 
+// calcError reports an error of situation.Decode for the situation file
+// name: each problem on a line of stderr, as "name: field: message"; a
+// JSON syntax error with its offset.
+func calcError(stderr io.Writer, name string, data []byte, err error) error {
+	var se *situation.Error
+	if !errors.As(err, &se) || len(se.Problems) == 0 {
+		var syntax *json.SyntaxError
+		if errors.Is(err, situation.ErrNotObject) && errors.As(json.Unmarshal(data, new(any)), &syntax) {
+			return fmt.Errorf("calc: %s: not JSON: %v (offset %d)", name, syntax, syntax.Offset)
+		}
+		return fmt.Errorf("calc: %s: %w", name, err)
+	}
+	for _, p := range se.Problems {
+		fmt.Fprintf(stderr, "%s: %s\n", name, p)
+	}
+	return fmt.Errorf("calc: %s: the situation is not valid: %d problem(s)", name, len(se.Problems))
+}
+
 // writeCalcText prints one line per value: entity id, variable, period,
 // value, sorted.
-func writeCalcText(w io.Writer, sit *calcSituation, rs *rules.RuleSet) {
+func writeCalcText(w io.Writer, sit *situation.Situation) {
 	var lines []string
-	add := func(kind, id string, vars map[string]map[string]any) {
-		for name, periods := range vars {
-			v, _ := rs.Variable(name)
-			for pk, x := range periods {
-				if pk == "eternity" {
-					pk = eternityKey
-				}
-				lines = append(lines, fmt.Sprintf("%s %s\t%s\t%s\t%s", kind, id, name, pk, textValue(v, x)))
-			}
-		}
-	}
-	for id, vars := range sit.persons {
-		add("person", id, vars)
-	}
-	for id, h := range sit.households {
-		if !h.lone {
-			add("household", id, h.vars)
-		}
+	for v := range sit.Values() {
+		lines = append(lines, fmt.Sprintf("%s %s\t%s\t%s\t%s", v.Entity, v.ID, v.Variable.Name, v.Period, textValue(v.Variable, v.X)))
 	}
 	sort.Strings(lines)
 	fmt.Fprintln(w, strings.Join(lines, "\n"))
+}
+
+// textValue formats a value for the text output: money with two
+// decimals.
+func textValue(v *rules.Variable, x any) string {
+	switch y := x.(type) {
+	case float64:
+		if v.Type == rules.Money {
+			return strconv.FormatFloat(y, 'f', 2, 64)
+		}
+		return strconv.FormatFloat(y, 'f', -1, 64)
+	case nil:
+		return "null"
+	}
+	return strings.TrimSpace(fmt.Sprint(x))
 }

@@ -173,19 +173,26 @@ func TestCalc(t *testing.T) {
 func TestCalcBadSituation(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range []struct{ json, want string }{
-		{`{"persons": {"p1": {"no_such_variable": {"2026-11": null}}}}`, "persons.p1.no_such_variable: unknown variable"},
-		{`{"persons": {"p1": {"birth_date": {"2026-11": "1960-01-01"}}}}`, "birth_date has period eternity"},
-		{`{"persons": {"p1": {"tssa_amount": {"2026-11": null}}}}`, "a household variable, given for a person"},
-		{`{"persons": {"p1": {}}, "households": {"h": {"members": ["p2"]}}}`, `unknown person "p2"`},
-		{`{"persons": {"p1": {"sex": {"ETERNITY": "other"}, "age": {"2026-11": null}}}}`, "sex"},
+		{`{"persons": {"p1": {"no_such_variable": {"2026-11": null}}}}`, "persons.p1.no_such_variable: Person p1: there is no variable no_such_variable."},
+		{`{"persons": {"p1": {"birth_date": {"2026-11": "1960-01-01"}}}}`, "persons.p1.birth_date.2026-11: Person p1: birth_date has one value for all time"},
+		{`{"persons": {"p1": {"tssa_amount": {"2026-11": null}}}}`, "persons.p1.tssa_amount: Person p1: tssa_amount is a household variable, not a person one."},
+		{`{"persons": {"p1": {}}, "households": {"h": {"members": ["p2"]}}}`, `households.h.members.0: Household h: member "p2" is not one of the persons.`},
+		{`{"persons": {"p1": {"sex": {"ETERNITY": "other"}, "age": {"2026-11": null}}}}`, "persons.p1.sex.ETERNITY:"},
 	} {
 		file := filepath.Join(dir, "s.json")
 		if err := os.WriteFile(file, []byte(c.json), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := run(t, "calc", file)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("calc %s: got %v, want an error with %q", c.json, err, c.want)
+		_, stderr, err := run(t, "calc", file)
+		if err == nil || !strings.Contains(stderr, file+": "+c.want) {
+			t.Errorf("calc %s: got %v and %q, want an error and %q on stderr", c.json, err, stderr, c.want)
 		}
+	}
+	file := filepath.Join(dir, "s.json")
+	if err := os.WriteFile(file, []byte(`{"persons": {"p1": {}},}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, "calc", file); err == nil || !strings.Contains(err.Error(), "not JSON: invalid character '}'") {
+		t.Errorf("calc of malformed JSON: got %v, want the syntax error", err)
 	}
 }

@@ -1,12 +1,11 @@
-package http
+package situation_test
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/dost-az/dost/rules"
+	"github.com/dost-az/dost/situation"
 )
 
 // FuzzDecodeSituation feeds arbitrary bodies to the situation decoder and
@@ -14,10 +13,7 @@ import (
 // panic, an accepted situation must calculate or fail with an error, and
 // an answer must be valid JSON.
 func FuzzDecodeSituation(f *testing.F) {
-	rs, err := rules.Load(os.DirFS("../rules/testdata/example"))
-	if err != nil {
-		f.Fatal(err)
-	}
+	rs := exampleRules(f)
 	for _, seed := range []string{
 		`{"persons": {"p1": {"birth_date": {"ETERNITY": "1958-03-01"}, "sex": {"ETERNITY": "female"}, "insured_years": {"2026-11": 30}, "old_age_pension": {"2026-11": null}}}}`,
 		`{"persons": {"a": {"salary": {"2025-11": 400}}, "b": {}}, "households": {"h": {"members": ["a", "b"], "head": "b", "roles": {"a": "child"}, "tssa_amount": {"2026-11": null}, "owns_vehicle": {"2026-11": true}}}}`,
@@ -39,32 +35,31 @@ func FuzzDecodeSituation(f *testing.F) {
 		// The decoder's own syntax check is json.Valid's, and a malformed
 		// body gets the same error as when json.Valid made it.
 		valid := json.Valid(body)
-		if got := validJSON(body); got != valid {
+		if got := situation.ValidJSON(body); got != valid {
 			t.Fatalf("validJSON(%q) = %v, json.Valid says %v", body, got, valid)
 		}
-		sit, err := decodeSituation(rs, body)
-		if !valid && err != errNotSituation {
-			t.Fatalf("decodeSituation(%q) of malformed JSON: got %v, want %v", body, err, errNotSituation)
+		sit, err := situation.Decode(rs, body)
+		if !valid && err != situation.ErrNotObject {
+			t.Fatalf("Decode(%q) of malformed JSON: got %v, want %v", body, err, situation.ErrNotObject)
 		}
 		if err != nil {
 			return
 		}
-		traces, err := calculate(rs, sit, true)
+		traces, err := sit.Calculate(rs, true)
 		if err != nil {
 			return
 		}
-		out, err := sit.appendJSON(nil)
+		for _, tr := range traces {
+			if tr == nil {
+				t.Fatalf("Calculate(%q) returned a nil trace", body)
+			}
+		}
+		out, err := sit.AppendJSON(nil)
 		if err != nil {
 			return
 		}
 		if !json.Valid(out) {
 			t.Fatalf("the answer is not valid JSON: %s", out)
-		}
-		entries := map[string]*traceEntry{}
-		for _, tr := range traces {
-			for _, n := range tr.Roots {
-				_ = addTrace(rs, entries, n)
-			}
 		}
 	})
 }
@@ -78,9 +73,10 @@ func TestValidJSON(t *testing.T) {
 		`true`, `tru`, `truex`, `nul`, `null `, ` {}`, `{} `, `{`, `}`, `[`, `]`, `[1 2]`, `[,]`, `[1,]`,
 		`{"a"}`, `{"a":}`, `{"a":1,}`, `{,}`, `{1:2}`, `{"a":1 "b":2}`, `{"a" : [ 1 , { } , [ ] ] }`,
 		"\t\r\n[ ]\n", "[\v]", "\"\x1f\"", "\"\x7f\xff\"", `[{"a":[{"b":{}}]}]`,
-		deep(maxJSONDepth), deep(maxJSONDepth + 1), `{"a":` + deep(maxJSONDepth-1) + `}`, `{"a":` + deep(maxJSONDepth) + `}`,
+		deep(situation.MaxJSONDepth), deep(situation.MaxJSONDepth + 1),
+		`{"a":` + deep(situation.MaxJSONDepth-1) + `}`, `{"a":` + deep(situation.MaxJSONDepth) + `}`,
 	} {
-		if got, want := validJSON([]byte(s)), json.Valid([]byte(s)); got != want {
+		if got, want := situation.ValidJSON([]byte(s)), json.Valid([]byte(s)); got != want {
 			t.Errorf("validJSON(%.40q) = %v, json.Valid says %v", s, got, want)
 		}
 	}
