@@ -154,6 +154,12 @@ func (s *Server) handleTrace(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, situationError(err))
 		return
 	}
+	// The traces' memory goes back to the rule set once the answer is written.
+	defer func() {
+		for _, tr := range traces {
+			tr.Release()
+		}
+	}()
 	out := &traceResponse{
 		RequestedCalculations: []string{},
 		EntitiesDescription:   map[string][]string{"persons": sit.PersonIDs(), "households": sit.HouseholdIDs()},

@@ -467,11 +467,13 @@ func (s *Server) handleRulesTry(w http.ResponseWriter, r *http.Request) {
 		for i, x := range computed {
 			names[i] = x.Name
 		}
-		res, _, err := rs.Calculate(sit, period, names)
-		var trace *rules.Trace
+		res, err := rs.CalculateValues(sit, period, names)
 		if err != nil {
 			v.Errors = append(v.Errors, tr("rules.try.error.compute", err.Error()))
 		} else {
+			// The view may keep strings of the result and of the trace
+			// until the page is rendered.
+			defer res.Release()
 			v.Ran = true
 			for _, p := range sit.Persons {
 				v.ResultPersonIDs = append(v.ResultPersonIDs, p.ID)
@@ -490,8 +492,12 @@ func (s *Server) handleRulesTry(w http.ResponseWriter, r *http.Request) {
 			}
 			// The explained variable may have been met (and explained)
 			// under another one: ask for it alone to have it at the root.
-			if _, trace, err = rs.Calculate(sit, period, []string{v.Explain}); err == nil && len(trace.Roots) == 1 {
-				v.Trace = s.traceView(rs, lang, trace.Roots[0])
+			if tres, trace, err := rs.Calculate(sit, period, []string{v.Explain}); err == nil {
+				tres.Release()
+				defer trace.Release()
+				if len(trace.Roots) == 1 {
+					v.Trace = s.traceView(rs, lang, trace.Roots[0])
+				}
 			}
 		}
 	}

@@ -31,12 +31,74 @@ const householdID = "household"
 type Result struct {
 	Period string                    `json:"period"`
 	Values map[string]map[string]any `json:"values"`
+
+	rs *RuleSet   // whose pool m goes back to on Release
+	m  *resultMem // nil once Released
+}
+
+// Release gives the Result's memory (its maps and the boxed values in
+// them) back to the rule set that computed it, for a later Calculate or
+// CalculateValues to reuse. Call it once the values are read or copied:
+// afterwards the Result, its maps and the values in them must not be used.
+// Later calls do nothing. A Result that is never released stays valid and
+// is garbage collected like any value; Release only saves the allocations.
+func (r *Result) Release() {
+	m := r.m
+	if m == nil {
+		return
+	}
+	r.m, r.Values = nil, nil
+	for _, vals := range m.values {
+		clear(vals) // keeps its memory
+		m.free = append(m.free, vals)
+	}
+	clear(m.values)
+	m.boxes.reset()
+	r.rs.results.Put(m)
+}
+
+// resultMem is the memory of a Result: its maps, kept cleared for the
+// next Result once it is released, and the slabs its values are boxed in.
+type resultMem struct {
+	values map[string]map[string]any
+	free   []map[string]any // empty maps for a variable's values
+	boxes  traceBoxes
+}
+
+// newResult returns an empty Result of rs for vars in period; ids are the
+// entities' IDs.
+func (rs *RuleSet) newResult(period Period, vars []string, ids [2][]string) *Result {
+	m, _ := rs.results.Get().(*resultMem)
+	if m == nil {
+		m = &resultMem{values: make(map[string]map[string]any, len(vars))}
+	}
+	// One slab of each kind used holds every value: no variable has more
+	// values than an entity has IDs.
+	m.boxes.chunk = len(vars) * max(len(ids[Person]), len(ids[Household]))
+	return &Result{Period: period.String(), Values: m.values, rs: rs, m: m}
+}
+
+// set stores the values of c, variable v's, by entity ID (ids) as name's.
+func (r *Result) set(name string, v *Variable, c Column, ids []string) {
+	m := r.m
+	var vals map[string]any
+	if k := len(m.free); k > 0 {
+		vals, m.free = m.free[k-1], m.free[:k-1]
+	} else {
+		vals = make(map[string]any, len(ids))
+	}
+	for i, id := range ids {
+		vals[id] = m.boxes.value(v, c, i)
+	}
+	r.Values[name] = vals
 }
 
 // Calculate computes vars for one household in period with the same
 // compiled kernels a Simulation runs over a population, and explains them
-// in a Trace. Errors: a bad situation (unknown variable, role or value) or
-// a computation error.
+// in a Trace. The Result and the Trace are the caller's, each with its own
+// memory: a caller may Release either once done with it (optional), and
+// the other stays valid. Safe for concurrent use. Errors: a bad situation
+// (unknown variable, role or value) or a computation error.
 func (rs *RuleSet) Calculate(sit *Situation, period Period, vars []string) (*Result, *Trace, error) {
 	s := rs.getSim(true)
 	defer rs.putSim(s)
@@ -44,34 +106,30 @@ func (rs *RuleSet) Calculate(sit *Situation, period Period, vars []string) (*Res
 	if err != nil {
 		return nil, nil, err
 	}
-	res := &Result{Period: period.String(), Values: make(map[string]map[string]any, len(vars))}
-	tr := &Trace{Period: res.Period, Roots: make([]*TraceNode, 0, len(vars)), s: s, ids: ids}
-	tr.presize(&rs.thint)
+	res := rs.newResult(period, vars, ids)
+	tr := &Trace{Period: res.Period, s: s, ids: ids, rs: rs, m: rs.getTraceMem()}
+	m := tr.m
+	m.roots = slabOf(m.roots, len(vars))
 	for _, name := range vars {
 		v, ok := rs.vars[name]
 		if !ok {
+			res.Release()
+			tr.Release()
 			return nil, nil, fmt.Errorf("calculate: unknown variable %q", name)
 		}
-		c, err := s.Compute(name, period)
+		c, err := s.computeVar(v, period)
 		if err != nil {
+			res.Release()
+			tr.Release()
 			return nil, nil, fmt.Errorf("calculate: %w", err)
 		}
-		n := tr.node(v, period.As(v.Period), 0)
-		tr.Roots = append(tr.Roots, n)
-		if len(n.Values) == len(ids[v.Entity]) {
-			// The root's values are c's, already boxed.
-			m := make(map[string]any, len(n.Values))
-			for _, x := range n.Values {
-				m[x.ID] = x.Value
-			}
-			res.Values[name] = m
-		} else {
-			res.Values[name] = resultValues(v, c, ids[v.Entity])
-		}
+		m.roots = append(m.roots, tr.node(v, period.As(v.Period), 0))
+		res.set(name, v, c, ids[v.Entity])
 	}
-	tr.record(&rs.thint)
+	m.record(&rs.thint)
+	tr.Roots = m.roots[:len(m.roots):len(m.roots)]
 	// The trace holds copies of every value: the simulation goes back
 	// to the pool.
-	tr.s, tr.ids, tr.nodes, tr.values, tr.kids, tr.periods, tr.params, tr.boxes = nil, [2][]string{}, nil, nil, nil, nil, nil, traceBoxes{}
+	tr.s, tr.ids = nil, [2][]string{}
 	return res, tr, nil
 }

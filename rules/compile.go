@@ -20,16 +20,23 @@ type program struct {
 	entity Entity
 	kind   PeriodKind // period kind of the variable the formula computes
 	root   any        // fNode, iNode or bNode
-	refs   []ref_
-	refIdx map[ref_]int
-	params []puse
-	tables int
-	hoists []*program
-	consts []constInit
-	nF     int
-	nI     int
-	nB     int
-	nMemo  int // memo wrappers (shared subexpressions), numbered 0…nMemo-1
+	// The root as the one kind of node it is and the slot it writes into
+	// (outSlot), set by unwrapRoots: a run reads them instead of
+	// switching on root's type.
+	rootF    fNode
+	rootI    iNode
+	rootB    bNode
+	rootSlot int
+	refs     []ref_
+	refIdx   map[ref_]int
+	params   []puse
+	tables   int
+	hoists   []*program
+	consts   []constInit
+	nF       int
+	nI       int
+	nB       int
+	nMemo    int // memo wrappers (shared subexpressions), numbered 0…nMemo-1
 }
 
 // ref_ is a variable read by a program: in the run's period or prev
@@ -66,9 +73,10 @@ const (
 type puse struct {
 	p    *Parameter
 	kind puseKind
-	slot int      // scalars: the scratch slot to fill
-	keys []string // tables: the enum values, in index order
-	tk   int      // tables: index into exec.tables
+	slot int           // scalars: the scratch slot to fill
+	keys []string      // tables: the enum values, in index order
+	tk   int           // tables: index into exec.tables
+	ts   *paramStrings // p's in the rule set's traceStrings, set by build
 }
 
 type constKind uint8
@@ -111,6 +119,17 @@ func (p *program) ref(r ref_) int {
 	p.refs = append(p.refs, r)
 	p.refIdx[r] = len(p.refs) - 1
 	return len(p.refs) - 1
+}
+
+// setTraceStrings points every parameter use of p and its hoists at the
+// parameter's strings in ts.
+func (p *program) setTraceStrings(ts *traceStrings) {
+	for i := range p.params {
+		p.params[i].ts = ts.params[p.params[i].p]
+	}
+	for _, h := range p.hoists {
+		h.setTraceStrings(ts)
+	}
 }
 
 // visitVars calls fn for every variable p and its hoists read.
@@ -350,7 +369,7 @@ func (c *compiler) key(e ast.Expr) string {
 
 // unwrapRoots removes a memo wrapper at the root of p and its hoists: a
 // root is computed once per block anyway, and unwrapped it writes straight
-// into the result column.
+// into the result column. It then sets rootF, rootI or rootB and rootSlot.
 func (p *program) unwrapRoots() {
 	switch m := p.root.(type) {
 	case *memoF:
@@ -360,6 +379,15 @@ func (p *program) unwrapRoots() {
 	case *memoB:
 		p.root = m.n
 	}
+	switch r := p.root.(type) {
+	case fNode:
+		p.rootF = r
+	case iNode:
+		p.rootI = r
+	case bNode:
+		p.rootB = r
+	}
+	p.rootSlot = outSlot(p.root)
 	for _, h := range p.hoists {
 		h.unwrapRoots()
 	}

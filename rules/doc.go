@@ -146,16 +146,34 @@
 //     explain it once, and a Ref node shares the value list of the
 //     expanded one (found from the cache entry, entry.tnode, not a map).
 //     Nodes, value lists, child lists and parameter lists are cut from
-//     slabs per trace, first sized by the rule set's last trace
-//     (traceHint). "params."+path, the series of an at() parameter and
-//     each value's start date are built once per rule set (traceStrings,
-//     set by build) and shared by every trace (like labels and tables,
-//     they must not be modified). Node IDs, period and date strings are
-//     written into a byte slab of the trace, and the values are boxed
-//     into slabs too (tracebox.go: an interface whose data word points at
-//     a slab element written once), so a trace of a hundred nodes and
-//     several hundred values costs a few dozen allocations, not several
-//     hundred; Calculate's Result reuses the roots' boxed values.
+//     slabs per trace (traceMem), first sized by the rule set's last trace
+//     (traceHint). "params."+path, the series of an at() parameter, each
+//     value's start date and boxed scalar value (traceStrings, reached from
+//     each parameter use of a program), and each formula's trimmed source
+//     and start date (Formula.traceSource) are built once per rule set by
+//     build and shared by every trace (like labels and tables, they must
+//     not be modified). Node IDs and period and date strings are written
+//     into a byte slab of the trace, and the values are boxed into slabs
+//     too (tracebox.go: an interface whose data word points at a slab
+//     element written once), so a trace of a hundred nodes and several
+//     hundred values costs a few allocations, not several hundred.
+//   - Release: a trace still allocates some 30 KB of pointers and a
+//     Result some 4 KB of maps, and over a run of households
+//     (BenchmarkHouseholdTraced) the garbage collector's marking and the
+//     write barriers it turns on took a third of a traced Calculate.
+//     Trace.Release and Result.Release give that memory back to pools of
+//     the rule set; the next Calculate or CalculateValues overwrites it
+//     (cleared nodes, cleared maps, which keep their groups) instead of
+//     allocating, so a caller that releases what it has rendered leaves
+//     the collector almost nothing. Both are optional: what is never
+//     released stays valid and is collected; what is released must not be
+//     used again. The Result and the Trace of a Calculate have separate
+//     memory, so either may be released first.
+//   - A situation's inputs go straight into the simulation's cache: each
+//     variable and period gets its column (the variable's default, then
+//     the given rows) on its first value, without SetInput's checks,
+//     which hold by construction. Dates in the form YYYY-MM-DD, dates of
+//     periods and month offsets are computed without the time package.
 //   - A Reform is applied to the parsed source and the result is compiled
 //     and checked like Load; the base rule set is unchanged. Reforms are
 //     Go values or YAML files (LoadReform, ParseReform): new parameter

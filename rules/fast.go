@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // CalculateValues computes vars for one household in period like
@@ -12,8 +11,9 @@ import (
 // for callers that need only the answers (POST /api/v1/calculate). The
 // simulation, its population, columns, entries and evaluation scratch come
 // from a pool of the rule set and go back to it before CalculateValues
-// returns, so a call allocates little more than its Result. Safe for
-// concurrent use. Errors are Calculate's.
+// returns, so a call allocates little more than its Result, and nothing
+// more once the caller Releases its Results. Safe for concurrent use.
+// Errors are Calculate's.
 func (rs *RuleSet) CalculateValues(sit *Situation, period Period, vars []string) (*Result, error) {
 	s := rs.getSim(false)
 	defer rs.putSim(s)
@@ -21,27 +21,21 @@ func (rs *RuleSet) CalculateValues(sit *Situation, period Period, vars []string)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Period: period.String(), Values: make(map[string]map[string]any, len(vars))}
+	res := rs.newResult(period, vars, ids)
 	for _, name := range vars {
 		v, ok := rs.vars[name]
 		if !ok {
+			res.Release()
 			return nil, fmt.Errorf("calculate: unknown variable %q", name)
 		}
-		c, err := s.Compute(name, period)
+		c, err := s.computeVar(v, period)
 		if err != nil {
+			res.Release()
 			return nil, fmt.Errorf("calculate: %w", err)
 		}
-		res.Values[name] = resultValues(v, c, ids[v.Entity])
+		res.set(name, v, c, ids[v.Entity])
 	}
 	return res, nil
-}
-
-func resultValues(v *Variable, c Column, ids []string) map[string]any {
-	m := make(map[string]any, len(ids))
-	for i, id := range ids {
-		m[id] = v.value(c, i)
-	}
-	return m
 }
 
 // simScratch is what a pooled one-household Simulation reuses from call to
@@ -61,9 +55,7 @@ type simScratch struct {
 	offI   int
 	offF   int
 	offB   int
-	execs  []*exec // free executors
-	inputs map[vkey]Column
-	keys   []vkey
+	execs  []*exec       // free executors
 	slots  [][]cacheSlot // the cache, by Variable.idx (see Simulation.lookup)
 	used   []int32       // the indexes of slots in use
 }
@@ -73,7 +65,7 @@ type simScratch struct {
 func (rs *RuleSet) getSim(trace bool) *Simulation {
 	s, _ := rs.sims.Get().(*Simulation)
 	if s == nil {
-		s = &Simulation{rs: rs, cache: make(map[vkey]*entry, 64), workers: 1, sc: &simScratch{inputs: map[vkey]Column{}}}
+		s = &Simulation{rs: rs, cache: make(map[vkey]*entry, 64), workers: 1, sc: &simScratch{}}
 	}
 	s.trace = trace
 	return s
@@ -84,11 +76,12 @@ func (rs *RuleSet) putSim(s *Simulation) {
 	s.clearCache()
 	sc := s.sc
 	for _, e := range sc.ents[:sc.nEnt] {
-		*e = entry{deps: e.deps[:0], params: e.params[:0]}
+		// Field by field: col and the slices' memory stay for the next
+		// use (which sets col), and a reslice writes no pointer.
+		e.src, e.formula, e.owned, e.tnode = 0, nil, false, nil
+		e.deps, e.params = e.deps[:0], e.params[:0]
 	}
 	sc.nEnt, sc.offI, sc.offF, sc.offB = 0, 0, 0, 0
-	clear(sc.inputs)
-	sc.keys = sc.keys[:0]
 	clear(sc.ids[Person])
 	sc.ids[Person] = sc.ids[Person][:0]
 	sc.ids[Household] = sc.ids[Household][:0]
@@ -234,15 +227,6 @@ func (s *Simulation) loadSituation(sit *Situation, period Period) ([2][]string, 
 			return *ids, err
 		}
 	}
-	for k := range sc.inputs {
-		sc.keys = append(sc.keys, k)
-	}
-	slices.SortFunc(sc.keys, func(a, b vkey) int { return strings.Compare(a.v.Name, b.v.Name) })
-	for _, k := range sc.keys {
-		if err := s.SetInput(k.v.Name, k.period(), sc.inputs[k]); err != nil {
-			return *ids, fmt.Errorf("situation: %w", err)
-		}
-	}
 	return *ids, nil
 }
 
@@ -272,18 +256,30 @@ func (s *Simulation) setSituation(v *Variable, name string, period Period, row, 
 	return nil
 }
 
+// setSituationAt stores val as row of rows of v's input for p, which is
+// cached as soon as its first row is given (the other rows have v's
+// default). The checks of SetInput hold by construction: the column has
+// v's type and length, p is of v's kind and set accepts only enum values
+// of v; only a money amount that set's rounding leaves unrounded (NaN) is
+// left to check, with wholeQepik's criterion.
 func (s *Simulation) setSituationAt(v *Variable, p Period, row, rows int, val any) error {
 	k := mkey(v, p)
-	c, ok := s.sc.inputs[k]
-	if !ok {
-		c = s.column(v.Type, rows)
+	e := s.lookup(k)
+	if e == nil {
+		c := s.column(v.Type, rows)
 		if err := fill(v, c); err != nil {
 			return err
 		}
-		s.sc.inputs[k] = c
+		e = s.newEntry()
+		e.col, e.src = c, fromInput
+		s.store(k, e)
 	}
+	c := e.col
 	if err := v.set(c, row, val); err != nil {
 		return fmt.Errorf("situation: %w", err)
+	}
+	if v.Type == Money && RoundMoney(c.Floats[row]) != c.Floats[row] {
+		return fmt.Errorf("situation: set input %s: row %d amount %v is not in whole qəpik", v.Name, row, c.Floats[row])
 	}
 	return nil
 }

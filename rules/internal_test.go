@@ -1,9 +1,12 @@
 package rules
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestCivilTable checks the date table against Hinnant's algorithm and
@@ -79,6 +82,53 @@ func TestDateAndPeriodString(t *testing.T) {
 		q, err := ParsePeriod(p.String())
 		if err != nil || q != p {
 			t.Errorf("%v → %q → %v, %v", p, p.String(), q, err)
+		}
+	}
+}
+
+// TestDatesWithoutTime checks ParseDate, DateOf and Period.Offset, which
+// skip the time package in the common case, against it.
+func TestDatesWithoutTime(t *testing.T) {
+	parse := func(s string) (Date, error) {
+		tt, err := time.Parse(DateLayout, strings.TrimSpace(s))
+		return Date(tt.Unix() / 86400), err
+	}
+	var cases []string
+	for d := Date(-800000); d < 800000; d += 13 {
+		cases = append(cases, d.String())
+	}
+	for y := 1899; y <= 2101; y += 101 {
+		for m := 0; m <= 13; m++ {
+			for day := 0; day <= 32; day++ {
+				cases = append(cases, fmt.Sprintf("%04d-%02d-%02d", y, m, day))
+			}
+		}
+	}
+	cases = append(cases, "2024-02-29", "2023-02-29", "2000-02-29", "1900-02-29", " 2026-01-05", "2026-01-05 ",
+		"+026-01-05", "2026-1-05", "2026-01-5", "20260105", "2026/01/05", "2026-01-0x", "0000-01-01", "", "2026-01-05x")
+	for _, s := range cases {
+		got, gerr := ParseDate(s)
+		want, werr := parse(s)
+		if (gerr != nil) != (werr != nil) || gerr == nil && got != want {
+			t.Errorf("ParseDate(%q) = %v, %v; time.Parse gives %v, %v", s, got, gerr, want, werr)
+		}
+	}
+	for y := -5; y <= 2105; y += 7 {
+		for m := time.Month(-13); m <= 26; m++ {
+			for _, d := range []int{-40, 0, 1, 15, 28, 29, 31, 70} {
+				if got, want := DateOf(y, m, d), Date(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix()/86400); got != want {
+					t.Fatalf("DateOf(%d, %d, %d) = %v, want %v", y, m, d, got, want)
+				}
+			}
+			if m < 1 || m > 12 {
+				continue
+			}
+			for n := -30; n <= 30; n++ {
+				tt := time.Date(y, m+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+				if got, want := MonthOf(y, m).Offset(n), MonthOf(tt.Year(), tt.Month()); got != want {
+					t.Fatalf("%v.Offset(%d) = %v, want %v", MonthOf(y, m), n, got, want)
+				}
+			}
 		}
 	}
 }

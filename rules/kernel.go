@@ -37,7 +37,7 @@ type exec struct {
 	sim     *Simulation
 	prog    *program
 	period  Period
-	cols    []Column      // resolved refs
+	cols    []*Column     // resolved refs (the entries' columns)
 	pvals   []*ParamValue // resolved scalar, table and scale parameters
 	tables  [][]float64   // per table use: value by enum index
 	hoisted []Column      // per hoist: its full column over the other entity

@@ -59,7 +59,8 @@ type Variable struct {
 	File string // where the variable is declared
 	Line int
 
-	idx int32 // 1 + index in its rule set's order (0: role), see Simulation.lookup
+	idx int32  // 1 + index in its rule set's order (0: role), see Simulation.lookup
+	def Column // Default as a column of one row, set by build (fill)
 }
 
 // IsInput reports whether v has no formula.
@@ -85,6 +86,9 @@ type Formula struct {
 	Line   int // line of the first character of Source
 
 	prog *program
+	// What a trace shows of the formula, set by build: Source trimmed and
+	// From as a string ("" for a formula in force from the beginning).
+	traceSource, traceFrom string
 }
 
 // ParamKind says what a parameter's values are.
@@ -140,7 +144,11 @@ type Bracket struct {
 // At returns the value in force on d, or an error naming the parameter
 // and the date when d is before its first value.
 func (p *Parameter) At(d Date) (*ParamValue, error) {
-	i := sort.Search(len(p.Values), func(i int) bool { return p.Values[i].From > d })
+	// Back from the last value: calculations are mostly for recent dates.
+	i := len(p.Values)
+	for i > 0 && p.Values[i-1].From > d {
+		i--
+	}
 	if i == 0 {
 		return nil, fmt.Errorf("parameter %s has no value on %s", p.Path, d)
 	}
@@ -164,13 +172,15 @@ func (v *ParamValue) lookup(x float64) float64 {
 // and tests. It is immutable and safe for concurrent use; each Simulation
 // built from it is not.
 type RuleSet struct {
-	vars   map[string]*Variable
-	params map[string]*Parameter
-	order  []string  // variable names, sorted
-	spec   *spec     // the parsed source, for reforms
-	sims   sync.Pool // *Simulation of one household, for Calculate and CalculateValues
-	tstr   traceStrings
-	thint  traceHint // the sizes of the last trace, to size the next one's slabs
+	vars    map[string]*Variable
+	params  map[string]*Parameter
+	order   []string  // variable names, sorted
+	spec    *spec     // the parsed source, for reforms
+	sims    sync.Pool // *Simulation of one household, for Calculate and CalculateValues
+	traces  sync.Pool // *traceMem of released traces
+	results sync.Pool // *resultMem of released results
+	tstr    traceStrings
+	thint   traceHint // the sizes of the last trace, to size the next one's slabs
 }
 
 // Variable returns the variable called name.

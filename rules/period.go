@@ -80,6 +80,19 @@ func ParsePeriod(s string) (Period, error) {
 	return Period{}, fmt.Errorf("period %q is not YYYY-MM, YYYY or eternity", s)
 }
 
+// digits returns the value of s, a string of decimal digits only.
+func digits(s string) (int, bool) {
+	v := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		v = v*10 + int(c)
+	}
+	return v, len(s) > 0
+}
+
 // String returns the period in the form ParsePeriod reads.
 func (p Period) String() string {
 	var b [16]byte
@@ -100,6 +113,10 @@ func (p Period) String() string {
 
 // appendDigits appends the n low decimal digits of v (0 ≤ v), zero-padded.
 func appendDigits(b []byte, v, n int) []byte {
+	if n == 4 {
+		// Years, in every date and period string.
+		return append(b, byte('0'+v/1000%10), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
+	}
 	for i := n - 1; i >= 0; i-- {
 		d := v
 		for range i {
@@ -154,8 +171,9 @@ func (p Period) As(k PeriodKind) Period {
 func (p Period) Offset(n int) Period {
 	switch p.Kind {
 	case Month:
-		t := time.Date(p.Year, p.Month+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
-		return MonthOf(t.Year(), t.Month())
+		m := int64(p.Year)*12 + int64(p.Month) - 1 + int64(n)
+		y := floorDiv(m, 12)
+		return MonthOf(int(y), time.Month(m-y*12+1))
 	case Year:
 		return YearOf(p.Year + n)
 	}
@@ -172,11 +190,25 @@ const DateLayout = "2006-01-02"
 
 // DateOf returns the date y-m-d, normalised like time.Date.
 func DateOf(y int, m time.Month, d int) Date {
+	if m >= time.January && m <= time.December && d >= 1 && d <= 28 {
+		return fromCivil(y, int(m), d)
+	}
 	return Date(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
 
 // ParseDate parses "YYYY-MM-DD".
 func ParseDate(s string) (Date, error) {
+	// The common case without the time package: exactly ten characters,
+	// digits and dashes, a day that exists. Anything else (spaces, an
+	// error) takes time.Parse, so the answers are its.
+	if len(s) == 10 && s[4] == '-' && s[7] == '-' {
+		y, ok1 := digits(s[:4])
+		m, ok2 := digits(s[5:7])
+		d, ok3 := digits(s[8:])
+		if ok1 && ok2 && ok3 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m) {
+			return fromCivil(y, m, d), nil
+		}
+	}
 	t, err := time.Parse(DateLayout, strings.TrimSpace(s))
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a date in the form YYYY-MM-DD", s)

@@ -15,10 +15,18 @@ func (sp *spec) build() (*RuleSet, error) {
 	rs := &RuleSet{vars: map[string]*Variable{}, params: sp.params, spec: sp}
 	for name, v := range sp.vars {
 		nv := *v
+		nv.def = newColumn(nv.Type, 1)
+		if nv.set(nv.def, 0, nv.Default) != nil {
+			nv.def = Column{} // fill reports the error
+		}
 		nv.Formulas = make([]*Formula, len(v.Formulas))
 		for i, f := range v.Formulas {
 			nf := *f
 			nf.prog = nil
+			nf.traceSource = strings.TrimSpace(nf.Source)
+			if nf.From > -1<<30 {
+				nf.traceFrom = nf.From.String()
+			}
 			nv.Formulas[i] = &nf
 		}
 		rs.vars[name] = &nv
@@ -54,6 +62,11 @@ func (sp *spec) build() (*RuleSet, error) {
 		return nil, errs
 	}
 	rs.tstr = newTraceStrings(rs.params)
+	for _, v := range rs.vars {
+		for _, f := range v.Formulas {
+			f.prog.setTraceStrings(&rs.tstr)
+		}
+	}
 	return rs, nil
 }
 
@@ -276,8 +289,9 @@ type entry struct {
 // paramRead is a parameter a formula read: at the period's start (Value
 // set) or per row on dates in a column (Value nil).
 type paramRead struct {
-	p *Parameter
-	v *ParamValue
+	p  *Parameter
+	v  *ParamValue
+	ts *paramStrings // p's in the rule set's traceStrings
 }
 
 // Simulation computes variables for one Population under one RuleSet,
@@ -362,7 +376,7 @@ func (s *Simulation) clearCache() {
 	clear(s.cache)
 	if sc := s.sc; sc != nil {
 		for _, i := range sc.used {
-			clear(sc.slots[i])
+			// The entries stay the simulation's (newEntry reuses them).
 			sc.slots[i] = sc.slots[i][:0]
 		}
 		sc.used = sc.used[:0]
@@ -458,11 +472,16 @@ func (s *Simulation) Compute(name string, period Period) (Column, error) {
 			return Column{}, fmt.Errorf("compute: unknown variable %q", name)
 		}
 	}
+	return s.computeVar(v, period)
+}
+
+// computeVar is Compute of variable v.
+func (s *Simulation) computeVar(v *Variable, period Period) (Column, error) {
 	if v.Period == Month && period.Kind != Month {
-		return Column{}, fmt.Errorf("compute %s: a month variable needs a month period, not %s", name, period)
+		return Column{}, fmt.Errorf("compute %s: a month variable needs a month period, not %s", v.Name, period)
 	}
 	if v.Period == Year && period.Kind == Eternity {
-		return Column{}, fmt.Errorf("compute %s: a year variable needs a year or month period", name)
+		return Column{}, fmt.Errorf("compute %s: a year variable needs a year or month period", v.Name)
 	}
 	e, err := s.compute(v, period.As(v.Period))
 	if err != nil {
@@ -503,22 +522,20 @@ func fill(v *Variable, col Column) error {
 	if col.Len() == 0 {
 		return nil
 	}
-	if err := v.set(col, 0, v.Default); err != nil {
-		return err
+	d := v.def
+	if d.Len() != 1 || d.Type != col.Type {
+		if err := v.set(col, 0, v.Default); err != nil {
+			return err
+		}
+		d = col
 	}
 	switch {
 	case col.Bools != nil:
-		for i := range col.Bools {
-			col.Bools[i] = col.Bools[0]
-		}
+		fillB(col.Bools, d.Bools[0])
 	case col.Ints != nil:
-		for i := range col.Ints {
-			col.Ints[i] = col.Ints[0]
-		}
+		fillI(col.Ints, d.Ints[0])
 	default:
-		for i := range col.Floats {
-			col.Floats[i] = col.Floats[0]
-		}
+		fillF(col.Floats, d.Floats[0])
 	}
 	return nil
 }
@@ -542,7 +559,7 @@ func (s *Simulation) run(p *program, per Period, e *entry, round bool) (Column, 
 		if err != nil {
 			return Column{}, err
 		}
-		x.cols[k] = d.col
+		x.cols[k] = &d.col
 		if s.trace {
 			e.deps = append(e.deps, mkey(r.v, rp))
 		}
@@ -554,7 +571,7 @@ func (s *Simulation) run(p *program, per Period, e *entry, round bool) (Column, 
 		if u.kind == puScalarF && u.slot < 0 {
 			x.pvals[k] = nil
 			if s.trace {
-				e.params = append(e.params, paramRead{p: u.p}) // at(): per row
+				e.params = append(e.params, paramRead{p: u.p, ts: u.ts}) // at(): per row
 			}
 			continue
 		}
@@ -564,7 +581,7 @@ func (s *Simulation) run(p *program, per Period, e *entry, round bool) (Column, 
 		}
 		x.pvals[k] = pv
 		if s.trace {
-			e.params = append(e.params, paramRead{p: u.p, v: pv})
+			e.params = append(e.params, paramRead{p: u.p, v: pv, ts: u.ts})
 		}
 		if u.kind == puTable {
 			t := s.floats(len(u.keys))
@@ -627,58 +644,59 @@ const parallelMinBlocks = 16
 
 // rootType returns the column type a program's root produces.
 func (p *program) rootType() Type {
-	switch p.root.(type) {
-	case fNode:
+	switch {
+	case p.rootF != nil:
 		return Float
-	case iNode:
+	case p.rootI != nil:
 		return Int
 	}
 	return Bool
 }
 
-// scratch gives x its own scratch slots of bs rows and fills the uniform
+// scratch gives x its own scratch slots of n rows and fills the uniform
 // ones (literals, period bounds, parameters at the period's start).
-func (x *exec) scratch(bs int) {
+func (x *exec) scratch(n int) {
 	p := x.prog
-	x.fs, x.is, x.bs = nil, nil, nil
 	// Slot headers live in x when few enough; int and float slots share one
-	// buffer (both are 8 bytes without pointers).
-	x.fs, x.is, x.bs = x.fsA[:0], x.isA[:0], x.bsA[:0]
+	// buffer (both are 8 bytes without pointers). They are built in locals
+	// and stored once.
+	fs, is, bs := x.fsA[:0], x.isA[:0], x.bsA[:0]
 	if p.nF > len(x.fsA) {
 		x.fsX = slices.Grow(x.fsX[:0], p.nF)
-		x.fs = x.fsX
+		fs = x.fsX
 	}
 	if p.nI > len(x.isA) {
 		x.isX = slices.Grow(x.isX[:0], p.nI)
-		x.is = x.isX
+		is = x.isX
 	}
 	if p.nB > len(x.bsA) {
 		x.bsX = slices.Grow(x.bsX[:0], p.nB)
-		x.bs = x.bsX
+		bs = x.bsX
 	}
 	if p.nF+p.nI > 0 {
-		if len(x.buf) < (p.nF+p.nI)*bs {
-			x.buf = make([]int64, (p.nF+p.nI)*bs)
+		if len(x.buf) < (p.nF+p.nI)*n {
+			x.buf = make([]int64, (p.nF+p.nI)*n)
 		}
 		buf := x.buf
 		for i := range p.nI {
-			x.is = append(x.is, buf[i*bs:(i+1)*bs:(i+1)*bs])
+			is = append(is, buf[i*n:(i+1)*n:(i+1)*n])
 		}
-		buf = buf[p.nI*bs:]
+		buf = buf[p.nI*n:]
 		fbuf := unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(buf))), len(buf))
 		for i := range p.nF {
-			x.fs = append(x.fs, fbuf[i*bs:(i+1)*bs:(i+1)*bs])
+			fs = append(fs, fbuf[i*n:(i+1)*n:(i+1)*n])
 		}
 	}
 	if p.nB > 0 {
-		if len(x.bbuf) < p.nB*bs {
-			x.bbuf = make([]bool, p.nB*bs)
+		if len(x.bbuf) < p.nB*n {
+			x.bbuf = make([]bool, p.nB*n)
 		}
 		buf := x.bbuf
 		for i := range p.nB {
-			x.bs = append(x.bs, buf[i*bs:(i+1)*bs:(i+1)*bs])
+			bs = append(bs, buf[i*n:(i+1)*n:(i+1)*n])
 		}
 	}
+	x.fs, x.is, x.bs = fs, is, bs
 	x.memo = slices.Grow(x.memo[:0], p.nMemo)[:p.nMemo]
 	for k := range x.memo {
 		x.memo[k] = -1
@@ -716,9 +734,10 @@ func (x *exec) scratch(bs int) {
 // writes straight into out.
 func (x *exec) blocks(out Column, lo, hi int, round bool) {
 	p := x.prog
-	slot := outSlot(p.root)
-	switch root := p.root.(type) {
-	case fNode:
+	slot := p.rootSlot
+	switch {
+	case p.rootF != nil:
+		root := p.rootF
 		for b := lo; b < hi; b += blockSize {
 			e := min(b+blockSize, hi)
 			dst := out.Floats[b:e]
@@ -732,7 +751,8 @@ func (x *exec) blocks(out Column, lo, hi int, round bool) {
 				roundMoney(dst)
 			}
 		}
-	case iNode:
+	case p.rootI != nil:
+		root := p.rootI
 		for b := lo; b < hi; b += blockSize {
 			e := min(b+blockSize, hi)
 			dst := out.Ints[b:e]
@@ -743,7 +763,8 @@ func (x *exec) blocks(out Column, lo, hi int, round bool) {
 				copy(dst, r)
 			}
 		}
-	case bNode:
+	case p.rootB != nil:
+		root := p.rootB
 		for b := lo; b < hi; b += blockSize {
 			e := min(b+blockSize, hi)
 			dst := out.Bools[b:e]

@@ -29,9 +29,32 @@ type Trace struct {
 	// cache entry in s (entry.tnode), not from a map of the trace's own.
 	s   *Simulation
 	ids [2][]string
+	rs  *RuleSet  // whose pool m goes back to on Release
+	m   *traceMem // nil once Released
+}
 
-	// Memory handed out to the nodes in chunks, so a trace allocates a
-	// few slabs instead of every node, value list and child list apart.
+// Release gives the trace's memory back to its rule set, for the next
+// Calculate to reuse. Call it once the trace is rendered (JSON, WriteText,
+// WriteHTML) or copied: afterwards the trace and everything read from it
+// (nodes, value lists, strings, boxed values) must not be used. Later calls
+// do nothing. A trace that is never released stays valid and is garbage
+// collected like any value; Release only saves the allocations.
+func (t *Trace) Release() {
+	m := t.m
+	if m == nil {
+		return
+	}
+	t.m, t.Roots = nil, nil
+	m.reset()
+	t.rs.traces.Put(m)
+}
+
+// traceMem is the memory a trace's nodes, value lists, child lists,
+// parameter lists, strings and boxed values are cut from: a few slabs
+// instead of an allocation for each. A released trace's traceMem is pooled
+// by its rule set.
+type traceMem struct {
+	roots   []*TraceNode
 	nodes   []TraceNode
 	values  []TraceValue
 	kids    []*TraceNode
@@ -41,72 +64,116 @@ type Trace struct {
 	n       traceSizes // how much of each the trace took
 }
 
+// getTraceMem returns an empty traceMem, pooled or new, whose slabs have
+// at least the sizes of rs's last trace.
+func (rs *RuleSet) getTraceMem() *traceMem {
+	m, _ := rs.traces.Get().(*traceMem)
+	if m == nil {
+		m = &traceMem{}
+	}
+	m.presize(&rs.thint)
+	return m
+}
+
+// reset empties m for reuse: the nodes are cleared (node expects them
+// zero), every other slab is overwritten before it is read.
+func (m *traceMem) reset() {
+	clear(m.nodes)
+	m.roots, m.nodes, m.values, m.kids, m.periods, m.params = m.roots[:0], m.nodes[:0], m.values[:0], m.kids[:0], m.periods[:0], m.params[:0]
+	m.boxes.reset()
+	m.n = traceSizes{}
+}
+
 type periodString struct {
 	k int64 // vkey's packed period
 	s string
 }
 
-// traceStrings are the strings a trace repeats, built once per rule set:
-// each parameter's "params."+path, the series of a parameter looked up per
-// row (at()) and each value's start date. The trace shares them (like
-// labels and tables): they must not be modified.
+// traceStrings are what a trace repeats of the parameters, built once per
+// rule set: each parameter's "params."+path, the series of a parameter
+// looked up per row (at()), each value's start date and each scalar value
+// boxed. The trace shares them (like labels and tables): they must not be
+// modified.
 type traceStrings struct {
-	path   map[*Parameter]string
-	series map[*Parameter]map[string]float64
-	from   map[*ParamValue]string
+	params map[*Parameter]*paramStrings
+}
+
+type paramStrings struct {
+	path   string
+	series map[string]float64 // scalars only
+	from   []string           // by index in Values
+	value  []any              // by index in Values, scalars only
 }
 
 func newTraceStrings(params map[string]*Parameter) traceStrings {
-	ts := traceStrings{path: map[*Parameter]string{}, series: map[*Parameter]map[string]float64{}, from: map[*ParamValue]string{}}
+	ts := traceStrings{params: make(map[*Parameter]*paramStrings, len(params))}
 	for _, p := range params {
-		ts.path[p] = "params." + p.Path
+		ps := &paramStrings{path: "params." + p.Path, from: make([]string, len(p.Values))}
 		series := make(map[string]float64, len(p.Values))
-		for i := range p.Values {
-			pv := &p.Values[i]
-			ts.from[pv] = pv.From.String()
-			series[ts.from[pv]] = pv.Value
+		for i, pv := range p.Values {
+			ps.from[i] = pv.From.String()
+			series[ps.from[i]] = pv.Value
 		}
 		if p.Kind == Scalar {
-			ts.series[p] = series
+			ps.series = series
+			ps.value = make([]any, len(p.Values))
+			for i, pv := range p.Values {
+				ps.value[i] = pv.Value
+			}
 		}
+		ts.params[p] = ps
 	}
 	return ts
 }
 
-func (t *Trace) newNode() *TraceNode {
-	t.n.nodes++
-	if len(t.nodes) == cap(t.nodes) {
-		t.nodes = make([]TraceNode, 0, 32)
+// noParamStrings stands for the strings of a parameter a rule set has not
+// built: the trace builds them itself.
+var noParamStrings paramStrings
+
+// valueIndex returns the index of v in p.Values, or -1.
+func valueIndex(p *Parameter, v *ParamValue) int {
+	for i := range p.Values {
+		if &p.Values[i] == v {
+			return i
+		}
 	}
-	t.nodes = t.nodes[:len(t.nodes)+1]
-	return &t.nodes[len(t.nodes)-1]
+	return -1
 }
 
-func (t *Trace) newValues(n int) []TraceValue {
-	t.n.values += n
-	if len(t.values)+n > cap(t.values) {
-		t.values = make([]TraceValue, 0, max(128, n))
+func (m *traceMem) newNode() *TraceNode {
+	m.n.nodes++
+	if len(m.nodes) == cap(m.nodes) {
+		m.nodes = make([]TraceNode, 0, 32)
 	}
-	t.values = t.values[:len(t.values)+n]
-	return t.values[len(t.values)-n : len(t.values) : len(t.values)]
+	m.nodes = m.nodes[:len(m.nodes)+1]
+	return &m.nodes[len(m.nodes)-1]
 }
 
-func (t *Trace) newKids(n int) []*TraceNode {
-	t.n.kids += n
-	if len(t.kids)+n > cap(t.kids) {
-		t.kids = make([]*TraceNode, 0, max(64, n))
+func (m *traceMem) newValues(n int) []TraceValue {
+	m.n.values += n
+	if len(m.values)+n > cap(m.values) {
+		m.values = make([]TraceValue, 0, max(128, n))
 	}
-	t.kids = t.kids[:len(t.kids)+n]
-	return t.kids[len(t.kids)-n : len(t.kids)-n : len(t.kids)]
+	m.values = m.values[:len(m.values)+n]
+	return m.values[len(m.values)-n : len(m.values) : len(m.values)]
 }
 
-func (t *Trace) newParams(n int) []TraceParameter {
-	t.n.params += n
-	if len(t.params)+n > cap(t.params) {
-		t.params = make([]TraceParameter, 0, max(32, n))
+func (m *traceMem) newKids(n int) []*TraceNode {
+	m.n.kids += n
+	if len(m.kids)+n > cap(m.kids) {
+		m.kids = make([]*TraceNode, 0, max(64, n))
 	}
-	t.params = t.params[:len(t.params)+n]
-	return t.params[len(t.params)-n : len(t.params)-n : len(t.params)]
+	m.kids = m.kids[:len(m.kids)+n]
+	return m.kids[len(m.kids)-n : len(m.kids)-n : len(m.kids)]
+}
+
+func (m *traceMem) newParams(n int) []TraceParameter {
+	m.n.params += n
+	if len(m.params)+n > cap(m.params) {
+		m.params = make([]TraceParameter, 0, max(32, n))
+	}
+	m.params = m.params[:len(m.params)+n]
+	return m.params[len(m.params)-n : len(m.params)-n : len(m.params)]
 }
 
 // traceSizes count the nodes, values, child pointers and parameters of a
@@ -122,45 +189,57 @@ type traceHint struct {
 	p atomic.Pointer[traceSizes]
 }
 
-// presize gives t's slabs the sizes of rs's last trace.
-func (t *Trace) presize(h *traceHint) {
+// presize gives m's slabs at least the sizes of the last trace recorded
+// in h.
+func (m *traceMem) presize(h *traceHint) {
 	z := h.p.Load()
 	if z == nil {
 		return
 	}
-	t.nodes = make([]TraceNode, 0, z.nodes)
-	t.values = make([]TraceValue, 0, z.values)
-	t.kids = make([]*TraceNode, 0, z.kids)
-	t.params = make([]TraceParameter, 0, z.params)
-	b := &t.boxes
-	b.floats = make([]float64, 0, z.floats)
-	b.ints = make([]int64, 0, z.ints)
-	b.strings = make([]string, 0, z.strings)
-	b.bytes = make([]byte, 0, z.bytes)
+	m.nodes = slabOf(m.nodes, z.nodes)
+	m.values = slabOf(m.values, z.values)
+	m.kids = slabOf(m.kids, z.kids)
+	m.params = slabOf(m.params, z.params)
+	b := &m.boxes
+	b.floats = slabOf(b.floats, z.floats)
+	b.ints = slabOf(b.ints, z.ints)
+	b.strings = slabOf(b.strings, z.strings)
+	b.bytes = slabOf(b.bytes, z.bytes)
 }
 
-// record keeps t's sizes in h for the next trace.
-func (t *Trace) record(h *traceHint) {
-	z := t.n
-	b := &t.boxes
+// slabOf returns s emptied when it can hold n elements, else a new slab of
+// n: an empty slab too small is replaced rather than chained.
+func slabOf[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:0]
+	}
+	return make([]T, 0, n)
+}
+
+// record keeps m's sizes in h for the next trace.
+func (m *traceMem) record(h *traceHint) {
+	z := m.n
+	b := &m.boxes
 	z.floats, z.ints, z.strings, z.bytes = b.nFloats, b.nInts, b.nStrings, b.nBytes
 	if old := h.p.Load(); old == nil || *old != z {
-		h.p.Store(&z)
+		nz := new(traceSizes) // only when the sizes change: z stays on the stack
+		*nz = z
+		h.p.Store(nz)
 	}
 }
 
 // periodString returns p.String(), once per period and trace.
-func (t *Trace) periodString(k vkey) string {
-	for _, ps := range t.periods {
+func (m *traceMem) periodString(k vkey) string {
+	for _, ps := range m.periods {
 		if ps.k == k.p {
 			return ps.s
 		}
 	}
-	s := t.boxes.period(k.period())
-	if t.periods == nil {
-		t.periods = make([]periodString, 0, 16)
+	s := m.boxes.period(k.period())
+	if m.periods == nil {
+		m.periods = make([]periodString, 0, 16)
 	}
-	t.periods = append(t.periods, periodString{k.p, s})
+	m.periods = append(m.periods, periodString{k.p, s})
 	return s
 }
 
@@ -206,19 +285,23 @@ type TraceParameter struct {
 // maxTraceDepth bounds a trace's tree; deeper reads are cut off.
 const maxTraceDepth = 64
 
+// node returns the node of v in p, with the nodes of what it read below it
+// unless they were explained before (or depth is too deep).
 func (t *Trace) node(v *Variable, p Period, depth int) *TraceNode {
+	m := t.m
 	k := mkey(v, p)
 	e := t.s.lookup(k)
-	ps := t.periodString(k)
-	n := t.newNode()
-	// n is zero (fresh from the slab): set field by field, which costs a
-	// write barrier per pointer set rather than one over the whole node.
+	ps := m.periodString(k)
+	n := m.newNode()
+	// n is zero (fresh from the slab, or cleared when its trace was
+	// released): set field by field, which costs a write barrier per
+	// pointer set rather than one over the whole node.
 	n.Variable, n.Label, n.Entity, n.Period = v.Name, v.Label, v.Entity.String(), ps
 	if v.Reference != "" {
 		n.Reference = v.Reference
 	}
 	if e == nil {
-		n.ID = t.boxes.join(v.Name, "@", ps)
+		n.ID = m.boxes.join(v.Name, "@", ps)
 		n.Source = "not computed"
 		return n
 	}
@@ -235,65 +318,24 @@ func (t *Trace) node(v *Variable, p Period, depth int) *TraceNode {
 		n.ID, n.Ref, n.Values = x.ID, x.ID, x.Values
 		return n
 	}
-	n.ID = t.boxes.join(v.Name, "@", ps)
+	n.ID = m.boxes.join(v.Name, "@", ps)
 	ids := t.ids[v.Entity]
-	n.Values = t.newValues(len(ids))
+	vals := m.newValues(len(ids))
 	for i, id := range ids {
-		n.Values[i] = TraceValue{ID: id, Value: t.boxes.value(v, e.col, i)}
+		vals[i] = TraceValue{ID: id, Value: m.boxes.value(v, e.col, i)}
 	}
+	n.Values = vals
 	e.tnode = n
 	if e.src == fromFormula {
-		n.Formula = strings.TrimSpace(e.formula.Source)
-		if e.formula.From > -1<<30 {
-			n.FormulaFrom = t.boxes.date(e.formula.From)
-		}
+		n.Formula, n.FormulaFrom = e.formula.traceSource, e.formula.traceFrom
 	}
-params:
-	for i, r := range e.params {
-		for _, q := range e.params[:i] {
-			if q.p == r.p {
-				continue params
-			}
-		}
-		ts := &t.s.rs.tstr
-		tp := TraceParameter{Path: ts.path[r.p], Unit: r.p.Unit, Reference: r.p.Reference}
-		if tp.Path == "" {
-			tp.Path = t.boxes.join("params.", "", r.p.Path)
-		}
-		if r.v == nil {
-			if tp.Series = ts.series[r.p]; tp.Series == nil {
-				tp.Series = make(map[string]float64, len(r.p.Values))
-				for _, pv := range r.p.Values {
-					tp.Series[pv.From.String()] = pv.Value
-				}
-			}
-		} else {
-			if tp.From = ts.from[r.v]; tp.From == "" {
-				tp.From = t.boxes.date(r.v.From)
-			}
-			if r.v.Reference != "" {
-				tp.Reference = r.v.Reference
-			}
-			switch r.p.Kind {
-			case Scalar:
-				tp.Value = t.boxes.float(r.v.Value)
-			case Table:
-				tp.Value = r.v.Table
-			case Scale:
-				tp.Value = r.v.Brackets
-			}
-		}
-		if n.Parameters == nil {
-			n.Parameters = t.newParams(len(e.params) - i)
-		}
-		n.Parameters = append(n.Parameters, tp)
+	if len(e.params) > 0 {
+		n.Parameters = t.params(e.params)
 	}
-	if depth >= maxTraceDepth {
+	if depth >= maxTraceDepth || len(e.deps) == 0 {
 		return n
 	}
-	if len(e.deps) > 0 {
-		n.Children = t.newKids(len(e.deps))
-	}
+	kids := m.newKids(len(e.deps))
 deps:
 	for i, d := range e.deps {
 		for _, q := range e.deps[:i] {
@@ -301,9 +343,65 @@ deps:
 				continue deps
 			}
 		}
-		n.Children = append(n.Children, t.node(d.v, d.period(), depth+1))
+		kids = append(kids, t.node(d.v, d.period(), depth+1))
 	}
+	n.Children = kids
 	return n
+}
+
+// params returns the trace of the parameters a formula read (reads), each
+// parameter once.
+func (t *Trace) params(reads []paramRead) []TraceParameter {
+	m := t.m
+	out := m.newParams(len(reads))
+params:
+	for i, r := range reads {
+		for _, q := range reads[:i] {
+			if q.p == r.p {
+				continue params
+			}
+		}
+		ps := r.ts
+		if ps == nil {
+			ps = &noParamStrings
+		}
+		tp := TraceParameter{Path: ps.path, Unit: r.p.Unit, Reference: r.p.Reference}
+		if tp.Path == "" {
+			tp.Path = m.boxes.join("params.", "", r.p.Path)
+		}
+		if r.v == nil {
+			if tp.Series = ps.series; tp.Series == nil {
+				tp.Series = make(map[string]float64, len(r.p.Values))
+				for _, pv := range r.p.Values {
+					tp.Series[pv.From.String()] = pv.Value
+				}
+			}
+		} else {
+			k := valueIndex(r.p, r.v)
+			if k >= 0 && k < len(ps.from) {
+				tp.From = ps.from[k]
+			} else {
+				tp.From = m.boxes.date(r.v.From)
+			}
+			if r.v.Reference != "" {
+				tp.Reference = r.v.Reference
+			}
+			switch r.p.Kind {
+			case Scalar:
+				if k >= 0 && k < len(ps.value) {
+					tp.Value = ps.value[k]
+				} else {
+					tp.Value = m.boxes.float(r.v.Value)
+				}
+			case Table:
+				tp.Value = r.v.Table
+			case Scale:
+				tp.Value = r.v.Brackets
+			}
+		}
+		out = append(out, tp)
+	}
+	return out
 }
 
 // JSON returns the trace as indented JSON.

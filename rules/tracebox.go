@@ -11,10 +11,13 @@ import (
 // garbage collector. A trace instead keeps the boxed values and strings in
 // slabs of its own: a float64 boxed by box is an interface whose data word
 // points into a []float64 slab element that is written once, before the
-// interface is made, and never again, which is what the runtime's own
-// boxing (convT64, convTstring) guarantees of its fresh copies. Values
-// that the runtime boxes without allocating (bools, small integers, zero)
-// are boxed the ordinary way.
+// interface is made, and never again while the trace is in use, which is
+// what the runtime's own boxing (convT64, convTstring) guarantees of its
+// fresh copies. (A released trace's slabs are written again by the next
+// trace: nothing read from a released trace may be used, see
+// Trace.Release.) Values that the runtime boxes without allocating (bools,
+// small integers, zero) are boxed the ordinary way. A Result's values are
+// boxed the same way in slabs of their own, which are never reused.
 
 // eface is the layout of an empty interface.
 type eface struct {
@@ -30,13 +33,13 @@ var (
 )
 
 // fromData returns the interface of type typ (a non-pointer type) whose
-// value is at p; *p must never change afterwards.
+// value is at p; *p must not change while the interface is in use.
 func fromData(typ, p unsafe.Pointer) (x any) {
 	*(*eface)(unsafe.Pointer(&x)) = eface{typ, p}
 	return x
 }
 
-// traceBoxes are a trace's slabs.
+// traceBoxes are the slabs of a trace or of a Result.
 type traceBoxes struct {
 	floats  []float64
 	ints    []int64
@@ -44,16 +47,32 @@ type traceBoxes struct {
 	bytes   []byte
 
 	nFloats, nInts, nStrings, nBytes int // how many were boxed in all
+
+	chunk int // the length of a new slab of floats, ints or strings; boxChunk if 0
 }
 
 const boxChunk = 128
+
+// newChunk returns the length of a new slab of floats, ints or strings.
+func (b *traceBoxes) newChunk() int {
+	if b.chunk > 0 {
+		return b.chunk
+	}
+	return boxChunk
+}
+
+// reset empties b's slabs for reuse: values boxed before are overwritten.
+func (b *traceBoxes) reset() {
+	b.floats, b.ints, b.strings, b.bytes = b.floats[:0], b.ints[:0], b.strings[:0], b.bytes[:0]
+	b.nFloats, b.nInts, b.nStrings, b.nBytes = 0, 0, 0, 0
+}
 
 func (b *traceBoxes) float(f float64) any {
 	if math.Float64bits(f) == 0 {
 		return f // no allocation
 	}
 	if len(b.floats) == cap(b.floats) {
-		b.floats = make([]float64, 0, boxChunk)
+		b.floats = make([]float64, 0, b.newChunk())
 	}
 	b.nFloats++
 	b.floats = append(b.floats, f)
@@ -65,7 +84,7 @@ func (b *traceBoxes) int(i int64) any {
 		return i // no allocation
 	}
 	if len(b.ints) == cap(b.ints) {
-		b.ints = make([]int64, 0, boxChunk)
+		b.ints = make([]int64, 0, b.newChunk())
 	}
 	b.nInts++
 	b.ints = append(b.ints, i)
@@ -74,7 +93,7 @@ func (b *traceBoxes) int(i int64) any {
 
 func (b *traceBoxes) string(s string) any {
 	if len(b.strings) == cap(b.strings) {
-		b.strings = make([]string, 0, boxChunk)
+		b.strings = make([]string, 0, b.newChunk())
 	}
 	b.nStrings++
 	b.strings = append(b.strings, s)
@@ -82,12 +101,12 @@ func (b *traceBoxes) string(s string) any {
 }
 
 // grow makes room for n more bytes in the byte slab. Bytes already handed
-// out as strings are never written again: a full slab is replaced, not
-// appended to in place beyond its capacity.
+// out as strings are not written again until reset: a full slab is
+// replaced, not appended to in place beyond its capacity.
 func (b *traceBoxes) grow(n int) {
 	b.nBytes += n
 	if len(b.bytes)+n > cap(b.bytes) {
-		b.bytes = make([]byte, 0, max(2048, n))
+		b.bytes = make([]byte, 0, max(16*b.newChunk(), n))
 	}
 }
 

@@ -216,3 +216,18 @@ func TestCalculateValuesConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestSituationNaNMoney checks that a money input set cannot round (NaN)
+// is refused, as SetInput refuses it.
+func TestSituationNaNMoney(t *testing.T) {
+	rs, err := az.RuleSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sit := &rules.Situation{Persons: []rules.SituationPerson{{ID: "a", Inputs: map[string]any{
+		"birth_date": "1950-05-05", "pension_capital": math.NaN()}}}}
+	_, err = rs.CalculateValues(sit, mustPeriod(t, "2026-11"), []string{"old_age_pension"})
+	if want := "situation: set input pension_capital: row 0 amount NaN is not in whole qəpik"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}

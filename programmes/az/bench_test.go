@@ -51,16 +51,16 @@ func p50(b *testing.B, lat []time.Duration) {
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
 }
 
-// BenchmarkHouseholdTraced calculates the published outputs of one family
-// of four with their trace (Calculate) and reports the median latency.
-func BenchmarkHouseholdTraced(b *testing.B) {
+// benchHouseholdLatency runs calc once per iteration on the published outputs of
+// the family of four for 2026-11 and reports the median latency.
+func benchHouseholdLatency(b *testing.B, calc func(rs *rules.RuleSet, sit *rules.Situation, p rules.Period) error) {
 	rs := ruleSet(b)
 	sit := benchHousehold()
 	p := rules.MonthOf(2026, time.November)
 	var lat []time.Duration
 	for b.Loop() {
 		t0 := time.Now()
-		if _, _, err := rs.Calculate(sit, p, householdOutputs); err != nil {
+		if err := calc(rs, sit, p); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(t0))
@@ -68,21 +68,52 @@ func BenchmarkHouseholdTraced(b *testing.B) {
 	p50(b, lat)
 }
 
-// BenchmarkHouseholdValues calculates the same outputs without a trace
-// (CalculateValues), the path of POST /api/v1/calculate.
-func BenchmarkHouseholdValues(b *testing.B) {
-	rs := ruleSet(b)
-	sit := benchHousehold()
-	p := rules.MonthOf(2026, time.November)
-	var lat []time.Duration
-	for b.Loop() {
-		t0 := time.Now()
-		if _, err := rs.CalculateValues(sit, p, householdOutputs); err != nil {
-			b.Fatal(err)
+// BenchmarkHouseholdTraced calculates the published outputs of one family
+// of four with their trace (Calculate) and reports the median latency.
+// The Result and the trace are released after each call, as the HTTP
+// handlers do once they have rendered them.
+func BenchmarkHouseholdTraced(b *testing.B) {
+	benchHouseholdLatency(b, func(rs *rules.RuleSet, sit *rules.Situation, p rules.Period) error {
+		res, tr, err := rs.Calculate(sit, p, householdOutputs)
+		if err != nil {
+			return err
 		}
-		lat = append(lat, time.Since(t0))
-	}
-	p50(b, lat)
+		res.Release()
+		tr.Release()
+		return nil
+	})
+}
+
+// BenchmarkHouseholdTracedUnreleased is BenchmarkHouseholdTraced with
+// every Result and trace left to the garbage collector.
+func BenchmarkHouseholdTracedUnreleased(b *testing.B) {
+	benchHouseholdLatency(b, func(rs *rules.RuleSet, sit *rules.Situation, p rules.Period) error {
+		_, _, err := rs.Calculate(sit, p, householdOutputs)
+		return err
+	})
+}
+
+// BenchmarkHouseholdValues calculates the same outputs without a trace
+// (CalculateValues), the path of POST /api/v1/calculate, releasing each
+// Result.
+func BenchmarkHouseholdValues(b *testing.B) {
+	benchHouseholdLatency(b, func(rs *rules.RuleSet, sit *rules.Situation, p rules.Period) error {
+		res, err := rs.CalculateValues(sit, p, householdOutputs)
+		if err != nil {
+			return err
+		}
+		res.Release()
+		return nil
+	})
+}
+
+// BenchmarkHouseholdValuesUnreleased is BenchmarkHouseholdValues with
+// every Result left to the garbage collector.
+func BenchmarkHouseholdValuesUnreleased(b *testing.B) {
+	benchHouseholdLatency(b, func(rs *rules.RuleSet, sit *rules.Situation, p rules.Period) error {
+		_, err := rs.CalculateValues(sit, p, householdOutputs)
+		return err
+	})
 }
 
 const (
