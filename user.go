@@ -17,6 +17,11 @@ const (
 	RoleAdmin      Role = "admin"      // catalogue, centres, staff
 	RoleAuditor    Role = "auditor"    // read-only, audit trail
 	RoleCitizen    Role = "citizen"    // the portal
+	// RoleRegistry is another registry's system account (the civil
+	// registry, the medical-social commission, the employment contracts
+	// system): it sends life events (POST /api/v1/events) with an API
+	// token and is neither staff nor a citizen.
+	RoleRegistry Role = "registry"
 )
 
 // StaffRoles lists the staff roles.
@@ -24,7 +29,7 @@ var StaffRoles = []Role{RoleOperator, RoleCaseWorker, RoleSupervisor, RoleAdmin,
 
 // ValidRole reports whether r is a known role.
 func ValidRole(r Role) bool {
-	if r == RoleCitizen {
+	if r == RoleCitizen || r == RoleRegistry {
 		return true
 	}
 	for _, s := range StaffRoles {

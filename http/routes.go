@@ -65,8 +65,13 @@ func (s *Server) Routes() []Route {
 	var rs []Route
 	rs = append(rs, s.systemRoutes()...)
 	rs = append(rs, s.apiRoutes()...)
+	rs = append(rs, s.applicationRoutes()...)
+	rs = append(rs, s.awardRoutes()...)
+	rs = append(rs, s.eventRoutes()...)
 	rs = append(rs, s.rulesAPIRoutes()...)
 	rs = append(rs, s.uiRoutes()...)
+	rs = append(rs, s.applicationPageRoutes()...)
+	rs = append(rs, s.verifyRoutes()...)
 	return rs
 }
 

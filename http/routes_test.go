@@ -46,6 +46,13 @@ const (
 	readers = "roles:operator,caseworker,supervisor,admin,auditor"
 	writers = "roles:operator,caseworker,admin"
 	admins  = "roles:admin"
+	// openers open applications and attach documents; handlers review,
+	// assign and decide them; docReaders read documents' content;
+	// overseers read the notifications log and the deadline counts.
+	openers    = "roles:operator,caseworker,supervisor"
+	handlers   = "roles:caseworker,supervisor"
+	docReaders = "roles:operator,caseworker,supervisor,auditor"
+	overseers  = "roles:supervisor,admin,auditor"
 )
 
 // routeAccess is who may call each route, written out by hand and not
@@ -85,6 +92,30 @@ var routeAccess = map[string]string{
 	"GET /api/v1/centres/{code}":  public,
 	"PUT /api/v1/centres/{code}":  admins,
 
+	"POST /api/v1/applications":                     openers,
+	"GET /api/v1/applications":                      staff,
+	"GET /api/v1/applications/{id}":                 staff,
+	"POST /api/v1/applications/{id}/assign":         handlers,
+	"POST /api/v1/applications/{id}/transitions":    handlers,
+	"GET /api/v1/applications/{id}/assessment":      handlers,
+	"POST /api/v1/applications/{id}/documents":      openers,
+	"GET /api/v1/applications/{id}/documents/{doc}": docReaders,
+	"GET /api/v1/decisions/{id}":                    staff,
+	"GET /api/v1/deadlines":                         overseers,
+	"GET /api/v1/awards":                            readers,
+	"GET /api/v1/persons/{fin}/awards":              readers,
+	"GET /api/v1/households/{id}/awards":            readers,
+	"GET /api/v1/notifications":                     overseers,
+	"GET /api/v1/holidays":                          staff,
+	"PUT /api/v1/holidays/{date}":                   admins,
+	"DELETE /api/v1/holidays/{date}":                admins,
+
+	"POST /api/v1/events":              "roles:registry,admin",
+	"GET /api/v1/events/{id}":          "roles:registry,supervisor,admin,auditor",
+	"GET /api/v1/persons/{fin}/offers": readers,
+	"POST /api/v1/offers/{id}/accept":  openers,
+	"POST /api/v1/offers/{id}/decline": openers,
+
 	"GET /api/":    public,
 	"POST /api/":   public,
 	"PUT /api/":    public,
@@ -115,6 +146,20 @@ var routeAccess = map[string]string{
 	"GET /rules/parameters/{id}":  public,
 	"GET /rules/try":              staff,
 	"GET /":                       public,
+
+	"POST /persons/{fin}/applications":  openers,
+	"GET /applications":                 handlers,
+	"GET /applications/{id}":            staff,
+	"POST /applications/{id}/actions":   handlers,
+	"POST /applications/{id}/assign":    handlers,
+	"POST /applications/{id}/documents": openers,
+	"GET /applications/{id}/decide":     handlers,
+	"POST /applications/{id}/decide":    handlers,
+	"GET /applications/{id}/letter.pdf": staff,
+	"GET /deadlines":                    overseers,
+	"GET /verify":                       public,
+	"GET /verify/{code}":                public,
+	"GET /verify/{code}/letter.pdf":     public,
 }
 
 // normAccess returns an access with its roles sorted, so that the order

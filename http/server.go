@@ -66,6 +66,27 @@ type Server struct {
 	CentreService    dost.CentreService
 	UserService      dost.UserService
 
+	// ApplicationService opens, moves and decides applications;
+	// AwardService reads awards and decisions; NotificationService the
+	// notifications log; HolidayService keeps the holiday calendar.
+	// casework.Service implements them all, and Deadlines too.
+	ApplicationService  dost.ApplicationService
+	AwardService        dost.AwardService
+	NotificationService dost.NotificationService
+	HolidayService      dost.HolidayService
+	// Deadlines answers the supervisor's deadline view (GET
+	// /api/v1/deadlines); without it that route answers 404.
+	Deadlines DeadlineCounter
+	// EventService receives life events from other registries and
+	// OfferService lists and answers offers (proactive.Service implements
+	// both); without them those routes answer 404.
+	EventService dost.EventService
+	OfferService dost.OfferService
+	// Letters renders decision letters for the staff pages and the
+	// public verification page (/verify); without it the letters answer
+	// 404. casework.Service implements it.
+	Letters LetterService
+
 	// RuleSet is the rule set the calculator (POST /api/v1/calculate and
 	// /trace, /rules/try) and the variable and parameter pages use; it is
 	// immutable and shared by all requests. Without one those routes

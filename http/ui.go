@@ -22,7 +22,8 @@ var uiFS embed.FS
 // views lists every page template in ui/templates/views; newUI fails when
 // one is missing, so a typo in a handler's view name cannot reach a user.
 var views = []string{"home", "services", "service", "signin", "staff", "persons", "person", "error",
-	"rules_variables", "rules_variable", "rules_parameters", "rules_parameter", "rules_try"}
+	"rules_variables", "rules_variable", "rules_parameters", "rules_parameter", "rules_try",
+	"application", "application_decide", "applications", "deadlines", "verify"}
 
 // ui is the parsed web UI: one template set per language and view, the
 // message catalogue and the fingerprints of the static files. It is built
@@ -161,6 +162,9 @@ type page struct {
 	Nav       string // the nav entry to mark as current
 	Languages []langLink
 	Data      any
+	// MayQueue and MayDeadlines show the work queue and the deadline view
+	// in the navigation to the roles their routes admit.
+	MayQueue, MayDeadlines bool
 }
 
 // langLink is one entry of the language switcher.
@@ -175,6 +179,7 @@ func (s *Server) pageFor(r *http.Request, lang, nav string, data any) *page {
 	u := dost.UserFromContext(r.Context())
 	p := &page{Lang: lang, User: u, Demo: s.Demo, Nav: nav, Data: data}
 	p.IsStaff = Route{Access: Staff}.Allows(u)
+	p.MayQueue, p.MayDeadlines = hasAnyRole(u, caseHandlers), hasAnyRole(u, overseers)
 	// The switcher links back to the same page with the same query; after
 	// a POST (a sign-in error) the form's values are not repeated.
 	for _, l := range dost.Languages {

@@ -1,7 +1,9 @@
 package http_test
 
 import (
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -234,6 +236,110 @@ func TestUIBrowser(t *testing.T) {
 			}
 			check(t, tab)
 		})
+	})
+
+	t.Run("ApplicationJourney", func(t *testing.T) {
+		// An operator opens an application from the person page, a case
+		// worker decides it, anyone verifies the letter by its code; axe
+		// checks every page on the way.
+		baby := newBaby(t, ts, "4NB5RN6")
+		signIn := func(t *testing.T, tab *dosttest.Tab, role dost.Role, next, wait string) {
+			t.Helper()
+			do(t, tab,
+				chromedp.Navigate(ts.URL+"/signin?lang=en&next="+url.QueryEscape(next)),
+				chromedp.WaitVisible(chromedp.CSS("#signin-username")),
+				chromedp.SendKeys(chromedp.CSS("#signin-username"), string(role)),
+				chromedp.SendKeys(chromedp.CSS("#signin-password"), dosttest.Password(role)),
+				chromedp.Click(chromedp.CSS(`main button[type="submit"]`)),
+				chromedp.WaitVisible(chromedp.CSS(wait)))
+		}
+		scan := filepath.Join(t.TempDir(), "birth-certificate.png")
+		if err := os.WriteFile(scan, pngBytes, 0o600); err != nil {
+			t.Fatal(err)
+		}
+
+		operator := b.NewTab(t)
+		signIn(t, operator, dost.RoleOperator, "/persons/"+string(baby.FIN)+"?lang=en", "#open-service")
+		check(t, operator)
+		// Choosing the service loads its documents into the form (htmx).
+		do(t, operator,
+			chromedp.SetValue(chromedp.CSS("#open-service"), birthService),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("#open-service").dispatchEvent(new Event("change", {bubbles: true}))`),
+			chromedp.WaitVisible(chromedp.CSS("#open-doc-id_card-presented")))
+		check(t, operator)
+		do(t, operator,
+			chromedp.Click(chromedp.CSS("#open-doc-id_card-presented")),
+			chromedp.SetUploadFiles(chromedp.CSS("#open-doc-birth_certificate-file"), []string{scan}),
+			chromedp.SendKeys(chromedp.CSS("#open-note"), "Born on 2 November."),
+			chromedp.Click(chromedp.CSS("#open-submit")),
+			chromedp.WaitVisible(chromedp.CSS("#application-facts")))
+		if got := heading(t, operator); !strings.HasPrefix(got, "Application A-") {
+			t.Errorf("after opening: heading %q, want the application", got)
+		}
+		appURL, err := chromedp.Run(operator.Ctx, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, operator)
+
+		caseworker := b.NewTab(t)
+		signIn(t, caseworker, dost.RoleCaseWorker, "/applications?lang=en", "#queue-service")
+		check(t, caseworker)
+		appPath := strings.TrimPrefix(appURL, ts.URL)
+		do(t, caseworker,
+			chromedp.Click(chromedp.CSS(`a[href="`+appPath+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#application-facts")))
+		check(t, caseworker)
+		do(t, caseworker,
+			chromedp.Submit(chromedp.CSS(`input[name="action"][value="review"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#application-decide")),
+			chromedp.Click(chromedp.CSS("#application-decide")),
+			chromedp.WaitVisible(chromedp.CSS("#approve-form")))
+		check(t, caseworker)
+		// A refusal without a reason comes back with the message by the
+		// field (the browser's own check is taken away to reach the
+		// server's).
+		do(t, caseworker,
+			chromedp.RemoveAttribute(chromedp.CSS("#refuse-code"), "required"),
+			chromedp.Click(chromedp.CSS("#refuse-submit")),
+			chromedp.WaitVisible(chromedp.CSS("#refuse-code-error")))
+		caseworker.Errors() // the 400 is logged as a network error
+		check(t, caseworker)
+		do(t, caseworker,
+			chromedp.Click(chromedp.CSS("#approve-submit")),
+			chromedp.WaitVisible(chromedp.CSS("#decision-letter")))
+		check(t, caseworker)
+		verify, err := chromedp.Run(caseworker.Ctx, chromedp.Evaluate[string](`document.querySelector('#decision a[href^="/verify/"]').getAttribute("href")`))
+		if err != nil || !strings.HasPrefix(verify, "/verify/") {
+			t.Fatalf("verification link %q: %v", verify, err)
+		}
+		code := strings.TrimPrefix(verify, "/verify/")
+
+		supervisor := b.NewTab(t)
+		signIn(t, supervisor, dost.RoleSupervisor, "/deadlines?lang=en", "#deadlines-counts")
+		check(t, supervisor)
+
+		visitor := b.NewTab(t)
+		do(t, visitor,
+			chromedp.Navigate(ts.URL+"/verify?lang=en"),
+			chromedp.WaitVisible(chromedp.CSS("#verify-code")))
+		check(t, visitor)
+		do(t, visitor,
+			chromedp.SendKeys(chromedp.CSS("#verify-code"), strings.ToLower(strings.ReplaceAll(code, "-", " "))),
+			chromedp.Submit(chromedp.CSS("#verify-code")),
+			chromedp.WaitVisible(chromedp.CSS("#verify-result")))
+		if got, err := chromedp.Run(visitor.Ctx, chromedp.Text(chromedp.CSS("#verify-result"))); err != nil || got != "The letter is genuine" {
+			t.Errorf("verification: got %q (%v)", got, err)
+		}
+		if loc, _ := chromedp.Run(visitor.Ctx, chromedp.Location()); !strings.HasSuffix(loc, "/verify/"+code) {
+			t.Errorf("verification at %s, want /verify/%s", loc, code)
+		}
+		check(t, visitor)
+		do(t, visitor,
+			chromedp.Navigate(ts.URL+"/verify/ZZZZ-ZZZZ-ZZZZ-ZZZZ"),
+			chromedp.WaitVisible(chromedp.CSS("#verify-not-found")))
+		visitor.Errors() // the browser logs the 404 status
+		check(t, visitor)
 	})
 
 	t.Run("SearchWithoutJavaScript", func(t *testing.T) {

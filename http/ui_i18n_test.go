@@ -1,6 +1,7 @@
 package http
 
 import (
+	"maps"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -115,7 +116,7 @@ func TestMessages(t *testing.T) {
 		"degree.automation.": strs([]dost.Degree{dost.DegreeFull, dost.DegreePartial, dost.DegreeNone}),
 		"mode.":              strs([]dost.AssignmentMode{dost.ModeProactive, dost.ModeOnApplication, dost.ModeNone}),
 		"lang.name.":         dost.Languages,
-		"role.":              append(strs(dost.StaffRoles), string(dost.RoleCitizen)),
+		"role.":              append(strs(dost.StaffRoles), string(dost.RoleCitizen), string(dost.RoleRegistry)),
 		"sex.":               strs([]dost.Sex{dost.SexMale, dost.SexFemale}),
 		"status.":            strs([]dost.PersonStatus{dost.PersonAlive, dost.PersonDeceased}),
 		"household.role.":    strs([]dost.HouseholdRole{dost.RoleHead, dost.RoleSpouse, dost.RoleChild, dost.RoleParent, dost.RoleOther}),
@@ -126,6 +127,20 @@ func TestMessages(t *testing.T) {
 		// keys chosen by handlers, rendered with {{t .Error}}
 		"persons.error.": {"fin", "birth_date"},
 		"signin.error.":  {"missing", "invalid", "locked"},
+		// the application pages (ui_applications.go, ui_verify.go)
+		"application.status.":  strs(dost.ApplicationStatuses),
+		"application.action.":  append(strs(dost.ApplicationActions), "submit"),
+		"application.reason.":  strs(slices.Collect(maps.Keys(actionReasons))),
+		"application.channel.": strs([]dost.ApplicationChannel{dost.ApplicationAtCentre, dost.ApplicationOnline, dost.ApplicationByCallCentre, dost.ApplicationProactive}),
+		"award.kind.":          strs([]dost.AwardKind{dost.AwardMonthly, dost.AwardOneOff}),
+		"award.status.":        strs([]dost.AwardStatus{dost.AwardActive, dost.AwardSuspended, dost.AwardEnded}),
+		"decision.outcome.":    strs([]dost.DecisionOutcome{dost.DecisionApproved, dost.DecisionRefused}),
+		"form.error.":          append(slices.Clone(formErrorCodes), "invalid", "document.file_or_presented"),
+		"form.alert.":          {"invalid", "conflict", "forbidden"},
+		"open.error.":          {"upload", "key"},
+		"deadlines.error.":     {"date", "range", "centre"},
+		"decide.":              {"assess_failed"},
+		"verify.error.":        {"format"},
 	}
 	t.Run("KeyFamilies", func(t *testing.T) {
 		for prefix := range prefixes {

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -123,11 +124,18 @@ type personView struct {
 	IncomeFrom dost.Month
 	IncomeTo   dost.Month
 	Disability []*dost.DisabilityAssessment
+	// Cases are the person's applications and awards, and the form to
+	// open an application (ui_applications.go).
+	Cases *personCases
 }
 
 // handlePerson handles "GET /persons/{fin}": a person's registry record
 // with household, insurance periods, the last twelve months of income and
-// disability assessments. Staff only.
+// disability assessments, applications and awards, and the form to open
+// an application. Staff only. ?service_code= (with the form's other
+// fields) chooses the service whose documents the form lists, the step a
+// browser without JavaScript takes; htmx asks for that list alone
+// (HX-Target open-documents).
 func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	fin, err := dost.ParseFIN(r.PathValue("fin"))
@@ -140,6 +148,25 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	v, err := s.personData(ctx, p)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if v.Cases, err = s.personCasesFor(r, p, householdID(v), openInputOf(r.URL.Query())); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") == "open-documents" {
+		lang := s.requestLang(w, r)
+		s.renderLang(w, r, lang, http.StatusOK, "person", "open-documents", s.pageFor(r, lang, "persons", v))
+		return
+	}
+	s.render(w, r, http.StatusOK, "person", "persons", v)
+}
+
+// personData returns the person page's registry part for p.
+func (s *Server) personData(ctx context.Context, p *dost.Person) (*personView, error) {
 	today := dost.DateOf(s.Clock.Now())
 	v := personView{Person: p, IncomeTo: dost.MonthOf(today)}
 	if n := len(p.IBAN); n > 4 {
@@ -154,26 +181,21 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 
 	households, _, err := s.HouseholdService.FindHouseholds(ctx, dost.HouseholdFilter{PersonID: &p.ID, Limit: 1})
 	if err != nil {
-		s.Error(w, r, err)
-		return
+		return nil, err
 	}
 	if len(households) > 0 {
 		if v.Household, err = s.HouseholdService.FindHouseholdByID(ctx, households[0].ID); err != nil {
-			s.Error(w, r, err)
-			return
+			return nil, err
 		}
 	}
 	if v.Insurance, _, err = s.RecordService.FindInsurancePeriods(ctx, dost.RecordFilter{PersonID: &p.ID}); err != nil {
-		s.Error(w, r, err)
-		return
+		return nil, err
 	}
 	if v.Income, _, err = s.RecordService.FindIncomeRecords(ctx, dost.RecordFilter{PersonID: &p.ID, From: &v.IncomeFrom, To: &v.IncomeTo}); err != nil {
-		s.Error(w, r, err)
-		return
+		return nil, err
 	}
 	if v.Disability, _, err = s.RecordService.FindDisabilityAssessments(ctx, dost.RecordFilter{PersonID: &p.ID}); err != nil {
-		s.Error(w, r, err)
-		return
+		return nil, err
 	}
-	s.render(w, r, http.StatusOK, "person", "persons", v)
+	return &v, nil
 }

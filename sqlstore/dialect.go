@@ -329,3 +329,20 @@ func (db *DB) tableConstraints(ctx context.Context) (map[string][]string, error)
 	}
 	return out, nil
 }
+
+// nextID returns a new ID for a row about to be inserted into table, for
+// rows with a column derived from their ID (an application's number):
+// the next value of the identity column's sequence in PostgreSQL; one
+// more than the largest ID in SQLite, whose write transactions are
+// serialised (one writer connection, BEGIN IMMEDIATE across processes).
+func (tx *Tx) nextID(ctx context.Context, table string) (int64, error) {
+	q := `SELECT COALESCE(max(id), 0) + 1 FROM ` + table
+	if tx.db.dialect == DialectPostgres {
+		q = `SELECT nextval(pg_get_serial_sequence('` + table + `', 'id'))`
+	}
+	var id int64
+	if err := tx.QueryRowContext(ctx, q).Scan(&id); err != nil {
+		return 0, fmt.Errorf("next %s id: %w", table, err)
+	}
+	return id, nil
+}

@@ -154,7 +154,7 @@ func (db *DB) openSQLite(ctx context.Context, dsn string) error {
 	// foreign keys. The writer begins IMMEDIATE so that a transaction never
 	// fails half-way when it upgrades from reading to writing.
 	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
-	w, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate")
+	w, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=cache_size(-"+strconv.Itoa(writerCacheKiB)+")&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("open sqlite: %w", err)
 	}
@@ -181,6 +181,9 @@ func (db *DB) openSQLite(ctx context.Context, dsn string) error {
 	return nil
 }
 
+// writerCacheKiB is the page cache of SQLite's writer connection, in KiB.
+const writerCacheKiB = 64 << 10
+
 // Close closes every connection. It is safe to call on a partly opened DB.
 func (db *DB) Close() error {
 	var errs []error
@@ -201,6 +204,14 @@ func (db *DB) Dialect() string { return db.dialect }
 // Clock returns the clock the DB's transactions take "now" from.
 func (db *DB) Clock() dost.Clock { return db.clock }
 
+// WriterDB returns the pool write transactions run on, for the job queue
+// (River), which must share it: for SQLite the single writer connection,
+// so that the queue's writes and dost's queue up for it instead of
+// fighting for the file's lock; for PostgreSQL the one pool. The caller
+// must neither close it nor change its settings, and on SQLite must not
+// use it while holding one of its transactions (it would wait for itself).
+func (db *DB) WriterDB() *sql.DB { return db.write }
+
 func (db *DB) migrationsFS() fs.FS {
 	sub, err := fs.Sub(migrations, "migrations/"+db.dialect)
 	if err != nil {
@@ -209,9 +220,9 @@ func (db *DB) migrationsFS() fs.FS {
 	return sub
 }
 
-// Migrate applies every pending migration. On PostgreSQL it holds an
-// advisory lock so that several nodes starting at once migrate one at a
-// time.
+// Migrate applies every pending migration, dost's and then those of River,
+// the job queue (see river.go). On PostgreSQL it holds an advisory lock so
+// that several nodes starting at once migrate one at a time.
 func (db *DB) Migrate(ctx context.Context) error {
 	dialect := goose.DialectSQLite3
 	opts := []goose.ProviderOption{goose.WithSlog(db.logger), goose.WithDisableGlobalRegistry(true)}
@@ -234,7 +245,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 	for _, r := range results {
 		db.logger.Info("migrated", "dialect", db.dialect, "migration", r.Source.Path, "duration", r.Duration)
 	}
-	return nil
+	return db.migrateRiver(ctx) // the job queue's tables (river.go)
 }
 
 // migrationVersions returns the versions of the embedded migrations.
@@ -292,6 +303,11 @@ func (db *DB) CheckMigrated(ctx context.Context) error {
 			missing = append(missing, strconv.FormatInt(v, 10))
 		}
 	}
+	riverMissing, err := db.riverMissing(ctx) // the job queue's tables (river.go)
+	if err != nil {
+		return err
+	}
+	missing = append(missing, riverMissing...)
 	if len(missing) > 0 {
 		return fmt.Errorf("%w (the %s database lacks migrations %s); run `dost migrate`",
 			ErrNotMigrated, db.dialect, strings.Join(missing, ", "))

@@ -95,9 +95,19 @@ func TestSchemaParity(t *testing.T) {
 		if len(cols) < 10 {
 			t.Fatalf("%s: got %d tables, want the whole schema", dialect, len(cols))
 		}
-		schemas[dialect] = cols
 		cons, err := sqlstore.TableConstraints(ctx, db)
 		ok(t, err)
+		// River's tables (river_*, the job queue's) come from River's own
+		// migrations, which differ by design between its SQLite and
+		// PostgreSQL drivers (types, indexes, functions); they are River's
+		// to keep in step, not dost's, so only dost's tables are compared.
+		for table := range cols {
+			if strings.HasPrefix(table, "river_") {
+				delete(cols, table)
+				delete(cons, table)
+			}
+		}
+		schemas[dialect] = cols
 		if !slices.Contains(cons["persons"], "NOT NULL fin") || !slices.ContainsFunc(cons["household_members"], func(s string) bool {
 			return strings.HasSuffix(s, " WHERE …")
 		}) {

@@ -6,10 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"strings"
 
 	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/casework"
 	"github.com/dost-az/dost/demo"
+	"github.com/dost-az/dost/filestore"
 	dosthttp "github.com/dost-az/dost/http"
+	"github.com/dost-az/dost/proactive"
 	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/sqlstore"
 )
@@ -21,12 +26,19 @@ type Main struct {
 	Config      Config
 	Demo        bool
 	DemoPersons int
+	// BaseURL is dost's public address, for the verification links of
+	// decision letters; default http://<addr>.
+	BaseURL string
 
 	DB         *sqlstore.DB
 	HTTPServer *dosthttp.Server
+	// Proactive receives life events, answers offers and scans the
+	// registry (set by Run, for the jobs).
+	Proactive *proactive.Service
 
 	stdout, stderr io.Writer
 	logger         *slog.Logger
+	jobs           jobsNode // background work on River (jobs.go)
 }
 
 // NewMain returns a Main writing its messages to stdout and its logs to stderr.
@@ -42,8 +54,10 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	fs.Float64Var(&m.Config.PublicRate, "public-rate", m.Config.PublicRate, "requests per second per client IP on public endpoints; 0 turns the limit off (DOST_PUBLIC_RATE)")
 	fs.BoolVar(&m.Config.SecureCookies, "secure-cookies", m.Config.SecureCookies, "mark cookies Secure and send HSTS; on when served over HTTPS (DOST_SECURE_COOKIES)")
 	m.Config.bindDatabase(fs)
+	m.jobs.bindFlags(fs)
 	fs.BoolVar(&m.Demo, "demo", false, "load the demo catalogue, centres, staff accounts and population")
 	fs.IntVar(&m.DemoPersons, "demo-persons", m.DemoPersons, "size of the demo population")
+	fs.StringVar(&m.BaseURL, "base-url", "", "public address of dost for the verification links of decision letters (default http://<addr>)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,6 +104,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if s.RuleSet, err = az.RuleSet(); err != nil {
 		return fmt.Errorf("load rules: %w", err)
 	}
+	if err := m.wireCasework(s); err != nil {
+		return err
+	}
+	if err := m.startJobs(ctx, s); err != nil { // jobs.go
+		return err
+	}
 	if err := s.Open(); err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
@@ -98,13 +118,59 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the HTTP server, draining requests, then closes the database.
+// wireCasework gives s the casework service (applications, decisions,
+// awards, notifications) over the database, with uploads on disk under
+// <data-dir>/files, the holiday calendar, and the proactive service over
+// casework (life events and offers; m.Proactive).
+func (m *Main) wireCasework(s *dosthttp.Server) error {
+	files, err := filestore.NewDisk(filepath.Join(m.Config.DataDir, "files"))
+	if err != nil {
+		return fmt.Errorf("file store: %w", err)
+	}
+	baseURL := m.BaseURL
+	if baseURL == "" {
+		host := m.Config.Addr
+		if strings.HasPrefix(host, ":") {
+			host = "localhost" + host
+		}
+		baseURL = "http://" + host
+	}
+	cases := sqlstore.NewCaseStore(m.DB)
+	svc, err := casework.New(casework.Config{
+		Store: m.jobs.kickAfter(cases), Persons: s.PersonService, Households: s.HouseholdService, Catalogue: s.CatalogueService,
+		Users: s.UserService, Population: sqlstore.NewPopulationStore(m.DB),
+		RuleSet: s.RuleSet, RuleSetVersion: az.Version(), Programmes: az.Programmes(),
+		Files: files, Centres: s.CentreService, Clock: m.DB.Clock(), BaseURL: baseURL, Logger: m.logger,
+	})
+	if err != nil {
+		return err
+	}
+	s.ApplicationService, s.AwardService, s.NotificationService, s.Deadlines, s.Letters = svc, svc, svc, svc, svc
+	s.HolidayService = cases
+	// The proactive service: life events, offers, the population scan.
+	m.Proactive, err = proactive.New(proactive.Config{
+		Store: sqlstore.NewProactiveStore(m.DB), Assigner: svc, Applications: svc, Persons: s.PersonService,
+		Households: s.HouseholdService, Records: s.RecordService, Population: sqlstore.NewPopulationStore(m.DB),
+		RuleSet: s.RuleSet, Programmes: az.Programmes(), Clock: m.DB.Clock(), Logger: m.logger,
+	})
+	if err != nil {
+		return err
+	}
+	s.EventService, s.OfferService = m.Proactive, m.Proactive
+	return nil
+}
+
+// Close stops the HTTP server, draining requests, then the background
+// jobs, then closes the database.
 func (m *Main) Close() error {
 	var first error
 	if m.HTTPServer != nil {
 		if err := m.HTTPServer.Close(); err != nil {
 			first = err
 		}
+	}
+	if err := m.stopJobs(); err != nil && first == nil { // jobs.go; before the database closes
+		first = err
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil && first == nil {

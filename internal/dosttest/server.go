@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,8 +17,11 @@ import (
 	"time"
 
 	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/casework"
 	"github.com/dost-az/dost/demo"
+	"github.com/dost-az/dost/filestore"
 	dosthttp "github.com/dost-az/dost/http"
+	"github.com/dost-az/dost/proactive"
 	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/sqlstore"
 )
@@ -31,7 +35,10 @@ import (
 // (Password) and a bearer token (Token). Rate limits are off unless an
 // option turns them on. The server calculates with the Azerbaijani rule
 // set (programmes/az), so the rules API and pages answer; an option may
-// replace it (e.g. NoRuleSet).
+// replace it (e.g. NoRuleSet). Applications, decisions, awards,
+// notifications and holidays are served by a casework.Service over the
+// same database, with uploaded files on disk in a temporary directory.
+// Life events and offers are served by a proactive.Service over it.
 type TestServer struct {
 	// URL is the server's base URL, e.g. "http://127.0.0.1:38211".
 	URL string
@@ -51,6 +58,17 @@ type TestServer struct {
 	Catalogue  *sqlstore.CatalogueService
 	Centres    *sqlstore.CentreService
 	Users      *sqlstore.UserService
+	// Cases is the casework storage and Casework the service over it
+	// (applications, decisions, awards, notifications); Files holds the
+	// uploaded documents.
+	Cases    *sqlstore.CaseStore
+	Casework *casework.Service
+	Files    *filestore.Disk
+
+	// Proactive receives life events and answers offers, over
+	// ProactiveStore and Casework.
+	Proactive      *proactive.Service
+	ProactiveStore *sqlstore.ProactiveStore
 
 	t      testing.TB
 	tokens map[dost.Role]string
@@ -72,9 +90,9 @@ type Fixtures struct {
 	Users map[dost.Role]*dost.User
 }
 
-// Roles are the roles NewServer seeds a user for: every staff role and
-// citizen.
-var Roles = append(append([]dost.Role{}, dost.StaffRoles...), dost.RoleCitizen)
+// Roles are the roles NewServer seeds a user for: every staff role,
+// citizen, and registry (a system account named "civil-registry").
+var Roles = append(append([]dost.Role{}, dost.StaffRoles...), dost.RoleCitizen, dost.RoleRegistry)
 
 // Password returns the password of the seeded user with role: the demo
 // account's for staff roles, whose usernames are the roles' names (see
@@ -112,6 +130,7 @@ func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
 		Catalogue:  sqlstore.NewCatalogueService(db),
 		Centres:    sqlstore.NewCentreService(db),
 		Users:      sqlstore.NewUserService(db),
+		Cases:      sqlstore.NewCaseStore(db),
 		t:          t,
 		tokens:     map[dost.Role]string{},
 		clients:    map[dost.Role]*http.Client{},
@@ -140,6 +159,34 @@ func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
 		t.Fatalf("load the Azerbaijani rules: %v", err)
 	}
 	s.RuleSet = rs
+	if ts.Files, err = filestore.NewDisk(filepath.Join(t.TempDir(), "files")); err != nil {
+		t.Fatalf("file store: %v", err)
+	}
+	ts.Casework, err = casework.New(casework.Config{
+		Store: ts.Cases, Persons: ts.Persons, Households: ts.Households, Catalogue: ts.Catalogue,
+		Users: ts.Users, Population: sqlstore.NewPopulationStore(db),
+		RuleSet: rs, RuleSetVersion: az.Version(), Programmes: az.Programmes(),
+		Files: ts.Files, Centres: ts.Centres, Clock: db.Clock(), BaseURL: "http://dost.test", Logger: s.Logger,
+	})
+	if err != nil {
+		t.Fatalf("casework: %v", err)
+	}
+	s.ApplicationService = ts.Casework
+	s.AwardService = ts.Casework
+	s.NotificationService = ts.Casework
+	s.HolidayService = ts.Cases
+	s.Deadlines = ts.Casework
+	s.Letters = ts.Casework
+	ts.ProactiveStore = sqlstore.NewProactiveStore(db)
+	ts.Proactive, err = proactive.New(proactive.Config{
+		Store: ts.ProactiveStore, Assigner: ts.Casework, Applications: ts.Casework, Persons: ts.Persons,
+		Households: ts.Households, Records: ts.Records, Population: sqlstore.NewPopulationStore(db),
+		RuleSet: rs, Programmes: az.Programmes(), Clock: db.Clock(), Logger: s.Logger,
+	})
+	if err != nil {
+		t.Fatalf("proactive: %v", err)
+	}
+	s.EventService, s.OfferService = ts.Proactive, ts.Proactive
 	for _, o := range opts {
 		o(s)
 	}
@@ -210,6 +257,10 @@ func (ts *TestServer) seed(ctx context.Context) error {
 			u = &dost.User{Username: "fin:" + string(f.Child.FIN), Name: "Murad Aliyev", Roles: []dost.Role{role}, PersonID: &f.Child.ID}
 			err = ts.Users.CreateUser(ctx, u, Password(role))
 		}
+		if role == dost.RoleRegistry {
+			u = &dost.User{Username: "civil-registry", Name: "Civil registry", Roles: []dost.Role{role}}
+			err = ts.Users.CreateUser(ctx, u, Password(role))
+		}
 		if err != nil {
 			return fmt.Errorf("user %s: %w", role, err)
 		}
@@ -220,6 +271,22 @@ func (ts *TestServer) seed(ctx context.Context) error {
 		f.Users[role], ts.tokens[role] = u, token
 	}
 	return nil
+}
+
+// AddUser stores a further user (a password is not needed: it signs in
+// with the bearer token returned) and returns its bearer token, e.g. a
+// staff member of another centre or one who is also in the registry.
+func (ts *TestServer) AddUser(u *dost.User) string {
+	ts.t.Helper()
+	ctx := context.Background()
+	if err := ts.Users.CreateUser(ctx, u, ""); err != nil {
+		ts.t.Fatalf("add user %s: %v", u.Username, err)
+	}
+	_, token, err := ts.Users.CreateAPIToken(ctx, u.ID, "test", 24*time.Hour)
+	if err != nil {
+		ts.t.Fatalf("token for %s: %v", u.Username, err)
+	}
+	return token
 }
 
 // Token returns the bearer token of the seeded user with role.

@@ -1,0 +1,156 @@
+package dost
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// AwardKind says whether an award pays every month or once.
+type AwardKind string
+
+// Award kinds.
+const (
+	AwardMonthly AwardKind = "monthly"
+	AwardOneOff  AwardKind = "one_off"
+)
+
+// Programme is a benefit dost assigns: which service of the catalogue
+// requests it and which variables of the rule set decide it. The
+// Azerbaijani programmes are listed by programmes/az.
+type Programme struct {
+	Code        string    `json:"code"`         // e.g. "old_age_pension"
+	ServiceCode string    `json:"service_code"` // the catalogue service, e.g. "05-01-01-00"
+	Name        Text      `json:"name"`
+	Entity      string    `json:"entity"` // "person" or "household": who the award is for
+	Kind        AwardKind `json:"kind"`
+	// Amount is the rule-set variable of the amount (money, per month for
+	// monthly awards); Eligible the bool variable of the right, or "" when
+	// a positive amount is the right.
+	Amount   string `json:"amount"`
+	Eligible string `json:"eligible,omitempty"`
+	// BackPayMonths limits arrears (0: no limit); DurationMonths limits an
+	// award's length (0: open-ended, e.g. pensions).
+	BackPayMonths  int `json:"back_pay_months"`
+	DurationMonths int `json:"duration_months"`
+	// Offer: a newly entitled person is offered the benefit to confirm in
+	// one step instead of receiving it without asking (the service's
+	// assignment mode says which).
+	Offer bool `json:"offer,omitempty"`
+}
+
+// AwardStatus is an award's state.
+type AwardStatus string
+
+// Award statuses.
+const (
+	AwardActive    AwardStatus = "active"
+	AwardSuspended AwardStatus = "suspended"
+	AwardEnded     AwardStatus = "ended"
+)
+
+// Award is an entitlement made by a decision: a person's or a household's
+// programme with its amount. There is never a second award for the same
+// beneficiary, programme and period (unique in storage), nor two open
+// monthly awards of one programme for one beneficiary.
+type Award struct {
+	ID          int64  `json:"id"`
+	Programme   string `json:"programme"`
+	ServiceCode string `json:"service_code"`
+	// The beneficiary: a person (HouseholdID 0) or a household (PersonID 0).
+	PersonID    int64 `json:"person_id,omitempty"`
+	HouseholdID int64 `json:"household_id,omitempty"`
+	// PayeeID is the person the money goes to (the beneficiary, the mother
+	// of a newborn, a household's head).
+	PayeeID int64     `json:"payee_id"`
+	Kind    AwardKind `json:"kind"`
+	Amount  Money     `json:"amount"` // per month, or once
+	// Period is the first month paid (monthly) or the month due (one-off).
+	Period Month       `json:"period"`
+	Start  Date        `json:"start"`
+	End    Date        `json:"end,omitzero"` // last day paid; zero while open-ended
+	Status AwardStatus `json:"status"`
+	// StatusReason says why an award was suspended or ended ("death",
+	// "end_date", "not_withdrawn", "appeal_overturned", …).
+	StatusReason  string    `json:"status_reason,omitempty"`
+	DecisionID    int64     `json:"decision_id"`
+	ApplicationID int64     `json:"application_id"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// DecisionOutcome is what a decision says.
+type DecisionOutcome string
+
+// Decision outcomes.
+const (
+	DecisionApproved DecisionOutcome = "approved"
+	DecisionRefused  DecisionOutcome = "refused"
+)
+
+// Decision is the outcome of an application, with what it was computed
+// from: the rule set's version, the period, the amounts and the full trace
+// (JSON of rules.Trace). LetterCode is the public code that verifies the
+// decision letter.
+type Decision struct {
+	ID             int64            `json:"id"`
+	ApplicationID  int64            `json:"application_id"`
+	Outcome        DecisionOutcome  `json:"outcome"`
+	ReasonCode     string           `json:"reason_code,omitempty"`
+	Reason         string           `json:"reason,omitempty"`
+	RuleSetVersion string           `json:"rule_set_version,omitempty"`
+	Period         Month            `json:"period"`
+	Amounts        []DecisionAmount `json:"amounts,omitempty"`
+	Trace          json.RawMessage  `json:"trace,omitempty"`
+	DecidedBy      int64            `json:"decided_by,omitempty"` // 0: dost itself
+	DecidedAt      time.Time        `json:"decided_at"`
+	// NotifyBy is the last day to notify a refusal (5 days after it).
+	NotifyBy   Date   `json:"notify_by,omitzero"`
+	LetterCode string `json:"letter_code"`
+	Language   string `json:"language"` // of the letter: the person's
+}
+
+// DecisionAmount is one computed value a decision rests on: the
+// programme's amount (and right) for one beneficiary.
+type DecisionAmount struct {
+	Programme   string `json:"programme"`
+	Variable    string `json:"variable"`
+	PersonID    int64  `json:"person_id,omitempty"`
+	HouseholdID int64  `json:"household_id,omitempty"`
+	Eligible    bool   `json:"eligible"`
+	Amount      Money  `json:"amount"`
+}
+
+// Assessment is the rules' answer for an application before anyone decides:
+// the amounts and the explanation the case worker reads.
+type Assessment struct {
+	ApplicationID  int64            `json:"application_id"`
+	RuleSetVersion string           `json:"rule_set_version"`
+	Period         Month            `json:"period"`
+	Eligible       bool             `json:"eligible"`
+	Amounts        []DecisionAmount `json:"amounts"`
+	Trace          json.RawMessage  `json:"trace"`
+}
+
+// AwardFilter selects awards; zero fields do not filter.
+type AwardFilter struct {
+	PersonID    int64 // as beneficiary or payee
+	HouseholdID int64
+	Programme   string
+	Statuses    []AwardStatus
+	Offset      int
+	Limit       int
+}
+
+// AwardService reads awards and changes their status.
+type AwardService interface {
+	// FindAwardByID returns an award. ENOTFOUND if there is none.
+	FindAwardByID(ctx context.Context, id int64) (*Award, error)
+	// FindAwards returns matching awards, newest first, and the total count.
+	FindAwards(ctx context.Context, f AwardFilter) ([]*Award, int, error)
+	// FindDecisionByID returns a decision with its trace.
+	FindDecisionByID(ctx context.Context, id int64) (*Decision, error)
+	// FindDecisionByLetterCode returns the decision a letter's code names,
+	// for the public verification page. ENOTFOUND if there is none.
+	FindDecisionByLetterCode(ctx context.Context, code string) (*Decision, error)
+}

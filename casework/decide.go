@@ -1,0 +1,382 @@
+package casework
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/pdf"
+)
+
+// AppealDays is how long after a decision the applicant may appeal it.
+const AppealDays = 30
+
+// RefusalNoticeDays is how long after a refusal the applicant must have
+// been told of it (the decision's NotifyBy).
+const RefusalNoticeDays = 5
+
+// maxReason is the longest free-text reason accepted, in bytes.
+const maxReason = 4000
+
+// applicantActions are the actions a citizen may take on their own
+// application.
+var applicantActions = []dost.ApplicationAction{dost.ActionProvideInformation, dost.ActionAppeal, dost.ActionWithdraw}
+
+// decisionActions are the actions that decide (Decide), the others are
+// Act's.
+var decisionActions = []dost.ApplicationAction{dost.ActionApprove, dost.ActionRefuse, dost.ActionOverturn}
+
+// Act applies an action other than approve, refuse and overturn (EINVALID
+// "use Decide" for those) to an application, recording who, when and why.
+//
+// A reason is required to request information (it says what is needed)
+// and to uphold an appeal (field "reason"). An appeal is allowed within
+// AppealDays days of the decision (EINVALID afterwards). A citizen may
+// only provide information, appeal or withdraw, on their own application
+// (EFORBIDDEN otherwise). The applicant is notified of a request for
+// information and of an upheld appeal. Errors: ENOTFOUND, ECONFLICT when
+// the status does not allow the action or changed meanwhile, EINVALID.
+func (s *Service) Act(ctx context.Context, id int64, r dost.TransitionRequest) (*dost.Application, error) {
+	if slices.Contains(decisionActions, r.Action) {
+		return nil, fieldError("action", "application_action.use_decide", "The action %s decides the application: use Decide.", r.Action)
+	}
+	actorID, u := actor(ctx)
+	a, err := s.FindApplicationByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if citizenOnly(u) && !slices.Contains(applicantActions, r.Action) {
+		return nil, dost.Errorf(dost.EFORBIDDEN, "Citizens may only provide information, appeal or withdraw.")
+	}
+	to, err := dost.NextStatus(a.Status, r.Action)
+	if err != nil {
+		return nil, err
+	}
+	var v dost.Validation
+	reason := checkReason(&v, r)
+	if reason == "" && (r.Action == dost.ActionRequestInformation || r.Action == dost.ActionUphold) {
+		v.Add("reason", "required", "A reason is required to %s.", strings.ReplaceAll(string(r.Action), "_", " "))
+	}
+	if err := v.Err("The action has errors."); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if r.Action == dost.ActionAppeal {
+		d, err := s.store.FindDecisionByID(ctx, a.DecisionID)
+		if err != nil {
+			return nil, fmt.Errorf("find the decision appealed: %w", err)
+		}
+		if last := dost.DateOf(d.DecidedAt.In(baku)).AddDate(0, 0, AppealDays); dost.DateOf(now.In(baku)).After(last) {
+			return nil, fieldError("action", "appeal.too_late", "The decision may be appealed until %s, %d days after it.", last, AppealDays)
+		}
+	}
+	t := &dost.Transition{ApplicationID: a.ID, Action: r.Action, From: a.Status, To: to, ActorID: actorID,
+		ReasonCode: strings.TrimSpace(r.ReasonCode), Reason: reason, At: now}
+	if u != nil {
+		t.ActorName = u.Name
+	}
+	var eff *Effects
+	switch r.Action {
+	case dost.ActionRequestInformation, dost.ActionUphold:
+		ns, err := s.actNotifications(ctx, a, r.Action, reason, now)
+		if err != nil {
+			return nil, err
+		}
+		eff = &Effects{Notifications: ns}
+	}
+	if err := s.store.Transition(ctx, t, eff); err != nil {
+		return nil, err
+	}
+	return s.store.FindApplicationByID(ctx, a.ID)
+}
+
+// checkReason validates a request's reason texts and returns the free text
+// trimmed.
+func checkReason(v *dost.Validation, r dost.TransitionRequest) string {
+	reason := strings.TrimSpace(r.Reason)
+	if len(reason) > maxReason || !dost.ValidText(reason, true) {
+		v.Add("reason", "reason.invalid", "The reason is longer than %d bytes or has characters that are not allowed.", maxReason)
+	}
+	if len(r.ReasonCode) > 100 || !dost.ValidText(r.ReasonCode, false) {
+		v.Add("reason_code", "reason_code.invalid", "The reason code is not valid.")
+	}
+	return reason
+}
+
+// actNotifications tells the applicant of a request for information or an
+// upheld appeal.
+func (s *Service) actNotifications(ctx context.Context, a *dost.Application, action dost.ApplicationAction, reason string, now time.Time) ([]*dost.Notification, error) {
+	p, err := s.persons.FindPersonByID(ctx, a.PersonID)
+	if err != nil {
+		return nil, fmt.Errorf("find applicant: %w", err)
+	}
+	svc, err := s.service(ctx, a.ServiceCode)
+	if err != nil {
+		return nil, err
+	}
+	lang := language(p)
+	name := svc.Name.In(lang)
+	id := stepID(a)
+	if action == dost.ActionRequestInformation {
+		return toPerson(p, "information:"+id, "application.information_requested", say(lang, "information.subject", a.Number),
+			say(lang, "information.requested", a.Number, name, reason), now), nil
+	}
+	return toPerson(p, "appeal:"+id, "appeal.upheld", say(lang, "appeal.subject", a.Number),
+		say(lang, "appeal.upheld", a.Number, name, reason), now), nil
+}
+
+// stepID names the next transition of application a: its ID and the
+// transition's number. A transition from a status happens once (the store
+// refuses a second with ECONFLICT), so what it announces gets one
+// MessageID however often a request is retried.
+func stepID(a *dost.Application) string {
+	return fmt.Sprintf("%d.%d", a.ID, len(a.Transitions)+1)
+}
+
+// Decide approves or refuses an application in review, or overturns the
+// decision on an appealed one, in one transaction with the transition, the
+// awards and the notifications.
+//
+//   - Approve runs the rules for the application's period (over the
+//     applicant's household as the registry has it now) for the programme
+//     the service opens; if they find no right it is EINVALID (refuse with
+//     a reason instead; Assess shows why). The award pays the amount from
+//     the first day of the period (monthly, for the programme's duration
+//     if it has one) or once in the period (one-off); its payee is the
+//     applicant, its beneficiary the applicant or, for a household
+//     programme, the applicant's household. A service with no programme
+//     is approved without rules or awards.
+//   - Refuse needs a ReasonCode from the passport's refusal reasons; the
+//     refusal must be notified within RefusalNoticeDays (NotifyBy). The
+//     rules still run, so the decision keeps the explanation; if they
+//     cannot compute the period it is stored without one.
+//   - Overturn needs a reason. Overturning a refusal approves (as above);
+//     overturning an approval refuses (ReasonCode optional, from the
+//     passport's list) and ends the awards of the application with reason
+//     "appeal_overturned": their last day is the day of the decision (or
+//     the day before their start, when they had not started).
+//
+// The decision stores the rule-set version, the period, the amounts, the
+// trace, a letter code (verified at BaseURL/verify/<code>) and the
+// applicant's language; the applicant is notified by SMS and e-mail.
+// Errors: EFORBIDDEN when the user is the applicant or a member of the
+// applicant's household (or a citizen), ECONFLICT when the status does not
+// allow the action or changed meanwhile, EINVALID.
+func (s *Service) Decide(ctx context.Context, id int64, r dost.TransitionRequest) (*dost.Decision, error) {
+	if !slices.Contains(decisionActions, r.Action) {
+		return nil, fieldError("action", "application_action.use_act", "The action %s does not decide the application: use Act.", r.Action)
+	}
+	actorID, u := actor(ctx)
+	if citizenOnly(u) {
+		return nil, dost.Errorf(dost.EFORBIDDEN, "Citizens do not decide applications.")
+	}
+	a, err := s.store.FindApplicationByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	to, err := dost.NextStatus(a.Status, r.Action)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkImpartial(ctx, u, a); err != nil {
+		return nil, err
+	}
+	svc, err := s.service(ctx, a.ServiceCode)
+	if err != nil {
+		return nil, err
+	}
+	person, err := s.persons.FindPersonByID(ctx, a.PersonID)
+	if err != nil {
+		return nil, fmt.Errorf("find applicant: %w", err)
+	}
+
+	var v dost.Validation
+	reason := checkReason(&v, r)
+	code := strings.TrimSpace(r.ReasonCode)
+	outcome := dost.DecisionApproved
+	var prev *dost.Decision
+	switch r.Action {
+	case dost.ActionRefuse:
+		outcome = dost.DecisionRefused
+		if code == "" {
+			v.Add("reason_code", "required", "A refusal needs a reason from the service's list.")
+		}
+	case dost.ActionOverturn:
+		if reason == "" {
+			v.Add("reason", "required", "A reason is required to overturn a decision.")
+		}
+		if prev, err = s.store.FindDecisionByID(ctx, a.DecisionID); err != nil {
+			return nil, fmt.Errorf("find the decision appealed: %w", err)
+		}
+		if prev.Outcome == dost.DecisionApproved {
+			outcome = dost.DecisionRefused
+		}
+	}
+	var rr *dost.RefusalReason
+	if code != "" {
+		i := slices.IndexFunc(svc.RefusalReasons, func(x dost.RefusalReason) bool { return x.Code == code })
+		if i < 0 {
+			v.Add("reason_code", "refusal_reason.unknown", "%q is not a refusal reason of the service %s.", code, svc.Code)
+		} else {
+			rr = &svc.RefusalReasons[i]
+		}
+	}
+	if err := v.Err("The decision has errors."); err != nil {
+		return nil, err
+	}
+
+	now := s.now()
+	today := dost.DateOf(now.In(baku))
+	p, ev, hh, err := s.assessApplication(ctx, a)
+	if err != nil && outcome == dost.DecisionApproved {
+		return nil, err
+	} else if err != nil {
+		s.log.Warn("casework: a refusal is stored without the rules' explanation", "application", a.ID, "error", err)
+		p, ev = nil, nil
+	}
+	if outcome == dost.DecisionApproved && p != nil && !ev.eligible {
+		return nil, fieldError("action", "rules.no_right", "The rules find no right to %s in %s; refuse with a reason.", p.Name.EN, a.Period)
+	}
+	d := &dost.Decision{ApplicationID: a.ID, Outcome: outcome, Reason: reason, Period: a.Period,
+		DecidedBy: actorID, DecidedAt: now, LetterCode: pdf.LetterCode(), Language: language(person)}
+	if rr != nil {
+		d.ReasonCode = rr.Code
+	}
+	if ev != nil {
+		d.RuleSetVersion, d.Amounts, d.Trace = s.rsVersion, ev.amounts, ev.trace
+	}
+	eff := &Effects{Decision: d}
+	if outcome == dost.DecisionRefused {
+		d.NotifyBy = today.AddDate(0, 0, RefusalNoticeDays)
+	}
+	var award *dost.Award
+	if outcome == dost.DecisionApproved && p != nil {
+		award = newAward(p, a.PersonID, hh, a.PersonID, a.Period, a.Period.First(), ev.total, now)
+		award.ApplicationID = a.ID
+		eff.Awards = []*dost.Award{award}
+	}
+	if r.Action == dost.ActionOverturn && prev.Outcome == dost.DecisionApproved {
+		if eff.EndAwards, err = s.endAwards(ctx, a, today); err != nil {
+			return nil, err
+		}
+	}
+	eff.Notifications = s.decisionNotifications(person, svc, a, d, rr, award, now)
+
+	t := &dost.Transition{ApplicationID: a.ID, Action: r.Action, From: a.Status, To: to, ActorID: actorID,
+		ReasonCode: d.ReasonCode, Reason: reason, At: now}
+	if u != nil {
+		t.ActorName = u.Name
+	}
+	if err := s.store.Transition(ctx, t, eff); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// checkImpartial refuses (EFORBIDDEN) a decision by the applicant or by a
+// member of the applicant's household: the one recorded on the
+// application or the one the applicant belongs to now. A user linked to
+// no person cannot be checked and is allowed.
+func (s *Service) checkImpartial(ctx context.Context, u *dost.User, a *dost.Application) error {
+	if u == nil || u.PersonID == nil {
+		return nil
+	}
+	me := *u.PersonID
+	if me == a.PersonID {
+		return dost.Errorf(dost.EFORBIDDEN, "Nobody decides their own application.")
+	}
+	mine, err := s.householdOf(ctx, me)
+	if err != nil || mine == 0 {
+		return err
+	}
+	theirs, err := s.householdOf(ctx, a.PersonID)
+	if err != nil {
+		return err
+	}
+	if mine == a.HouseholdID || mine == theirs {
+		return dost.Errorf(dost.EFORBIDDEN, "Nobody decides the application of a member of their household.")
+	}
+	return nil
+}
+
+// newAward returns an active award of programme p of amount for the
+// beneficiary (person personID, or household hh for a household programme;
+// the person when hh is 0, a household of one), paid to payee, from start
+// (monthly: for p.DurationMonths months if set) or once in period.
+func newAward(p *dost.Programme, personID, hh, payee int64, period dost.Month, start dost.Date, amount dost.Money, now time.Time) *dost.Award {
+	w := &dost.Award{Programme: p.Code, ServiceCode: p.ServiceCode, PayeeID: payee, Kind: p.Kind, Amount: amount,
+		Period: period, Start: start, Status: dost.AwardActive, CreatedAt: now, UpdatedAt: now}
+	if p.Entity == "household" && hh != 0 {
+		w.HouseholdID = hh
+	} else {
+		w.PersonID = personID
+	}
+	if p.Kind == dost.AwardMonthly && p.DurationMonths > 0 {
+		w.End = start.AddDate(0, p.DurationMonths, -1)
+	}
+	return w
+}
+
+// endAwards returns the changes that end the active and suspended awards
+// of application a on day (or the day before their start, when they had
+// not started), because the approval that made them was overturned.
+func (s *Service) endAwards(ctx context.Context, a *dost.Application, day dost.Date) ([]AwardChange, error) {
+	var out []AwardChange
+	for _, f := range []dost.AwardFilter{{PersonID: a.PersonID}, {HouseholdID: a.HouseholdID}} {
+		if f.PersonID == 0 && f.HouseholdID == 0 {
+			continue
+		}
+		f.Statuses = []dost.AwardStatus{dost.AwardActive, dost.AwardSuspended}
+		awards, _, err := s.store.FindAwards(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("find the application's awards: %w", err)
+		}
+		for _, w := range awards {
+			if w.ApplicationID != a.ID || slices.ContainsFunc(out, func(c AwardChange) bool { return c.AwardID == w.ID }) {
+				continue
+			}
+			end := day
+			if end.Before(w.Start) {
+				end = w.Start.AddDate(0, 0, -1)
+			}
+			if !w.End.IsZero() && w.End.Before(end) {
+				end = w.End
+			}
+			out = append(out, AwardChange{AwardID: w.ID, Status: dost.AwardEnded, End: end, Reason: "appeal_overturned"})
+		}
+	}
+	return out, nil
+}
+
+// decisionNotifications tells the applicant of decision d, with the link
+// that verifies its letter.
+func (s *Service) decisionNotifications(p *dost.Person, svc *dost.Service, a *dost.Application, d *dost.Decision, rr *dost.RefusalReason, w *dost.Award, now time.Time) []*dost.Notification {
+	lang := language(p)
+	name := svc.Name.In(lang)
+	var body, topic string
+	switch {
+	case d.Outcome == dost.DecisionRefused:
+		why := d.Reason
+		if rr != nil {
+			why = rr.Text.In(lang)
+			if d.Reason != "" {
+				why = sentence(why) + " " + d.Reason
+			}
+		}
+		body, topic = say(lang, "decision.refused", a.Number, name, sentence(why), AppealDays), "decision.refused"
+	case w != nil && w.Kind == dost.AwardMonthly:
+		body, topic = say(lang, "decision.approved.monthly", a.Number, name, w.Amount.String(), w.Period.String()), "decision.approved"
+	case w != nil:
+		body, topic = say(lang, "decision.approved.one_off", a.Number, name, w.Amount.String(), w.Period.String()), "decision.approved"
+	default:
+		body, topic = say(lang, "decision.approved.plain", a.Number, name), "decision.approved"
+	}
+	body += " " + say(lang, "decision.letter", s.verifyURL(d.LetterCode))
+	return toPerson(p, "decision:"+stepID(a), topic, say(lang, "decision.subject", a.Number), body, now)
+}
+
+// verifyURL returns the public address that verifies a letter.
+func (s *Service) verifyURL(code string) string { return s.baseURL + "/verify/" + code }

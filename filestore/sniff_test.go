@@ -1,0 +1,82 @@
+package filestore_test
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"testing"
+
+	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/filestore"
+)
+
+// minimalPDF is a complete one-page PDF.
+const minimalPDF = "%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n" +
+	"2 0 obj <</Type /Pages /Kids [3 0 R] /Count 1>> endobj\n" +
+	"3 0 obj <</Type /Page /Parent 2 0 R /MediaBox [0 0 200 200]>> endobj\n" +
+	"trailer <</Root 1 0 R>>\n%%EOF\n"
+
+func smallImage() image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	img.Set(2, 3, color.RGBA{200, 30, 30, 255})
+	return img
+}
+
+func encoded(t *testing.T, enc func(*bytes.Buffer, image.Image) error) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := enc(&b, smallImage()); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestSniff(t *testing.T) {
+	pngBytes := encoded(t, func(b *bytes.Buffer, img image.Image) error { return png.Encode(b, img) })
+	jpegBytes := encoded(t, func(b *bytes.Buffer, img image.Image) error { return jpeg.Encode(b, img, nil) })
+
+	t.Run("OK", func(t *testing.T) {
+		for _, tt := range []struct {
+			name    string
+			content []byte
+			want    string
+		}{
+			{"PDF", []byte(minimalPDF), "application/pdf"},
+			{"PNG", pngBytes, "image/png"},
+			{"JPEG", jpegBytes, "image/jpeg"},
+			{"LargestPDF", append([]byte(minimalPDF), make([]byte, dost.MaxDocumentSize-len(minimalPDF))...), "application/pdf"},
+		} {
+			got, err := filestore.Sniff(tt.content)
+			if err != nil || got != tt.want {
+				t.Errorf("%s: Sniff = %q, %v, want %q", tt.name, got, err, tt.want)
+			}
+		}
+	})
+
+	for _, tt := range []struct {
+		name    string
+		content []byte
+		code    string
+	}{
+		{"ErrEmpty", nil, "file.empty"},
+		{"ErrTooLarge", append([]byte(minimalPDF), make([]byte, dost.MaxDocumentSize)...), "file.too_large"},
+		{"ErrRenamedText", []byte("Passport scan, honest.\nFIN 5ZK1R2A\n"), "file.type_not_allowed"},
+		{"ErrHTML", []byte("<html><script>alert(1)</script></html>"), "file.type_not_allowed"},
+		{"ErrGIF", []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"), "file.type_not_allowed"},
+		{"ErrPDFAfterSpace", []byte("  " + minimalPDF), "file.type_not_allowed"},
+		{"ErrZip", []byte("PK\x03\x04\x14\x00\x00\x00"), "file.type_not_allowed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ct, err := filestore.Sniff(tt.content)
+			if code := dost.ErrorCode(err); code != dost.EINVALID {
+				t.Fatalf("Sniff = %q, code %q, want %q", ct, code, dost.EINVALID)
+			}
+			fields := dost.ErrorFields(err)
+			if len(fields) != 1 || fields[0].Field != "file" || fields[0].Code != tt.code {
+				t.Errorf("fields = %+v, want one for file with code %q", fields, tt.code)
+			}
+		})
+	}
+}

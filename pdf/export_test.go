@@ -1,0 +1,4 @@
+package pdf
+
+// QRPNG exposes qrPNG to the tests.
+var QRPNG = qrPNG

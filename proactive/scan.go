@@ -1,0 +1,313 @@
+package proactive
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/casework"
+	"github.com/dost-az/dost/rules"
+	"github.com/dost-az/dost/rulesrun"
+)
+
+// ProgrammeScan counts what a scan found and did for one programme.
+type ProgrammeScan struct {
+	Programme string `json:"programme"`
+	// Entitled beneficiaries, as the rules found them over the shard.
+	Entitled int `json:"entitled"`
+	// Held: of the entitled, those holding an award or offer of it
+	// already (see Store.FindHoldings).
+	Held int `json:"held"`
+	// Later: of the entitled, those whose right arises after today; the
+	// date change of that day assigns it.
+	Later int `json:"later"`
+	// Awarded and Offered: new awards and offers made.
+	Awarded int `json:"awarded"`
+	Offered int `json:"offered"`
+	// Unchanged: asked for, but there was an award or offer already
+	// (made meanwhile) or the single-case rules found no right.
+	Unchanged int `json:"unchanged"`
+	// Failed: refused by casework for the beneficiary (logged), e.g. a
+	// household programme for a person in no household.
+	Failed int `json:"failed"`
+}
+
+// ScanSummary counts what a scan of shards found and did. Read is the
+// time spent reading the registry, the awards and the offers; Compute the
+// rules; Assign making the awards and offers (summed over shards).
+type ScanSummary struct {
+	Shards     int             `json:"shards"`
+	Persons    int64           `json:"persons"`
+	Households int64           `json:"households"`
+	Programmes []ProgrammeScan `json:"programmes"`
+	Read       time.Duration   `json:"read_ns"`
+	Compute    time.Duration   `json:"compute_ns"`
+	Assign     time.Duration   `json:"assign_ns"`
+}
+
+// Add adds o's counts to s; programmes are matched by code.
+func (s *ScanSummary) Add(o ScanSummary) {
+	s.Shards += o.Shards
+	s.Persons += o.Persons
+	s.Households += o.Households
+	s.Read += o.Read
+	s.Compute += o.Compute
+	s.Assign += o.Assign
+	for _, p := range o.Programmes {
+		i := slices.IndexFunc(s.Programmes, func(q ProgrammeScan) bool { return q.Programme == p.Programme })
+		if i < 0 {
+			s.Programmes = append(s.Programmes, p)
+			continue
+		}
+		q := &s.Programmes[i]
+		q.Entitled += p.Entitled
+		q.Held += p.Held
+		q.Later += p.Later
+		q.Awarded += p.Awarded
+		q.Offered += p.Offered
+		q.Unchanged += p.Unchanged
+		q.Failed += p.Failed
+	}
+}
+
+// New returns the total of awards and offers made.
+func (s *ScanSummary) New() int {
+	n := 0
+	for _, p := range s.Programmes {
+		n += p.Awarded + p.Offered
+	}
+	return n
+}
+
+// PlanScan splits the registry into the shards of a scan, of about
+// shardSize persons each (0: rulesrun.DefaultShardSize): rulesrun's
+// shards, household ID ranges then ranges of persons in no household.
+func (s *Service) PlanScan(ctx context.Context, shardSize int) ([]rulesrun.Shard, error) {
+	if shardSize <= 0 {
+		shardSize = rulesrun.DefaultShardSize
+	}
+	return s.population.PlanShards(ctx, shardSize)
+}
+
+// Scan scans every shard of the registry for period, one after the other,
+// and returns the total: for a single node without a job queue, and for
+// tests. A job queue runs ScanShard per shard instead.
+func (s *Service) Scan(ctx context.Context, period dost.Month, shardSize int) (ScanSummary, error) {
+	var total ScanSummary
+	shards, err := s.PlanScan(ctx, shardSize)
+	if err != nil {
+		return total, err
+	}
+	for _, sh := range shards {
+		sum, err := s.ScanShard(ctx, period, sh)
+		total.Add(sum)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// scanTask is one beneficiary the scan assigns or offers a programme to.
+type scanTask struct {
+	prog      *dost.Programme
+	stats     *ProgrammeScan
+	person    int64 // the beneficiary person, or the household's head
+	household int64 // the beneficiary household (household programmes)
+	amount    dost.Money
+	start     dost.Date // the day the right arises, if in the period
+}
+
+// ScanShard runs the rules over one shard of the registry for period and,
+// for every beneficiary they find entitled to a programme who holds no
+// award or offer of it (Store.FindHoldings), assigns it (casework's
+// AssignProactively, from the day the right arises when the rule set says
+// and it falls in the period, else from the period's first day) or, for
+// an offer programme, offers it. The offer of a household programme goes
+// to the household's head. One-off programmes are skipped: their events
+// (a birth, a death) name the payee. A right that arises after today is
+// left to that day's date change.
+//
+// The shard's registry records, awards and offers are read with a few
+// queries, the rules run over the whole shard in columns, and the new
+// awards and offers are made by Config.Workers goroutines. Scanning a
+// shard again makes nothing twice. A beneficiary casework refuses is
+// counted as failed and logged; other errors stop the scan of the shard
+// and are returned with the counts so far.
+func (s *Service) ScanShard(ctx context.Context, period dost.Month, sh rulesrun.Shard) (ScanSummary, error) {
+	sum := ScanSummary{Shards: 1}
+	t0 := time.Now()
+	ev, err := s.load(ctx, sh, period)
+	if err != nil {
+		return sum, err
+	}
+	defer ev.release()
+	holdings, err := s.store.FindHoldings(ctx, sh, period)
+	if err != nil {
+		return sum, fmt.Errorf("shard %s: find awards and offers: %w", sh, err)
+	}
+	t1 := time.Now()
+	sum.Read = t1.Sub(t0)
+	in := ev.in
+	sum.Persons, sum.Households = int64(len(in.PersonIDs)), int64(len(in.HouseholdIDs))
+
+	held := make(map[holdingKey]bool, len(holdings))
+	for _, h := range holdings {
+		held[keyOf(h)] = true
+	}
+	// heads[h] is the head of household row h (its first member if it
+	// has none).
+	headRole := int64(rules.RoleIndex(string(dost.RoleHead)))
+	heads := make([]int64, len(in.HouseholdIDs))
+	for i := range in.PersonIDs {
+		if h := in.HouseholdOf[i]; heads[h] == 0 || in.Roles[i] == headRole {
+			heads[h] = in.PersonIDs[i]
+		}
+	}
+	today := ruleDate(s.today())
+	first, last := ev.period.Start(), ev.period.End()
+	var tasks []scanTask
+	sum.Programmes = make([]ProgrammeScan, 0, len(s.order))
+	for _, p := range s.order {
+		if p.Kind == dost.AwardOneOff {
+			continue
+		}
+		sum.Programmes = append(sum.Programmes, ProgrammeScan{Programme: p.Code})
+	}
+	for k := range sum.Programmes {
+		stats := &sum.Programmes[k]
+		p := s.programmes[stats.Programme]
+		amounts, err := ev.rights(p)
+		if err != nil {
+			return sum, fmt.Errorf("shard %s: %w", sh, err)
+		}
+		var starts []rules.Date
+		if name := startVariables[p.Code]; name != "" && p.Entity == "person" {
+			if starts, err = ev.dates(name); err != nil {
+				return sum, fmt.Errorf("shard %s: %w", sh, err)
+			}
+		}
+		for row, q := range amounts {
+			if q <= 0 {
+				continue
+			}
+			stats.Entitled++
+			t := scanTask{prog: p, stats: stats, amount: dost.Money(q)}
+			key := holdingKey{programme: p.Code}
+			switch {
+			case p.Entity == "person":
+				t.person, key.person = in.PersonIDs[row], in.PersonIDs[row]
+			case in.HouseholdIDs[row] == 0: // a person in no household
+				t.person, key.person = in.Loners[row], in.Loners[row]
+			default:
+				t.household, key.household = in.HouseholdIDs[row], in.HouseholdIDs[row]
+				t.person = heads[row]
+			}
+			if held[key] {
+				stats.Held++
+				continue
+			}
+			if starts != nil {
+				switch d := starts[row]; {
+				case d > today:
+					stats.Later++
+					continue
+				case d >= first && d <= last:
+					t.start = dostDate(d)
+				}
+			}
+			tasks = append(tasks, t)
+		}
+	}
+	t2 := time.Now()
+	sum.Compute = t2.Sub(t1)
+	err = s.runTasks(ctx, period, tasks)
+	sum.Assign = time.Since(t2)
+	if err != nil {
+		return sum, fmt.Errorf("shard %s: %w", sh, err)
+	}
+	return sum, nil
+}
+
+// runTasks assigns or offers on Config.Workers goroutines, counting each
+// outcome in its task's stats, and stops at the first error that is not a
+// refusal of one beneficiary.
+func (s *Service) runTasks(ctx context.Context, period dost.Month, tasks []scanTask) error {
+	if len(tasks) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var mu sync.Mutex // guards the tasks' stats
+	next := make(chan *scanTask)
+	var wg sync.WaitGroup
+	for range min(s.workers, len(tasks)) {
+		wg.Go(func() {
+			for t := range next {
+				made, err := s.runTask(ctx, period, t)
+				mu.Lock()
+				switch {
+				case err == nil && made && t.prog.Offer:
+					t.stats.Offered++
+				case err == nil && made:
+					t.stats.Awarded++
+				case err == nil:
+					t.stats.Unchanged++
+				case refusal(err):
+					t.stats.Failed++
+					s.log.Warn("proactive: scan: casework refused a beneficiary", "programme", t.prog.Code,
+						"person", t.person, "household", t.household, "error", err)
+				default:
+					cancel(err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+feed:
+	for i := range tasks {
+		select {
+		case next <- &tasks[i]:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// refusal reports whether err is casework's refusal of one beneficiary
+// rather than a failure of the scan.
+func refusal(err error) bool {
+	switch dost.ErrorCode(err) {
+	case dost.EINVALID, dost.ECONFLICT, dost.ENOTFOUND:
+		return true
+	}
+	return false
+}
+
+// runTask assigns or offers one task's programme and reports whether it
+// made a new award or offer.
+func (s *Service) runTask(ctx context.Context, period dost.Month, t *scanTask) (bool, error) {
+	if t.prog.Offer {
+		p, err := s.persons.FindPersonByID(ctx, t.person)
+		if err != nil {
+			return false, err
+		}
+		_, created, err := s.makeOffer(ctx, t.prog, p, t.household, period, t.amount)
+		return created, err
+	}
+	r := casework.ProactiveRequest{Programme: t.prog.Code, PersonID: t.person, Period: period, Start: t.start}
+	if t.prog.Entity == "household" {
+		if t.household == 0 {
+			return false, dost.Errorf(dost.EINVALID, "A household programme is not assigned proactively to a person in no household.")
+		}
+		r.PersonID, r.HouseholdID = 0, t.household
+	}
+	_, created, err := s.assigner.AssignProactively(ctx, r)
+	return created, err
+}

@@ -1,0 +1,201 @@
+package proactive_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/internal/dosttest"
+	"github.com/dost-az/dost/proactive"
+	"github.com/dost-az/dost/sqlstore"
+)
+
+// stats returns a summary's counts of a programme.
+func stats(t testing.TB, sum proactive.ScanSummary, programme string) proactive.ProgrammeScan {
+	t.Helper()
+	i := slices.IndexFunc(sum.Programmes, func(p proactive.ProgrammeScan) bool { return p.Programme == programme })
+	if i < 0 {
+		t.Fatalf("the summary has no %s: %+v", programme, sum.Programmes)
+	}
+	return sum.Programmes[i]
+}
+
+func TestScan(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		e := newEnv(t, db)
+		// Vuqar has his pension already.
+		e.receive(t, proactive.DateChanged(today)) // Tofiq's pension
+		shards, err := e.svc.PlanScan(ctx, 2)
+		if err != nil || len(shards) < 3 {
+			t.Fatalf("plan: %d shards, %v; want several", len(shards), err)
+		}
+
+		first, err := e.svc.Scan(ctx, november, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Shards != len(shards) || first.Persons != int64(len(e.p)) {
+			t.Fatalf("summary: %+v, want %d shards and %d persons", first, len(shards), len(e.p))
+		}
+		for _, p := range first.Programmes {
+			if p.Programme == "birth_allowance" || p.Programme == "funeral_allowance" {
+				t.Errorf("a scan assigned a one-off programme: %+v", p)
+			}
+			if p.Failed != 0 || p.Entitled != p.Held+p.Later+p.Awarded+p.Offered+p.Unchanged {
+				t.Errorf("%s: counts do not add up: %+v", p.Programme, p)
+			}
+		}
+		pension := stats(t, first, "old_age_pension")
+		// Vuqar and Gulnara newly; Tofiq held his since the date change.
+		if pension.Entitled != 3 || pension.Held != 1 || pension.Awarded != 2 {
+			t.Errorf("pension: got %+v, want 3 entitled, 1 held, 2 awarded", pension)
+		}
+		g := e.awards(t, e.p["Gulnara"].ID, "old_age_pension")
+		if len(g) != 1 || g[0].Start != november.First() || g[0].Period != november {
+			t.Errorf("Gulnara's pension: got %+v, want one from November", g)
+		}
+		tssa := stats(t, first, "tssa")
+		if tssa.Offered == 0 || tssa.Awarded != 0 {
+			t.Errorf("TSSA: got %+v, want offers only", tssa)
+		}
+		offers, err := e.svc.FindOffers(ctx, e.p["Rashad"].ID)
+		if err != nil || len(offers) != 1 || offers[0].Programme != "tssa" || offers[0].HouseholdID != e.hh["Rashad"] ||
+			offers[0].Amount != dost.AZN(700) {
+			t.Fatalf("Rashad's offers: %+v, %v; want TSSA of 700 AZN for his household", offers, err)
+		}
+
+		awards, offersN, notes := e.count(t, "awards"), e.count(t, "offers"), e.count(t, "notifications")
+		second, err := e.svc.Scan(ctx, november, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := second.New(); n != 0 {
+			t.Fatalf("a second scan made %d awards or offers: %+v", n, second.Programmes)
+		}
+		for _, p := range second.Programmes {
+			if p.Entitled != p.Held+p.Later {
+				t.Errorf("second scan, %s: %+v, want every entitled one held", p.Programme, p)
+			}
+		}
+		if e.count(t, "awards") != awards || e.count(t, "offers") != offersN || e.count(t, "notifications") != notes {
+			t.Fatal("a second scan wrote something")
+		}
+
+		// Declined offers are not repeated next month, nor are awards.
+		if _, err := e.svc.AnswerOffer(e.asOperator(), offers[0].ID, false); err != nil {
+			t.Fatal(err)
+		}
+		e.at(dost.MustDate("2026-12-02"))
+		december, err := e.svc.Scan(ctx, november.Add(1), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := stats(t, december, "old_age_pension"); p.Awarded != 0 {
+			t.Errorf("December: pension %+v, want no new award", p)
+		}
+		if offers, _ := e.svc.FindOffers(ctx, e.p["Rashad"].ID); len(offers) != 1 {
+			t.Errorf("December: Rashad has %d offers, want the declined one only", len(offers))
+		}
+	})
+}
+
+func TestScan_Later(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		e := newEnv(t, db)
+		// On 10 November Tofiq's right (16 November) is still to come.
+		e.at(dost.MustDate("2026-11-10"))
+		sum, err := e.svc.Scan(ctx, november, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := stats(t, sum, "old_age_pension"); p.Later != 1 {
+			t.Fatalf("pension: got %+v, want Tofiq later", p)
+		}
+		if n := len(e.awards(t, e.p["Tofiq"].ID, "old_age_pension")); n != 0 {
+			t.Fatalf("Tofiq got %d pensions before his right arose", n)
+		}
+	})
+}
+
+func TestAnswerOffer(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		e := newEnv(t, db)
+		e.receive(t, &dost.LifeEvent{ID: "emp:1", Kind: dost.EventEmploymentEnded, FIN: e.p["Elvin"].FIN, Date: today,
+			Employment: &dost.EmploymentFacts{Reason: dost.DismissalStaffCut}})
+		if _, err := e.svc.Scan(ctx, november, 0); err != nil {
+			t.Fatal(err)
+		}
+		offerOf := func(name string) *dost.Offer {
+			t.Helper()
+			os, err := e.svc.FindOffers(ctx, e.p[name].ID)
+			if err != nil || len(os) == 0 {
+				t.Fatalf("%s's offers: %v, %v", name, os, err)
+			}
+			return os[0]
+		}
+
+		t.Run("Accept", func(t *testing.T) {
+			o := offerOf("Elvin")
+			got, err := e.svc.AnswerOffer(e.asOperator(), o.ID, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != dost.OfferAccepted || got.ApplicationID == 0 {
+				t.Fatalf("got %+v, want accepted with an application", got)
+			}
+			a, err := e.cases.FindApplicationByID(ctx, got.ApplicationID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Channel != dost.ApplicationProactive || a.Status != dost.ApplicationSubmitted || a.PersonID != e.p["Elvin"].ID ||
+				a.ServiceCode != o.ServiceCode || a.Period != o.Period || a.CentreID != e.centreID || a.SubmittedBy != e.operator.ID {
+				t.Fatalf("application: got %+v, want a proactive submission at the operator's centre", a)
+			}
+			_, err = e.svc.AnswerOffer(e.asOperator(), o.ID, true)
+			errCode(t, err, dost.ECONFLICT)
+		})
+
+		t.Run("Decline", func(t *testing.T) {
+			o := offerOf("Rashad")
+			apps := e.count(t, "applications")
+			got, err := e.svc.AnswerOffer(e.asOperator(), o.ID, false)
+			if err != nil || got.Status != dost.OfferDeclined || got.ApplicationID != 0 {
+				t.Fatalf("got %+v, %v; want declined", got, err)
+			}
+			if e.count(t, "applications") != apps {
+				t.Fatal("declining submitted an application")
+			}
+			_, err = e.svc.AnswerOffer(e.asOperator(), o.ID, true)
+			errCode(t, err, dost.ECONFLICT)
+		})
+
+		t.Run("ErrCitizen", func(t *testing.T) {
+			o := offerOf("Zaur")
+			citizen := dost.NewContextWithUser(ctx, &dost.User{ID: 77, Roles: []dost.Role{dost.RoleCitizen}, PersonID: &e.p["Leyla"].ID})
+			_, err := e.svc.AnswerOffer(citizen, o.ID, false)
+			errCode(t, err, dost.ENOTFOUND)
+			if os, err := e.svc.FindOffers(citizen, e.p["Zaur"].ID); err != nil || len(os) != 0 {
+				t.Fatalf("a citizen sees someone else's offers: %v, %v", os, err)
+			}
+		})
+
+		t.Run("ErrExpired", func(t *testing.T) {
+			o := offerOf("Zaur")
+			e.at(o.ExpiresOn.AddDate(0, 0, 1))
+			_, err := e.svc.AnswerOffer(e.asOperator(), o.ID, true)
+			errCode(t, err, dost.ECONFLICT)
+			if got := offerOf("Zaur"); got.Status != dost.OfferExpired {
+				t.Fatalf("got status %s, want expired", got.Status)
+			}
+			n, err := e.svc.ExpireOffers(ctx)
+			if err != nil || n == 0 {
+				t.Fatalf("expire: %d, %v; want the other open offers expired", n, err)
+			}
+		})
+
+		t.Run("ErrNotFound", func(t *testing.T) {
+			_, err := e.svc.AnswerOffer(e.asOperator(), 999999, true)
+			errCode(t, err, dost.ENOTFOUND)
+		})
+	})
+}

@@ -1,0 +1,4 @@
+package az
+
+// HashFS exposes hashFS to the external tests.
+var HashFS = hashFS

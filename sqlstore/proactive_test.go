@@ -1,0 +1,433 @@
+package sqlstore_test
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/internal/dosttest"
+	"github.com/dost-az/dost/proactive"
+	"github.com/dost-az/dost/rulesrun"
+	"github.com/dost-az/dost/sqlstore"
+)
+
+// birthEvent returns a birth event of child FIN fin to mother.
+func birthEvent(id string, fin dost.FIN, mother dost.FIN) *dost.LifeEvent {
+	return &dost.LifeEvent{ID: id, Kind: dost.EventBirthRegistered, FIN: fin, Date: today.AddDate(0, 0, -2),
+		Birth:  &dost.BirthFacts{FirstName: "Nuray", LastName: "Əliyeva", Sex: dost.SexFemale, MotherFIN: mother},
+		Status: dost.EventReceived, Source: "civil-registry", ReceivedAt: time.Date(2026, 11, 16, 5, 0, 0, 0, time.UTC)}
+}
+
+func TestProactiveStore_Events(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		s := sqlstore.NewProactiveStore(db)
+		clock := dosttest.ClockOf(t, db)
+
+		t.Run("OK", func(t *testing.T) {
+			e := birthEvent("civil:1", "CHILD01", "MOTHER1")
+			got, created, err := s.CreateEvent(ctx, e)
+			ok(t, err)
+			if !created || got != e {
+				t.Fatalf("got created=%v %p, want e itself created", created, got)
+			}
+			found, err := s.FindEventByID(ctx, "civil:1")
+			ok(t, err)
+			if found.Kind != e.Kind || found.FIN != e.FIN || found.Date != e.Date || found.Status != dost.EventReceived ||
+				found.Source != "civil-registry" || !found.ReceivedAt.Equal(e.ReceivedAt) || found.ProcessedAt != nil ||
+				found.Birth == nil || *found.Birth != *e.Birth || found.Disability != nil || found.Outcome != nil {
+				t.Fatalf("found %+v (birth %+v), want %+v", found, found.Birth, e)
+			}
+
+			found.Status, found.Error = dost.EventProcessed, ""
+			found.Outcome = []dost.LifeEventEffect{{Kind: "person_added", PersonID: 7}, {Kind: "award_made", PersonID: 7, Programme: "birth_allowance", AwardID: 3}}
+			ok(t, s.FinishEvent(ctx, found))
+			again, err := s.FindEventByID(ctx, "civil:1")
+			ok(t, err)
+			if again.Status != dost.EventProcessed || !slices.Equal(again.Outcome, found.Outcome) || again.ProcessedAt == nil ||
+				!again.ProcessedAt.Equal(clock.Now().UTC()) {
+				t.Fatalf("finished: got %+v, want processed with the outcome at %v", again, clock.Now())
+			}
+		})
+
+		t.Run("Repeat", func(t *testing.T) {
+			e := birthEvent("civil:1", "OTHER01", "MOTHER2")
+			got, created, err := s.CreateEvent(ctx, e)
+			ok(t, err)
+			if created || got == e || got.FIN != "CHILD01" || got.Status != dost.EventProcessed {
+				t.Fatalf("repeat: got created=%v %+v, want the stored event unchanged", created, got)
+			}
+		})
+
+		t.Run("Concurrent", func(t *testing.T) {
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			createdN := 0
+			for i := range 20 {
+				wg.Go(func() {
+					e := birthEvent("civil:race", dost.FIN(fmt.Sprintf("RACE%03d", i)), "MOTHER1")
+					got, created, err := s.CreateEvent(ctx, e)
+					if err != nil || got == nil || got.ID != "civil:race" {
+						t.Errorf("create %d: got %+v, %v", i, got, err)
+						return
+					}
+					mu.Lock()
+					if created {
+						createdN++
+					}
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			if createdN != 1 {
+				t.Fatalf("20 concurrent receipts stored %d events, want 1", createdN)
+			}
+		})
+
+		t.Run("ErrNotFound", func(t *testing.T) {
+			_, err := s.FindEventByID(ctx, "nope")
+			mustCode(t, err, dost.ENOTFOUND)
+			mustCode(t, s.FinishEvent(ctx, &dost.LifeEvent{ID: "nope", Status: dost.EventProcessed}), dost.ENOTFOUND)
+		})
+
+		t.Run("Retry", func(t *testing.T) {
+			now := clock.Now()
+			stale := birthEvent("civil:stale", "STALE01", "MOTHER1")
+			stale.ReceivedAt = now.Add(-time.Hour)
+			fresh := birthEvent("civil:fresh", "FRESH01", "MOTHER1")
+			fresh.ReceivedAt = now.Add(-time.Minute)
+			failed := birthEvent("civil:failed", "FAILD01", "MOTHER1")
+			failed.ReceivedAt = now.Add(-2 * time.Minute)
+			old := birthEvent("civil:old", "OLDEV01", "MOTHER1")
+			old.ReceivedAt = now.Add(-30 * 24 * time.Hour)
+			for _, e := range []*dost.LifeEvent{stale, fresh, failed, old} {
+				_, _, err := s.CreateEvent(ctx, e)
+				ok(t, err)
+			}
+			failed.Status, failed.Error = dost.EventFailed, "boom"
+			ok(t, s.FinishEvent(ctx, failed))
+			old.Status = dost.EventFailed
+			ok(t, s.FinishEvent(ctx, old))
+			got, err := s.FindEventsToRetry(ctx, now.Add(-7*24*time.Hour), now.Add(-10*time.Minute), 10)
+			ok(t, err)
+			var ids []string
+			for _, e := range got {
+				ids = append(ids, e.ID)
+			}
+			// Least recently attempted first: the stale one (received an
+			// hour ago), the race's (received half an hour ago, never
+			// processed), the failed one (attempted now); not the fresh
+			// one, nor the processed one, nor the one of a month ago.
+			if want := []string{"civil:stale", "civil:race", "civil:failed"}; !slices.Equal(ids, want) {
+				t.Fatalf("to retry: got %v, want %v", ids, want)
+			}
+		})
+	})
+}
+
+func TestProactiveStore_Offers(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		f := newCaseFixture(t, db)
+		s := sqlstore.NewProactiveStore(db)
+		period := dost.MonthOf(today)
+		offer := func(p *dost.Person, programme string, period dost.Month) *dost.Offer {
+			return &dost.Offer{PersonID: p.ID, Programme: programme, ServiceCode: pensionService, Period: period,
+				Amount: dost.AZN(300), Status: dost.OfferSent, ExpiresOn: today.AddDate(0, 0, 30)}
+		}
+		sms := func(id string, p *dost.Person) []*dost.Notification {
+			return []*dost.Notification{{MessageID: id, PersonID: p.ID, Channel: dost.NotifySMS, To: p.Phone,
+				Language: "az", Topic: "offer.sent", Body: "Təklif."}}
+		}
+		var first *dost.Offer
+
+		t.Run("OK", func(t *testing.T) {
+			o := offer(f.aysel, "tssa", period)
+			got, created, err := s.CreateOffer(ctx, o, sms("offer:tssa:1", f.aysel))
+			ok(t, err)
+			if !created || got != o || o.ID == 0 || o.CreatedAt.IsZero() {
+				t.Fatalf("got created=%v %+v, want o stored", created, got)
+			}
+			first = o
+			if n := countRows(t, db, "notifications"); n != 1 {
+				t.Fatalf("notifications: got %d, want 1", n)
+			}
+			found, err := s.FindOfferByID(ctx, o.ID)
+			ok(t, err)
+			if found.PersonID != o.PersonID || found.Programme != "tssa" || found.Period != period || found.Amount != dost.AZN(300) ||
+				found.Status != dost.OfferSent || found.ExpiresOn != o.ExpiresOn || found.ServiceCode != pensionService {
+				t.Fatalf("found %+v, want %+v", found, o)
+			}
+		})
+
+		t.Run("Repeat", func(t *testing.T) {
+			o := offer(f.aysel, "tssa", period)
+			o.Amount = dost.AZN(1)
+			got, created, err := s.CreateOffer(ctx, o, sms("offer:tssa:again", f.aysel))
+			ok(t, err)
+			if created || got.ID != first.ID || got.Amount != dost.AZN(300) {
+				t.Fatalf("repeat: got created=%v %+v, want the first offer", created, got)
+			}
+			if n := countRows(t, db, "notifications"); n != 1 {
+				t.Fatalf("notifications after a repeat: got %d, want 1", n)
+			}
+		})
+
+		t.Run("Concurrent", func(t *testing.T) {
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			ids := map[int64]int{}
+			for i := range 20 {
+				wg.Go(func() {
+					got, created, err := s.CreateOffer(ctx, offer(f.tural, "unemployment_benefit", period), sms(fmt.Sprintf("offer:u:%d", i), f.tural))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					ids[got.ID]++
+					if created {
+						ids[0]++
+					}
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			if len(ids) != 2 || ids[0] != 1 {
+				t.Fatalf("20 concurrent offers: got %v, want one offer created once", ids)
+			}
+			if n := countRows(t, db, "notifications"); n != 2 {
+				t.Fatalf("notifications: got %d, want 2", n)
+			}
+		})
+
+		t.Run("FindOffers", func(t *testing.T) {
+			older := offer(f.aysel, "tssa", period.Add(-1))
+			_, _, err := s.CreateOffer(ctx, older, nil)
+			ok(t, err)
+			got, err := s.FindOffers(ctx, f.aysel.ID)
+			ok(t, err)
+			if len(got) != 2 || got[0].ID != older.ID || got[1].ID != first.ID {
+				t.Fatalf("got %d offers, want the newer first: %+v", len(got), got)
+			}
+			none, err := s.FindOffers(ctx, 999999)
+			ok(t, err)
+			if none == nil || len(none) != 0 {
+				t.Fatalf("unknown person: got %v, want an empty list", none)
+			}
+		})
+
+		t.Run("Answer", func(t *testing.T) {
+			got, err := s.AnswerOffer(ctx, first.ID, dost.OfferAccepted, 42)
+			ok(t, err)
+			if got.Status != dost.OfferAccepted || got.ApplicationID != 42 {
+				t.Fatalf("answered: got %+v", got)
+			}
+			_, err = s.AnswerOffer(ctx, first.ID, dost.OfferDeclined, 0)
+			mustCode(t, err, dost.ECONFLICT)
+			_, err = s.AnswerOffer(ctx, 999999, dost.OfferDeclined, 0)
+			mustCode(t, err, dost.ENOTFOUND)
+			_, err = s.AnswerOffer(ctx, first.ID, dost.OfferSent, 0)
+			mustCode(t, err, dost.EINVALID)
+		})
+
+		t.Run("AnswerConcurrent", func(t *testing.T) {
+			o := offer(f.tural, "tssa", period)
+			_, _, err := s.CreateOffer(ctx, o, nil)
+			ok(t, err)
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			won := 0
+			for i := range 10 {
+				wg.Go(func() {
+					status := dost.OfferAccepted
+					if i%2 == 1 {
+						status = dost.OfferDeclined
+					}
+					_, err := s.AnswerOffer(ctx, o.ID, status, int64(i))
+					mu.Lock()
+					defer mu.Unlock()
+					switch dost.ErrorCode(err) {
+					case "":
+						won++
+					case dost.ECONFLICT:
+					default:
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			if won != 1 {
+				t.Fatalf("10 concurrent answers: %d won, want 1", won)
+			}
+		})
+
+		t.Run("Expire", func(t *testing.T) {
+			late := offer(f.tural, "tssa", period.Add(-2))
+			late.ExpiresOn = today.AddDate(0, 0, -1)
+			_, _, err := s.CreateOffer(ctx, late, nil)
+			ok(t, err)
+			n, err := s.ExpireOffers(ctx, today)
+			ok(t, err)
+			if n != 1 {
+				t.Fatalf("expired %d offers, want 1", n)
+			}
+			got, err := s.FindOfferByID(ctx, late.ID)
+			ok(t, err)
+			if got.Status != dost.OfferExpired {
+				t.Fatalf("got status %s, want expired", got.Status)
+			}
+			if n, err = s.ExpireOffers(ctx, today); err != nil || n != 0 {
+				t.Fatalf("again: got %d, %v; want 0", n, err)
+			}
+		})
+	})
+}
+
+func TestProactiveStore_Holdings(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		f := newCaseFixture(t, db)
+		s := sqlstore.NewProactiveStore(db)
+		period := dost.MonthOf(today)
+		loner := person("CAS0003", "Kamran", "Həsənov", "1980-01-01")
+		createPersons(t, db, loner)
+		h := &dost.Household{Code: "HH-CAS", Members: []*dost.HouseholdMember{
+			{FIN: f.aysel.FIN, Role: dost.RoleHead}, {FIN: f.tural.FIN, Role: dost.RoleSpouse}}}
+		ok(t, sqlstore.NewHouseholdService(db).CreateHousehold(ctx, h))
+
+		// Aysel: an open pension; Tural: a pension ended last month and
+		// an offer declined 13 months ago; the household: an offer of
+		// TSSA; Kamran (no household): an award ended this month and an
+		// offer declined 11 months ago.
+		a := f.submit(t, application(f.aysel, pensionService, "h-1", today), nil, f.approval(f.aysel, "old_age_pension", period))
+		_ = a
+		tw := f.approval(f.tural, "old_age_pension", period.Add(-3))
+		f.submit(t, application(f.tural, pensionService, "h-2", today), nil, tw)
+		kw := f.approval(loner, "old_age_pension", period.Add(-2))
+		f.submit(t, application(loner, pensionService, "h-3", today), nil, kw)
+		ends := sqlstore.NewProactiveStore(db)
+		_, err := ends.EndAwards(ctx, f.tural.ID, period.First().AddDate(0, 0, -1), "test")
+		ok(t, err)
+		_, err = ends.EndAwards(ctx, loner.ID, period.First().AddDate(0, 0, 5), "test")
+		ok(t, err)
+		mk := func(p *dost.Person, hh int64, programme string, period dost.Month, status dost.OfferStatus) {
+			o := &dost.Offer{PersonID: p.ID, HouseholdID: hh, Programme: programme, ServiceCode: pensionService, Period: period,
+				Amount: dost.AZN(1), Status: dost.OfferSent, ExpiresOn: today}
+			_, _, err := s.CreateOffer(ctx, o, nil)
+			ok(t, err)
+			if status != dost.OfferSent {
+				_, err = s.AnswerOffer(ctx, o.ID, status, 0)
+				ok(t, err)
+			}
+		}
+		mk(f.tural, 0, "unemployment_benefit", period.Add(-13), dost.OfferDeclined)
+		mk(f.aysel, h.ID, "tssa", period.Add(-20), dost.OfferSent)
+		mk(loner, 0, "unemployment_benefit", period.Add(-11), dost.OfferDeclined)
+
+		holdings := func(sh rulesrun.Shard) []string {
+			t.Helper()
+			hs, err := s.FindHoldings(ctx, sh, period)
+			ok(t, err)
+			var out []string
+			for _, x := range hs {
+				out = append(out, fmt.Sprintf("%s p%d h%d offer=%v", x.Programme, x.PersonID, x.HouseholdID, x.Offer))
+			}
+			slices.Sort(out)
+			return out
+		}
+		got := holdings(rulesrun.Shard{Kind: rulesrun.ShardHouseholds, Lo: h.ID, Hi: h.ID + 1})
+		want := []string{
+			fmt.Sprintf("old_age_pension p%d h0 offer=false", f.aysel.ID),
+			fmt.Sprintf("tssa p%d h%d offer=true", f.aysel.ID, h.ID),
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("household shard: got %v, want %v", got, want)
+		}
+		got = holdings(rulesrun.Shard{Kind: rulesrun.ShardLoners, Lo: loner.ID, Hi: loner.ID + 1})
+		want = []string{
+			fmt.Sprintf("old_age_pension p%d h0 offer=false", loner.ID),
+			fmt.Sprintf("unemployment_benefit p%d h0 offer=true", loner.ID),
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("loner shard: got %v, want %v", got, want)
+		}
+		if got := holdings(rulesrun.Shard{Kind: rulesrun.ShardHouseholds, Lo: h.ID + 1, Hi: h.ID + 100}); len(got) != 0 {
+			t.Errorf("empty shard: got %v", got)
+		}
+		_, err = s.FindHoldings(ctx, rulesrun.Shard{Kind: "nope"}, period)
+		mustCode(t, err, dost.EINVALID)
+	})
+}
+
+func TestProactiveStore_Registry(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		f := newCaseFixture(t, db)
+		s := sqlstore.NewProactiveStore(db)
+		period := dost.MonthOf(today)
+
+		t.Run("PersonsBornOn", func(t *testing.T) {
+			dead := person("CAS0009", "Ölü", "Həsənov", "1960-03-15")
+			dead.Status, dead.DeathDate = dost.PersonDeceased, dost.MustDate("2020-01-01")
+			createPersons(t, db, dead)
+			got, err := s.FindPersonsBornOn(ctx, []dost.Date{dost.MustDate("1960-03-15"), dost.MustDate("1958-07-01"), dost.MustDate("1999-01-01")})
+			ok(t, err)
+			want := []proactive.Candidate{{PersonID: f.aysel.ID, BirthDate: f.aysel.BirthDate, Sex: dost.SexFemale},
+				{PersonID: f.tural.ID, BirthDate: f.tural.BirthDate, Sex: f.tural.Sex}}
+			if !slices.Equal(got, want) {
+				t.Fatalf("got %+v, want %+v (not the deceased)", got, want)
+			}
+			if got, err := s.FindPersonsBornOn(ctx, nil); err != nil || len(got) != 0 {
+				t.Fatalf("no dates: got %v, %v", got, err)
+			}
+		})
+
+		t.Run("EndAwards", func(t *testing.T) {
+			f.submit(t, application(f.aysel, pensionService, "e-1", today), nil, f.approval(f.aysel, "old_age_pension", period))
+			later := f.approval(f.aysel, "disability_allowance", period.Add(2))
+			f.submit(t, application(f.aysel, disabilityService, "e-2", today), nil, later)
+			end := dost.MustDate("2026-11-30")
+			got, err := s.EndAwards(ctx, f.aysel.ID, end, "death")
+			ok(t, err)
+			if len(got) != 2 {
+				t.Fatalf("ended %d awards, want 2", len(got))
+			}
+			for _, w := range got {
+				stored, err := f.s.FindAwardByID(ctx, w.ID)
+				ok(t, err)
+				wantEnd := end
+				if w.Programme == "disability_allowance" {
+					wantEnd = later.Awards[0].Start.AddDate(0, 0, -1) // it starts after the end
+				}
+				if stored.Status != dost.AwardEnded || stored.StatusReason != "death" || stored.End != wantEnd || w.End != wantEnd {
+					t.Errorf("award %s: got %+v, want ended %s for death", w.Programme, stored, wantEnd)
+				}
+			}
+			again, err := s.EndAwards(ctx, f.aysel.ID, end, "death")
+			ok(t, err)
+			if len(again) != 0 {
+				t.Fatalf("again: ended %d, want 0", len(again))
+			}
+		})
+
+		t.Run("Dismissal", func(t *testing.T) {
+			d := &proactive.Dismissal{PersonID: f.tural.ID, Date: today, Reason: dost.DismissalStaffCut, EmployerTIN: "1234567890"}
+			created, err := s.CreateDismissal(ctx, d)
+			ok(t, err)
+			if !created || d.ID == 0 {
+				t.Fatalf("got created=%v id %d", created, d.ID)
+			}
+			again := &proactive.Dismissal{PersonID: f.tural.ID, Date: today, Reason: dost.DismissalOther}
+			created, err = s.CreateDismissal(ctx, again)
+			ok(t, err)
+			if created || again.ID != d.ID {
+				t.Fatalf("repeat: got created=%v id %d, want the first (%d)", created, again.ID, d.ID)
+			}
+			_, err = s.CreateDismissal(ctx, &proactive.Dismissal{PersonID: 999999, Date: today, Reason: dost.DismissalOther})
+			mustCode(t, err, dost.EINVALID)
+			if n := countRows(t, db, "dismissals"); n != 1 {
+				t.Fatalf("dismissals: got %d rows, want 1", n)
+			}
+		})
+	})
+}
