@@ -64,16 +64,15 @@ func (s *Service) evaluate(ctx context.Context, p *dost.Programme, personID, hh 
 	if err != nil {
 		return nil, err
 	}
-	vars := []string{p.Amount}
-	if p.Eligible != "" {
-		vars = append(vars, p.Eligible)
-	}
-	res, tr, err := s.rs.Calculate(sit, rp, vars)
+	res, tr, err := s.rs.Calculate(sit, rp, s.vars[p.Code])
 	if err != nil {
 		return nil, fmt.Errorf("run the rules for %s in %s: %w", p.Code, period, err)
 	}
 	defer res.Release() // the values are copied out below
-	ev.trace, err = tr.JSON()
+	// Compact, not tr.JSON's indented form: the same value in half the
+	// bytes to encode, check and store (and JSON answers compact it
+	// anyway).
+	ev.trace, err = json.Marshal(tr)
 	tr.Release()
 	if err != nil {
 		return nil, fmt.Errorf("trace to JSON: %w", err)

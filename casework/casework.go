@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dost-az/dost"
@@ -83,10 +84,17 @@ type Service struct {
 	baseURL    string
 	log        *slog.Logger
 
-	// Programmes by their code and by their service's code; read-only
-	// after New.
+	// Programmes by their code and by their service's code, and the
+	// variables the rules compute for each (its amount, then its right
+	// if it has one); read-only after New.
 	programmes map[string]*dost.Programme
 	byService  map[string]*dost.Programme
+	vars       map[string][]string
+
+	// services holds the codes of the programmes' services found in the
+	// catalogue: the catalogue deletes no service, so one that was found
+	// is there for good, and a proactive award need not ask again.
+	services sync.Map // string → struct{}
 }
 
 var (
@@ -120,7 +128,7 @@ func New(cfg Config) (*Service, error) {
 		store: cfg.Store, persons: cfg.Persons, households: cfg.Households, catalogue: cfg.Catalogue,
 		users: cfg.Users, population: cfg.Population, rs: cfg.RuleSet, rsVersion: cfg.RuleSetVersion,
 		files: cfg.Files, centres: cfg.Centres, clock: cfg.Clock, baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Logger,
-		programmes: map[string]*dost.Programme{}, byService: map[string]*dost.Programme{},
+		programmes: map[string]*dost.Programme{}, byService: map[string]*dost.Programme{}, vars: map[string][]string{},
 	}
 	if s.clock == nil {
 		s.clock = dost.SystemClock{}
@@ -140,6 +148,10 @@ func New(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("casework: service %s opens two programmes", p.ServiceCode)
 		}
 		s.programmes[p.Code], s.byService[p.ServiceCode] = &p, &p
+		s.vars[p.Code] = []string{p.Amount}
+		if p.Eligible != "" {
+			s.vars[p.Code] = append(s.vars[p.Code], p.Eligible)
+		}
 	}
 	return s, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -119,6 +120,12 @@ func TestSubmit(t *testing.T) {
 			n.ServiceCode = "05-99-99-99"
 			invalid(t, n, "service_code", "service.unknown")
 		})
+		t.Run("ErrPresentedProactive", func(t *testing.T) {
+			n := pension()
+			n.Channel = dost.ApplicationProactive
+			n.Documents = []dost.NewDocument{{Code: "id_card", Presented: true}}
+			invalid(t, n, "documents[0].presented", "document.presented_not_at_centre")
+		})
 		t.Run("ErrChannelNotOffered", func(t *testing.T) {
 			n := pension()
 			n.Channel = dost.ApplicationByCallCentre
@@ -140,6 +147,31 @@ func TestSubmit(t *testing.T) {
 		if n, _, _ := e.store.FindApplications(context.Background(), dost.ApplicationFilter{}); len(n) != 0 {
 			t.Fatalf("after the errors %d applications are stored, want none", len(n))
 		}
+
+		// An accepted offer's application carries no documents, though
+		// the passport requires some (TSSA: family composition, income
+		// statement, bank details): the registries' records replace them.
+		t.Run("OKProactiveWithoutDocuments", func(t *testing.T) {
+			svc, err := e.catalogue.FindServiceByCode(context.Background(), "06-01-01-00")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(svc.Documents, func(d dost.Document) bool { return d.Required }) {
+				t.Fatal("the TSSA passport requires no document; the test proves nothing")
+			}
+			n := &dost.NewApplication{FIN: e.p["Sevda"].FIN, ServiceCode: svc.Code, Channel: dost.ApplicationProactive,
+				IdempotencyKey: "offer:1"}
+			a, created, err := e.svc.SubmitApplication(ctx, n)
+			if err != nil || !created {
+				t.Fatalf("submit: %v, created %v", err, created)
+			}
+			if a.Channel != dost.ApplicationProactive || a.Status != dost.ApplicationSubmitted || len(a.Documents) != 0 {
+				t.Errorf("got channel %s, status %s, %d documents; want proactive, submitted, none", a.Channel, a.Status, len(a.Documents))
+			}
+			// The same service at a window still needs its documents.
+			n = &dost.NewApplication{FIN: e.p["Sevda"].FIN, ServiceCode: svc.Code, Channel: dost.ApplicationAtCentre, CentreID: e.centreID}
+			invalid(t, n, "documents.family_composition", "document.missing")
+		})
 
 		t.Run("OKIdempotent", func(t *testing.T) {
 			n := pension()

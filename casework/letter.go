@@ -21,9 +21,8 @@ import (
 // It reads without the acting user's restrictions: who may see a letter
 // is the caller's decision (staff who may see the application; on the
 // public verification page, whoever holds the letter's code). An approval
-// of a service that opens no programme has no amounts, which
-// pdf.DecisionLetter does not print (Validate says so). ENOTFOUND for an
-// unknown decision.
+// of a service that opens no programme has no amounts: its letter says
+// the service is approved. ENOTFOUND for an unknown decision.
 func (s *Service) Letter(ctx context.Context, decisionID int64, lang string) (*pdf.Letter, error) {
 	d, err := s.store.FindDecisionByID(ctx, decisionID)
 	if err != nil {
@@ -97,16 +96,13 @@ func (s *Service) Letter(ctx context.Context, decisionID int64, lang string) (*p
 
 // WriteLetter writes the PDF of decision id's letter (see Letter) to w in
 // the applicant's language, with the QR code that leads to its
-// verification. Nothing is written on an error. ENOTFOUND for an unknown
-// decision, and for an approval without amounts (a service that opens no
-// programme), which has no printed letter: its code still verifies it.
+// verification. Every decision has one, an approval without amounts (a
+// service that opens no programme) too. Nothing is written on an error.
+// ENOTFOUND for an unknown decision.
 func (s *Service) WriteLetter(ctx context.Context, decisionID int64, w io.Writer) error {
 	l, err := s.Letter(ctx, decisionID, "")
 	if err != nil {
 		return err
-	}
-	if l.Outcome == dost.DecisionApproved && len(l.Amounts) == 0 {
-		return dost.Errorf(dost.ENOTFOUND, "The decision awards no amount, so it has no printed letter; its code verifies it.")
 	}
 	if err := pdf.DecisionLetter(w, *l); err != nil {
 		if dost.ErrorCode(err) == dost.EINVALID {

@@ -98,7 +98,7 @@ func (s *Service) AssignProactively(ctx context.Context, r ProactiveRequest) (*d
 	default:
 		return nil, false, fieldError("person_id", "beneficiary.invalid", "The programme %s is for a %s: give its ID, and only that.", p.Code, p.Entity)
 	}
-	if r.PayeeID != 0 {
+	if r.PayeeID != 0 && (payee == nil || payee.ID != r.PayeeID) {
 		if payee, err = s.personByID(ctx, "payee_id", r.PayeeID); err != nil {
 			return nil, false, err
 		}
@@ -118,8 +118,8 @@ func (s *Service) AssignProactively(ctx context.Context, r ProactiveRequest) (*d
 	if !ev.eligible {
 		return nil, false, nil
 	}
-	if _, err := s.catalogue.FindServiceByCode(ctx, p.ServiceCode); err != nil {
-		return nil, false, fmt.Errorf("find service %s of programme %s: %w", p.ServiceCode, p.Code, err)
+	if err := s.checkService(ctx, p); err != nil {
+		return nil, false, err
 	}
 
 	now := s.now()
@@ -141,10 +141,10 @@ func (s *Service) AssignProactively(ctx context.Context, r ProactiveRequest) (*d
 			{Action: dost.ActionApprove, From: dost.ApplicationInReview, To: dost.ApplicationApproved, At: now},
 		},
 	}
-	d := &dost.Decision{Outcome: dost.DecisionApproved, RuleSetVersion: s.rsVersion, Period: r.Period,
-		Amounts: ev.amounts, Trace: ev.trace, DecidedAt: now, LetterCode: pdf.LetterCode(), Language: language(payee)}
-	w := newAward(p, personID, hh, payee.ID, r.Period, start, ev.total, now)
 	lang := language(payee)
+	d := &dost.Decision{Outcome: dost.DecisionApproved, RuleSetVersion: s.rsVersion, Period: r.Period,
+		Amounts: ev.amounts, Trace: ev.trace, DecidedAt: now, LetterCode: pdf.LetterCode(), Language: lang}
+	w := newAward(p, personID, hh, payee.ID, r.Period, start, ev.total, now)
 	name := p.Name.In(lang)
 	var body string
 	if w.Kind == dost.AwardMonthly {
@@ -178,6 +178,19 @@ func (s *Service) AssignProactively(ctx context.Context, r ProactiveRequest) (*d
 		return existing, false, nil
 	}
 	return w, true, nil
+}
+
+// checkService checks that the service of programme p is in the
+// catalogue, asking it once: the catalogue deletes no service.
+func (s *Service) checkService(ctx context.Context, p *dost.Programme) error {
+	if _, ok := s.services.Load(p.ServiceCode); ok {
+		return nil
+	}
+	if _, err := s.catalogue.FindServiceByCode(ctx, p.ServiceCode); err != nil {
+		return fmt.Errorf("find service %s of programme %s: %w", p.ServiceCode, p.Code, err)
+	}
+	s.services.Store(p.ServiceCode, struct{}{})
+	return nil
 }
 
 // personByID returns a person, or an EINVALID error naming field.

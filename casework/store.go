@@ -66,6 +66,11 @@ type Store interface {
 	// late, and open on time or late as of today.
 	DeadlineCounts(ctx context.Context, centreIDs []int64, from, to, today dost.Date) ([]dost.DeadlineCounts, error)
 
+	// HouseholdOf returns the ID of the household the person is a member
+	// of, 0 when none (or no such person): one indexed read, where
+	// dost.HouseholdService.FindHouseholds reads the whole household.
+	HouseholdOf(ctx context.Context, personID int64) (int64, error)
+
 	// FindAwards, FindAwardByID, FindDecisionByID and
 	// FindDecisionByLetterCode read awards and decisions.
 	dost.AwardService

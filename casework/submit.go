@@ -39,7 +39,12 @@ var channelOf = map[dost.ApplicationChannel]dost.Channel{
 // The person is found by FIN and the service by code; the channel must be
 // one the passport offers (the proactive channel always is). Every
 // document the passport requires must be given: uploaded, or presented (an
-// original seen at a window: only on the centre channel). Files are checked
+// original seen at a window: only on the centre channel), except on the
+// proactive channel, whose applications (an accepted offer) carry none:
+// the registries' records replace them. That channel is for dost itself
+// and the offer path (proactive.Service.AnswerOffer) only: the HTTP layer
+// lets staff submit on the centre and call centre channels alone, and
+// nothing else calls this with a user's choice of channel. Files are checked
 // by content (PDF, JPEG or PNG, at most dost.MaxDocumentSize). The period
 // defaults to the month of submission; it may lie at most the programme's
 // back-pay limit before it and FutureMonths after it. The centre defaults
@@ -165,14 +170,7 @@ func (s *Service) personByFIN(ctx context.Context, fin dost.FIN) (*dost.Person, 
 
 // householdOf returns the ID of the person's household, 0 if none.
 func (s *Service) householdOf(ctx context.Context, personID int64) (int64, error) {
-	hs, _, err := s.households.FindHouseholds(ctx, dost.HouseholdFilter{PersonID: &personID, Limit: 1})
-	if err != nil {
-		return 0, fmt.Errorf("find household: %w", err)
-	}
-	if len(hs) == 0 {
-		return 0, nil
-	}
-	return hs[0].ID, nil
+	return s.store.HouseholdOf(ctx, personID)
 }
 
 // checkPeriod checks that an application's period lies no more than the
@@ -199,7 +197,8 @@ func monthsBetween(a, b dost.Month) int {
 
 // checkDocuments validates the documents of a submission against the
 // passport and returns their records (without storage keys). Missing
-// required documents are named "documents.<code>".
+// required documents are named "documents.<code>", except on the proactive
+// channel, which requires none.
 func (s *Service) checkDocuments(v *dost.Validation, svc *dost.Service, ch dost.ApplicationChannel, nds []dost.NewDocument, actorID int64, now time.Time) []*dost.ApplicationDocument {
 	given := map[string]bool{}
 	var docs []*dost.ApplicationDocument
@@ -213,6 +212,9 @@ func (s *Service) checkDocuments(v *dost.Validation, svc *dost.Service, ch dost.
 			docs = append(docs, d)
 			given[d.Code] = true
 		}
+	}
+	if ch == dost.ApplicationProactive {
+		return docs // the registries' records stand in for the documents
 	}
 	for _, pd := range svc.Documents {
 		if pd.Required && !given[pd.Code] {

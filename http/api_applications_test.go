@@ -190,6 +190,10 @@ func TestApplicationAPI(t *testing.T) {
 			{"ErrUnknownPerson", "fin", func(m map[string]any) { m["fin"] = "9ZZ9ZZ9" }},
 			{"ErrBadFIN", "fin", func(m map[string]any) { m["fin"] = "abc" }},
 			{"ErrPortalChannel", "channel", func(m map[string]any) { m["channel"] = "portal" }},
+			{"ErrOnlineChannel", "channel", func(m map[string]any) { m["channel"] = "online" }},
+			// The proactive channel needs no documents: it is dost's own
+			// and the offer path's, never staff's.
+			{"ErrProactiveChannel", "channel", func(m map[string]any) { m["channel"] = "proactive"; delete(m, "documents") }},
 			{"ErrBadPeriod", "period", func(m map[string]any) { m["period"] = "2026-13" }},
 			{"ErrUnknownField", "colour", func(m map[string]any) { m["colour"] = "blue" }},
 			{"ErrUnknownDocument", "documents[2].code", func(m map[string]any) {

@@ -225,9 +225,11 @@ func (s *Server) logRequest(r *http.Request, info *requestInfo, sw *statusWriter
 	logger.LogAttrs(r.Context(), level, "http request", attrs...)
 }
 
-// maskPath hides FINs in a request path: the segments matched by a {fin}
-// wildcard of the route pattern, and any other segment shaped like a FIN
-// (7 digits and capital letters, at least one digit).
+// maskPath hides FINs and letter codes in a request path: the segments
+// matched by a {fin} wildcard of the route pattern, any other segment
+// shaped like a FIN (7 digits and capital letters, at least one digit),
+// and the letter code of /verify/{code} (whoever holds it may read the
+// letter), of which the first 4 characters are kept.
 func maskPath(path, pattern string) string {
 	if _, p, ok := strings.Cut(pattern, " "); ok {
 		pattern = p
@@ -240,7 +242,12 @@ func maskPath(path, pattern string) string {
 	changed := false
 	for i, seg := range segs {
 		finWildcard := i < len(pats) && strings.HasPrefix(pats[i], "{") && strings.Contains(strings.ToLower(pats[i]), "fin")
-		if finWildcard || looksLikeFIN(seg) {
+		// By the path, not the pattern: a request no route matched
+		// (/verify/<code>/x) shows no code either.
+		if i == 2 && segs[1] == "verify" && seg != "" {
+			segs[i] = maskLetterCode(seg)
+			changed = true
+		} else if finWildcard || looksLikeFIN(seg) {
 			segs[i] = dost.FIN(seg).Masked()
 			changed = true
 		}
@@ -249,6 +256,21 @@ func maskPath(path, pattern string) string {
 		return path
 	}
 	return strings.Join(segs, "/")
+}
+
+// maskLetterCode keeps the first 4 characters of a letter code and the
+// dashes that group it, and replaces every other character by *:
+// "FDE9-1176-K4NH-ASDY" → "FDE9-****-****-****".
+func maskLetterCode(code string) string {
+	var b strings.Builder
+	for i, r := range []rune(code) {
+		if i < 4 || r == '-' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('*')
+		}
+	}
+	return b.String()
 }
 
 // looksLikeFIN reports whether s could be a FIN typed in any case.

@@ -78,9 +78,17 @@ func TestAccessLog(t *testing.T) {
 	call(t, ts, dost.RoleOperator, "GET", "/api/v1/persons/9ZZ9ZZ9", nil)
 	call(t, ts, nobody, "GET", "/persons/1AB2CD3", nil)
 	call(t, ts, nobody, "GET", "/no/3JK4LM5/here", nil)
+	// Whoever holds a letter's code may read the letter: only its first 4
+	// characters are logged, whether or not a route matched.
+	call(t, ts, nobody, "GET", "/verify/FDE9-1176-K4NH-ASDY", nil)
+	call(t, ts, nobody, "GET", "/verify/FDE9-1176-K4NH-ASDY/letter.pdf", nil)
+	call(t, ts, nobody, "GET", "/verify/fde911t6k4nhasdz", nil)
+	call(t, ts, nobody, "GET", "/verify/FDE9-1176-K4NH-ASDW/no/such/page", nil)
+	call(t, ts, nobody, "GET", "/verify?code=FDE9-1176-K4NH-ASDV", nil)
 
 	logs := ts.Logs.String()
-	for _, secret := range []string{"1AB2CD3", "1ab2cd3", "2EF3GH4", "3JK4LM5", "9ZZ9ZZ9", "Aliyev", "Rashad", iban} {
+	for _, secret := range []string{"1AB2CD3", "1ab2cd3", "2EF3GH4", "3JK4LM5", "9ZZ9ZZ9", "Aliyev", "Rashad", iban,
+		"1176", "11t6", "K4NH", "ASD"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs contain %q:\n%s", secret, logs)
 		}
@@ -103,6 +111,12 @@ func TestAccessLog(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no access log line for GET /api/v1/persons/{fin}:\n%s", logs)
+	}
+	for _, want := range []string{`"path":"/verify/FDE9-****-****-****"`, `"path":"/verify/FDE9-****-****-****/letter.pdf"`,
+		`"path":"/verify/fde9************"`, `"path":"/verify/FDE9-****-****-****/no/such/page"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %s:\n%s", want, logs)
+		}
 	}
 	if !strings.Contains(logs, `"query":"fin_prefix=*&limit=10&name=*&q=*"`) {
 		t.Errorf("harmless query values (limit) should be logged:\n%s", logs)

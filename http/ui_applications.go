@@ -659,7 +659,7 @@ type decisionPanel struct {
 	Amounts    []amountRow
 	DecidedBy  string
 	DecidedAt  string
-	LetterURL  string // "" when it has no printed letter
+	LetterURL  string // "" when the server has no LetterService
 	VerifyURL  string
 	Trace      []*traceView
 }
@@ -834,9 +834,7 @@ func (s *Server) decisionPanelOf(ctx context.Context, lang string, a *dost.Appli
 			return nil, err
 		}
 		v.DecidedBy = l.DecidedBy
-		if l.Validate() == nil {
-			v.LetterURL = "/applications/" + strconv.FormatInt(a.ID, 10) + "/letter.pdf"
-		}
+		v.LetterURL = "/applications/" + strconv.FormatInt(a.ID, 10) + "/letter.pdf"
 	}
 	return v, nil
 }
@@ -1034,8 +1032,7 @@ func (s *Server) handleApplicationDocumentForm(w http.ResponseWriter, r *http.Re
 
 // handleApplicationLetter handles "GET /applications/{id}/letter.pdf": the
 // letter of the application's latest decision, in the applicant's
-// language. 404 before a decision, or for a decision with no printed
-// letter.
+// language. 404 before a decision.
 func (s *Server) handleApplicationLetter(w http.ResponseWriter, r *http.Request) {
 	a, err := s.applicationOfPath(r)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -523,5 +524,72 @@ func TestUIVerifyRateLimited(t *testing.T) {
 	}
 	if last != http.StatusTooManyRequests {
 		t.Errorf("the fifth try: got %d, want 429", last)
+	}
+}
+
+// TestUILetterWithoutAmounts: an approval of a service that pays nothing
+// (a certificate) has a printed letter too, linked from the decision
+// panel and the verification page.
+func TestUILetterWithoutAmounts(t *testing.T) {
+	ts := dosttest.NewServer(t, "sqlite")
+	ctx := context.Background()
+	f := ts.Fixtures
+	all, _, err := ts.Catalogue.FindServices(ctx, dost.ServiceFilter{ActiveOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var svc *dost.Service
+	for _, s := range all {
+		if s.Category == dost.CategoryCertificates && s.Offers(dost.ChannelInPerson) && slices.Contains(f.Centre.Services, s.Code) {
+			svc = s
+			break
+		}
+	}
+	if svc == nil {
+		t.Fatalf("no certificate service is offered in person at %s", f.Centre.Code)
+	}
+	n := &dost.NewApplication{FIN: f.Child.FIN, ServiceCode: svc.Code, Channel: dost.ApplicationAtCentre, CentreID: f.Centre.ID,
+		IdempotencyKey: "certificate"}
+	for _, d := range svc.Documents {
+		if d.Required {
+			n.Documents = append(n.Documents, dost.NewDocument{Code: d.Code, Presented: true})
+		}
+	}
+	a, _, err := ts.Casework.SubmitApplication(dost.NewContextWithUser(ctx, f.Users[dost.RoleOperator]), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cw := dost.NewContextWithUser(ctx, f.Users[dost.RoleCaseWorker])
+	if _, err := ts.Casework.Act(cw, a.ID, dost.TransitionRequest{Action: dost.ActionReview}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ts.Casework.Decide(cw, a.ID, dost.TransitionRequest{Action: dost.ActionApprove})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Amounts) != 0 {
+		t.Fatalf("the approval of %s has amounts %+v; the test proves nothing", svc.Code, d.Amounts)
+	}
+	appPath := fmt.Sprintf("/applications/%d", a.ID)
+	uiCase{role: dost.RoleCaseWorker, path: appPath + "/decide?lang=en", status: 200,
+		want: []string{"Approved", `id="decision-letter"`, `href="` + appPath + `/letter.pdf"`}}.run(t, ts)
+	uiCase{path: "/verify/" + d.LetterCode + "?lang=en", status: 200,
+		want: []string{"The letter is genuine", `id="verify-pdf"`, `href="/verify/` + d.LetterCode + `/letter.pdf"`}}.run(t, ts)
+	for _, get := range []struct {
+		c    *http.Client
+		path string
+	}{
+		{ts.Client(dost.RoleOperator), appPath + "/letter.pdf"},
+		{newBrowserlikeClient(t), "/verify/" + d.LetterCode + "/letter.pdf"},
+	} {
+		resp, err := get.c.Get(ts.URL + get.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Errorf("%s: got %d %q, %d bytes; want a PDF", get.path, resp.StatusCode, resp.Header.Get("Content-Type"), len(b))
+		}
 	}
 }

@@ -23,8 +23,8 @@ type LetterService interface {
 	// decision.
 	Letter(ctx context.Context, decisionID int64, lang string) (*pdf.Letter, error)
 	// WriteLetter writes the PDF of a decision's letter to w, in the
-	// applicant's language. ENOTFOUND for an unknown decision or one
-	// without a printed letter (an approval without amounts).
+	// applicant's language; every decision has one. ENOTFOUND for an
+	// unknown decision.
 	WriteLetter(ctx context.Context, decisionID int64, w io.Writer) error
 }
 
@@ -66,8 +66,7 @@ type letterFacts struct {
 	// Replaced: a later decision on the same application (on appeal)
 	// replaced this one; the letter is genuine but no longer in force.
 	Replaced bool
-	// PDF is the address of the letter's PDF, "" when it has none (an
-	// approval without amounts).
+	// PDF is the address of the letter's PDF.
 	PDF string
 }
 
@@ -130,10 +129,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Letter = &letterFacts{Code: code, Initials: initials(l.Name), FIN: l.FIN.Masked(), Service: l.Service,
 		Centre: l.Centre, Outcome: l.Outcome, DecisionDate: l.DecisionDate, Amounts: l.Amounts,
-		Replaced: a.DecisionID != d.ID}
-	if l.Validate() == nil {
-		v.Letter.PDF = "/verify/" + code + "/letter.pdf"
-	}
+		Replaced: a.DecisionID != d.ID, PDF: "/verify/" + code + "/letter.pdf"}
 	// What the page says changes with an appeal: no cache keeps it.
 	w.Header().Set("Cache-Control", "no-store")
 	s.renderLang(w, r, lang, http.StatusOK, "verify", "layout", s.pageFor(r, lang, "verify", v))
@@ -141,8 +137,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 
 // handleVerifyLetter handles "GET /verify/{code}/letter.pdf": the PDF of
 // the letter with this code, for whoever holds the code (it is printed on
-// the letter and sent to the applicant). 404 for an unknown code or a
-// decision without a printed letter.
+// the letter and sent to the applicant). 404 for an unknown code.
 func (s *Server) handleVerifyLetter(w http.ResponseWriter, r *http.Request) {
 	code, ok := pdf.NormalizeLetterCode(r.PathValue("code"))
 	if !ok {

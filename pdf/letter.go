@@ -43,8 +43,10 @@ type Letter struct {
 	ApplicationDate   dost.Date
 	// Service is the service's name.
 	Service string
-	// Outcome is approved or refused. An approval lists Amounts (at least
-	// one); a refusal gives its Reason.
+	// Outcome is approved or refused. An approval lists the Amounts it
+	// awards, none for a service that pays nothing (a certificate, …),
+	// whose letter says the service is approved; a refusal gives its
+	// Reason.
 	Outcome dost.DecisionOutcome
 	Amounts []Amount
 	Reason  string
@@ -94,9 +96,6 @@ func (l *Letter) Validate() error {
 	}
 	switch l.Outcome {
 	case dost.DecisionApproved:
-		if len(l.Amounts) == 0 {
-			v.Add("amounts", "letter.required", "An approval letter needs at least one amount.")
-		}
 		for i, a := range l.Amounts {
 			if a.Programme == "" || (a.Kind != dost.AwardMonthly && a.Kind != dost.AwardOneOff) || a.From.IsZero() || a.Amount < 0 {
 				v.Add(fmt.Sprintf("amounts[%d]", i), "letter.amount_invalid", "An amount needs a programme, a kind, a month and no negative sum.")
@@ -127,7 +126,8 @@ const (
 )
 
 // DecisionLetter writes the PDF of the decision letter l to w: who and
-// which application, the outcome with the amounts or the reason, the right
+// which application, the outcome with the amounts (or, for an approval
+// without any, that the service is approved) or the reason, the right
 // to appeal, who decided, and a verification block with the QR code of
 // l.VerifyURL, the URL itself and l.Code, which also heads every page's
 // footer. The same Letter always gives the same bytes. It returns an
@@ -208,7 +208,11 @@ func DecisionLetter(w io.Writer, l Letter) error {
 		f.MultiCell(0, 7, s, "", "L", false)
 		f.SetFont("DejaVu", "", 10)
 	}
-	if l.Outcome == dost.DecisionApproved {
+	switch {
+	case l.Outcome == dost.DecisionApproved && len(l.Amounts) == 0:
+		f.SetFont("DejaVu", "", 10)
+		f.MultiCell(0, lineHeight, fmt.Sprintf(t.ServiceApproved, l.Service), "", "L", false)
+	case l.Outcome == dost.DecisionApproved:
 		heading(t.Awarded)
 		widths := []float64{70, 35, textWidth - 105}
 		tableRow(f, widths, []string{t.Programme, t.Amount, t.Payment}, "B")
@@ -219,7 +223,7 @@ func DecisionLetter(w io.Writer, l Letter) error {
 			}
 			tableRow(f, widths, []string{a.Programme, t.money(a.Amount), payment}, "")
 		}
-	} else {
+	default:
 		heading(t.Reason)
 		f.MultiCell(0, lineHeight, l.Reason, "", "L", false)
 	}

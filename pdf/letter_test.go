@@ -144,6 +144,35 @@ func TestDecisionLetter(t *testing.T) {
 		}
 	})
 
+	// A service that pays nothing (a certificate, …) is approved without
+	// amounts: the letter says so, with no table of payments.
+	t.Run("ApprovedWithoutAmounts", func(t *testing.T) {
+		for lang, tt := range map[string]struct{ want, notWant []string }{
+			"az": {[]string{"Müraciət təmin edildi", "«Arayışın verilməsi» xidməti müraciətə uyğun olaraq təsdiq edildi. Bu qərarla ödəniş təyin edilmir."},
+				[]string{"ödənişlər təyin edildi", "Proqram"}},
+			"en": {[]string{"The application is approved", "The service “Arayışın verilməsi” is approved as applied for. This decision awards no payment."},
+				[]string{"payments are awarded", "Programme"}},
+			"ru": {[]string{"Обращение удовлетворено", "Услуга «Arayışın verilməsi» одобрена в соответствии с обращением. Этим решением выплаты не назначаются."},
+				[]string{"Назначены следующие выплаты", "Программа"}},
+		} {
+			l := approval(lang)
+			l.Service, l.Amounts = "Arayışın verilməsi", nil
+			b := render(t, l)
+			checkPDF(t, b, l.VerifyURL)
+			text := pdfText(t, b)
+			for _, w := range append(tt.want, l.Code, l.DecidedBy, l.VerifyURL) {
+				if !strings.Contains(text, w) {
+					t.Errorf("%s: text lacks %q:\n%s", lang, w, text)
+				}
+			}
+			for _, w := range append(tt.notWant, "AZN") {
+				if strings.Contains(text, w) {
+					t.Errorf("%s: a letter without amounts shows %q:\n%s", lang, w, text)
+				}
+			}
+		}
+	})
+
 	t.Run("UnknownLanguage", func(t *testing.T) {
 		text := pdfText(t, render(t, approval("de")))
 		if !strings.Contains(text, "Müraciət üzrə qərar") {
@@ -190,7 +219,6 @@ func TestLetterValidate(t *testing.T) {
 		{"ErrNoDecisionDate", func(l *pdf.Letter) { l.DecisionDate = dost.Date{} }, "decision_date"},
 		{"ErrNoService", func(l *pdf.Letter) { l.Service = "" }, "service"},
 		{"ErrOutcome", func(l *pdf.Letter) { l.Outcome = "maybe" }, "outcome"},
-		{"ErrNoAmounts", func(l *pdf.Letter) { l.Amounts = nil }, "amounts"},
 		{"ErrBadAmount", func(l *pdf.Letter) { l.Amounts[1].Kind = "weekly" }, "amounts[1]"},
 		{"ErrNoReason", func(l *pdf.Letter) { l.Outcome = dost.DecisionRefused }, "reason"},
 		{"ErrCodeNotCanonical", func(l *pdf.Letter) { l.Code = strings.ToLower(l.Code) }, "code"},

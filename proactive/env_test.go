@@ -73,9 +73,6 @@ func newEnv(t testing.TB, db *sqlstore.DB) *env {
 		t.Fatal(err)
 	}
 	for _, s := range services {
-		if s.Code == "04-01-02-00" || s.Code == "06-01-01-00" {
-			noRequiredDocuments(s)
-		}
 		if err := e.catalog.SaveService(ctx, s); err != nil {
 			t.Fatalf("save service %s: %v", s.Code, err)
 		}
@@ -274,15 +271,4 @@ func birth(id, fin string, mother, father *dost.Person, days int) *dost.LifeEven
 // at sets the clock to 09:30 in Baku on day.
 func (e *env) at(day dost.Date) {
 	e.clock.Set(time.Date(day.Year(), day.Month(), day.Day(), 9, 30, 0, 0, time.FixedZone("AZT", 4*60*60)))
-}
-
-// noRequiredDocuments makes every document of a service optional. The
-// offer programmes' services need it: casework.SubmitApplication requires
-// the passport's documents on every channel, the proactive one too, so an
-// accepted offer's application (which has none: the registries' records
-// replace them) is refused until casework exempts that channel.
-func noRequiredDocuments(s *dost.Service) {
-	for i := range s.Documents {
-		s.Documents[i].Required = false
-	}
 }

@@ -166,18 +166,45 @@ func insertApplication(ctx context.Context, tx *Tx, a *dost.Application) (bool, 
 	return true, nil
 }
 
+// applicationByKeyQuery finds an application by submitter and idempotency
+// key. Its redundant test that the key is not empty is the condition of
+// the partial unique index applications_idempotency: SQLite uses a
+// partial index only when the query's WHERE clause states its condition
+// (a bound key proves nothing), and PostgreSQL's generic plans likewise.
+const applicationByKeyQuery = `SELECT id FROM applications
+	WHERE submitted_by = $1 AND idempotency_key = $2 AND idempotency_key <> ''`
+
 // findApplicationByKey returns the application submittedBy stored under
 // key, with documents and transitions, or nil.
 func findApplicationByKey(ctx context.Context, tx *Tx, submittedBy int64, key string) (*dost.Application, error) {
+	if key == "" {
+		return nil, nil // no key: never a repeat
+	}
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM applications WHERE submitted_by = $1 AND idempotency_key = $2`,
-		submittedBy, key).Scan(&id)
+	err := tx.QueryRowContext(ctx, applicationByKeyQuery, submittedBy, key).Scan(&id)
 	if isNoRows(err) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
 	}
 	return findApplicationByID(ctx, tx, id)
+}
+
+// HouseholdOf returns the ID of the household the person is a member of,
+// 0 when none (or no such person).
+func (s *CaseStore) HouseholdOf(ctx context.Context, personID int64) (int64, error) {
+	var id int64
+	err := s.db.view(ctx, func(tx *Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT household_id FROM household_members WHERE person_id = $1`, personID).Scan(&id)
+		if isNoRows(err) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("household of person %d: %w", personID, err)
+	}
+	return id, nil
 }
 
 // FindApplicationByID returns an application with its documents and
@@ -246,33 +273,9 @@ func findApplications(ctx context.Context, tx *Tx, f dost.ApplicationFilter) ([]
 	if !storable(f.ServiceCode) {
 		return []*dost.Application{}, 0, nil
 	}
-	var a args
-	var conds []string
-	if f.PersonID != 0 {
-		conds = append(conds, "a.person_id = "+a.add(f.PersonID))
-	}
-	if f.HouseholdID != 0 {
-		conds = append(conds, "a.household_id = "+a.add(f.HouseholdID))
-	}
-	if f.ServiceCode != "" {
-		conds = append(conds, "a.service_code = "+a.add(f.ServiceCode))
-	}
-	if len(f.CentreIDs) > 0 {
-		conds = append(conds, "a.centre_id IN ("+addList(&a, f.CentreIDs)+")")
-	}
-	if len(f.Statuses) > 0 {
-		conds = append(conds, "a.status IN ("+addList(&a, f.Statuses)+")")
-	}
-	if f.AssigneeID != 0 {
-		conds = append(conds, "a.assignee_id = "+a.add(f.AssigneeID))
-	}
-	if f.Late != nil && *f.Late {
-		conds = append(conds, "a.late_since IS NOT NULL")
-	} else if f.Late != nil {
-		conds = append(conds, "a.late_since IS NULL")
-	}
+	cond, a := applicationsWhere(f)
 	var total int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM applications a"+where(conds), a...).Scan(&total); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM applications a"+cond, a...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	order := " ORDER BY a.submitted_at DESC, a.id DESC"
@@ -280,7 +283,7 @@ func findApplications(ctx context.Context, tx *Tx, f dost.ApplicationFilter) ([]
 		order = " ORDER BY a.deadline, a.submitted_at, a.id"
 	}
 	as := []*dost.Application{}
-	err := each(ctx, tx, "SELECT "+applicationColumns+where(conds)+order+page(f.Offset, f.Limit), a,
+	err := each(ctx, tx, "SELECT "+applicationColumns+cond+order+page(f.Offset, f.Limit), a,
 		func(rows *sql.Rows) error {
 			app, err := scanApplication(rows)
 			if err != nil {
@@ -293,6 +296,40 @@ func findApplications(ctx context.Context, tx *Tx, f dost.ApplicationFilter) ([]
 		return nil, 0, err
 	}
 	return as, total, nil
+}
+
+// applicationsWhere returns the WHERE clause of FindApplications over
+// applications a, and its arguments.
+func applicationsWhere(f dost.ApplicationFilter) (string, args) {
+	var a args
+	var conds []string
+	if f.PersonID != 0 {
+		conds = append(conds, "a.person_id = "+a.add(f.PersonID))
+	}
+	// "<> 0" repeats the condition of the partial indexes
+	// applications_household and applications_assignee, so that SQLite
+	// uses them (see applicationByKeyQuery).
+	if f.HouseholdID != 0 {
+		conds = append(conds, "a.household_id = "+a.add(f.HouseholdID)+" AND a.household_id <> 0")
+	}
+	if f.ServiceCode != "" {
+		conds = append(conds, "a.service_code = "+a.add(f.ServiceCode))
+	}
+	if len(f.CentreIDs) > 0 {
+		conds = append(conds, "a.centre_id IN ("+addList(&a, f.CentreIDs)+")")
+	}
+	if len(f.Statuses) > 0 {
+		conds = append(conds, "a.status IN ("+addList(&a, f.Statuses)+")")
+	}
+	if f.AssigneeID != 0 {
+		conds = append(conds, "a.assignee_id = "+a.add(f.AssigneeID)+" AND a.assignee_id <> 0")
+	}
+	if f.Late != nil && *f.Late {
+		conds = append(conds, "a.late_since IS NOT NULL")
+	} else if f.Late != nil {
+		conds = append(conds, "a.late_since IS NULL")
+	}
+	return where(conds), a
 }
 
 // addList adds every v to a and returns their placeholders, comma-separated.

@@ -264,14 +264,41 @@ func (s *CaseStore) FindAwards(ctx context.Context, f dost.AwardFilter) ([]*dost
 	if !storable(f.Programme) {
 		return []*dost.Award{}, 0, nil
 	}
-	var a args
-	var conds []string
-	if f.PersonID != 0 {
-		p := a.add(f.PersonID)
-		conds = append(conds, "(person_id = "+p+" OR payee_id = "+p+")")
+	count, list, a := awardsQueries(f)
+	awards := []*dost.Award{}
+	var total int
+	err := s.db.view(ctx, func(tx *Tx) error {
+		if err := tx.QueryRowContext(ctx, count, a...).Scan(&total); err != nil {
+			return err
+		}
+		return each(ctx, tx, list, a, func(rows *sql.Rows) error {
+			aw, err := scanAward(rows)
+			awards = append(awards, aw)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("find awards: %w", err)
 	}
+	return awards, total, nil
+}
+
+// awardsQueries returns FindAwards' queries: the count of the matching
+// awards, the page of them (newest first) and their arguments.
+//
+// Each condition lets an index serve. A person is the beneficiary or the
+// payee: two lookups joined by UNION, one per index (awards_person,
+// awards_payee), since SQLite scans the whole table for an OR of the two.
+// The partial indexes awards_person and awards_household hold only
+// non-zero IDs, so their condition ("<> 0") is stated too: SQLite uses a
+// partial index only when the WHERE clause implies its condition, which a
+// bound "= $1" does not. A household's award is for no person
+// ("person_id = 0"), which lets awards_beneficiary_period serve a
+// household and a programme together.
+func awardsQueries(f dost.AwardFilter) (count, list string, a args) {
+	var conds []string
 	if f.HouseholdID != 0 {
-		conds = append(conds, "household_id = "+a.add(f.HouseholdID))
+		conds = append(conds, "household_id = "+a.add(f.HouseholdID)+" AND household_id <> 0 AND person_id = 0")
 	}
 	if f.Programme != "" {
 		conds = append(conds, "programme = "+a.add(f.Programme))
@@ -279,23 +306,16 @@ func (s *CaseStore) FindAwards(ctx context.Context, f dost.AwardFilter) ([]*dost
 	if len(f.Statuses) > 0 {
 		conds = append(conds, "status IN ("+addList(&a, f.Statuses)+")")
 	}
-	awards := []*dost.Award{}
-	var total int
-	err := s.db.view(ctx, func(tx *Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM awards`+where(conds), a...).Scan(&total); err != nil {
-			return err
-		}
-		return each(ctx, tx, `SELECT `+awardColumns+where(conds)+` ORDER BY id DESC`+page(f.Offset, f.Limit), a,
-			func(rows *sql.Rows) error {
-				aw, err := scanAward(rows)
-				awards = append(awards, aw)
-				return err
-			})
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("find awards: %w", err)
+	order := ` ORDER BY id DESC` + page(f.Offset, f.Limit)
+	if f.PersonID == 0 {
+		return `SELECT count(*) FROM awards` + where(conds), `SELECT ` + awardColumns + where(conds) + order, a
 	}
-	return awards, total, nil
+	p := a.add(f.PersonID)
+	union := func(columns string) string {
+		return `SELECT ` + columns + where(append([]string{"person_id = " + p + " AND person_id <> 0"}, conds...)) +
+			` UNION SELECT ` + columns + where(append([]string{"payee_id = " + p}, conds...))
+	}
+	return `SELECT count(*) FROM (` + union("id FROM awards") + `) AS matched`, union(awardColumns) + order, a
 }
 
 // insertNotification puts n into the outbox, setting its ID, CreatedAt,

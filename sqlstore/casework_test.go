@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -785,4 +786,62 @@ func TestCaseStore_Concurrent(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestCaseStore_QueryPlans checks on SQLite that the lookups of one
+// person's, household's or submitter's rows use an index rather than
+// reading the whole table: the idempotency lookup of every submission and
+// proactive award, and FindAwards, which the proactive service calls
+// before every award.
+func TestCaseStore_QueryPlans(t *testing.T) {
+	db := dosttest.OpenDB(t, "sqlite")
+	wantIndexed := func(t *testing.T, table, query string, args []any, indexes ...string) {
+		t.Helper()
+		plan, err := sqlstore.QueryPlan(ctx, db, query, args...)
+		ok(t, err)
+		if !strings.Contains(plan, "USING INDEX") && !strings.Contains(plan, "USING COVERING INDEX") ||
+			strings.Contains(plan, "SCAN "+table) {
+			t.Errorf("query plan of\n%s\nis\n%s\nwant an index, no SCAN %s", query, plan, table)
+		}
+		for _, ix := range indexes {
+			if !strings.Contains(plan, "INDEX "+ix+" ") {
+				t.Errorf("query plan of\n%s\nis\n%s\nwant index %s", query, plan, ix)
+			}
+		}
+	}
+	t.Run("ApplicationByKey", func(t *testing.T) {
+		wantIndexed(t, "applications", sqlstore.ApplicationByKeyQuery, []any{7, "key-1"}, "applications_idempotency")
+	})
+	for _, tt := range []struct {
+		name    string
+		f       dost.ApplicationFilter
+		indexes []string
+	}{
+		{"ApplicationsOfHousehold", dost.ApplicationFilter{HouseholdID: 3}, []string{"applications_household"}},
+		{"ApplicationsOfAssignee", dost.ApplicationFilter{AssigneeID: 3}, []string{"applications_assignee"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			q, args := sqlstore.ApplicationsQuery(tt.f)
+			wantIndexed(t, "applications", q, args, tt.indexes...)
+		})
+	}
+	for _, tt := range []struct {
+		name    string
+		f       dost.AwardFilter
+		indexes []string
+	}{
+		{"AwardsOfPerson", dost.AwardFilter{PersonID: 3}, []string{"awards_person", "awards_payee"}},
+		{"AwardsOfPersonInProgramme", dost.AwardFilter{PersonID: 3, Programme: "old_age_pension", Limit: 1000},
+			[]string{"awards_person", "awards_payee"}},
+		{"OpenAwardsOfPerson", dost.AwardFilter{PersonID: 3, Statuses: []dost.AwardStatus{dost.AwardActive, dost.AwardSuspended}},
+			[]string{"awards_person", "awards_payee"}},
+		{"AwardsOfHousehold", dost.AwardFilter{HouseholdID: 3}, []string{"awards_household"}},
+		{"AwardsOfHouseholdInProgramme", dost.AwardFilter{HouseholdID: 3, Programme: "tssa"}, nil}, // awards_household or awards_beneficiary_period
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			count, list, args := sqlstore.AwardsQueries(tt.f)
+			wantIndexed(t, "awards", count, args, tt.indexes...)
+			wantIndexed(t, "awards", list, args, tt.indexes...)
+		})
+	}
 }
