@@ -149,8 +149,9 @@ type Application struct {
 	// Period is the month the application asks the benefit from (the
 	// month it was submitted unless said otherwise).
 	Period Month `json:"period"`
-	// Deadline is the last day for the decision; Late is set by the
-	// deadline job once it has passed without one.
+	// Deadline is the last day for the decision; LateSince is set by the
+	// deadline job (to the time it found it passed) once it has passed
+	// without one.
 	Deadline    Date       `json:"deadline"`
 	LateSince   *time.Time `json:"late_since,omitempty"`
 	AssigneeID  int64      `json:"assignee_id,omitempty"` // the case worker, 0 if nobody yet

@@ -29,8 +29,10 @@ type Programme struct {
 	// a positive amount is the right.
 	Amount   string `json:"amount"`
 	Eligible string `json:"eligible,omitempty"`
-	// BackPayMonths limits arrears (0: no limit); DurationMonths limits an
-	// award's length (0: open-ended, e.g. pensions).
+	// BackPayMonths is how many months before the month of application
+	// its period may start: 0 for no back pay, a negative number for no
+	// limit. DurationMonths limits an award's length (0: open-ended, e.g.
+	// pensions).
 	BackPayMonths  int `json:"back_pay_months"`
 	DurationMonths int `json:"duration_months"`
 	// Offer: a newly entitled person is offered the benefit to confirm in

@@ -30,6 +30,14 @@ func DateOf(t time.Time) Date {
 	return NewDate(y, m, d)
 }
 
+// Baku is the time zone of dost's civil dates (a submission's day, a
+// deadline, "today"): Azerbaijan Time, UTC+4 all year, as Azerbaijan has
+// had no daylight saving time since 2016.
+var Baku = time.FixedZone("AZT", 4*60*60)
+
+// Today returns the date in Baku now, by c.
+func Today(c Clock) Date { return DateOf(c.Now().In(Baku)) }
+
 // ParseDate parses "YYYY-MM-DD" and rejects impossible dates such as
 // 2025-02-30 with an EINVALID *Error.
 func ParseDate(s string) (Date, error) {

@@ -68,6 +68,11 @@ type NotificationFilter struct {
 
 // NotificationService reads the outbox (the notifications log).
 type NotificationService interface {
+	// FindNotifications returns the notifications matching f (PersonID:
+	// the person notified), newest first, one page of them (f.Offset,
+	// f.Limit), and the total count of matches. It does not check
+	// permissions: the caller lets only the notifications log's readers
+	// see them, masked. None match is an empty slice, not an error.
 	FindNotifications(ctx context.Context, f NotificationFilter) ([]*Notification, int, error)
 }
 

@@ -102,9 +102,6 @@ var (
 	_ dost.AwardService       = (*Service)(nil)
 )
 
-// baku is the time zone dates are taken in: Baku has kept UTC+4 since 2016.
-var baku = time.FixedZone("AZT", 4*60*60)
-
 // New returns a Service. It checks that every programme's variables exist
 // in the rule set with the programme's entity and the right types (money
 // for the amount, bool for the right), so a mismatch stops the start-up
@@ -193,7 +190,7 @@ func checkProgramme(rs *rules.RuleSet, p *dost.Programme) error {
 func (s *Service) now() time.Time { return s.clock.Now() }
 
 // today returns the date in Baku.
-func (s *Service) today() dost.Date { return dost.DateOf(s.clock.Now().In(baku)) }
+func (s *Service) today() dost.Date { return dost.Today(s.clock) }
 
 // actor returns the acting user's ID (0: dost itself) and the user.
 func actor(ctx context.Context) (int64, *dost.User) {

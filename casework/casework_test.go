@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -730,6 +731,92 @@ func TestDeadline(t *testing.T) {
 			a := e.submit(t, "Kamran", c.service)
 			if a.Deadline != dost.MustDate(c.want) {
 				t.Errorf("%s submitted %s: deadline %s, want %s", c.service, c.now.Format(time.DateOnly), a.Deadline, c.want)
+			}
+		}
+	})
+}
+
+// A birth is paid once, however many ways it is claimed: the proactive
+// award for the child, then the mother's application, then the father's.
+func TestBirthAllowanceOnce(t *testing.T) {
+	t.Parallel()
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		child := e.p["Nuray"].ID
+		w, created, err := e.svc.AssignProactively(ctx, casework.ProactiveRequest{Programme: "birth_allowance",
+			PersonID: child, PayeeID: e.p["Sevda"].ID, Period: november, Start: dost.MustDate("2026-11-03")})
+		if err != nil || !created {
+			t.Fatalf("assign: %v, %v", created, err)
+		}
+		for _, parent := range []string{"Sevda", "Rauf"} {
+			a := e.submit(t, parent, "05-02-01-00")
+			e.act(t, "caseworker", a.ID, dost.ActionReview, "")
+			_, err := e.svc.Decide(e.as("caseworker"), a.ID, dost.TransitionRequest{Action: dost.ActionApprove})
+			errCode(t, err, dost.ECONFLICT)
+			if err != nil && !strings.Contains(err.Error(), "award "+strconv.FormatInt(w.ID, 10)+" ") {
+				t.Errorf("%s: got %q, want the existing award %d named", parent, err, w.ID)
+			}
+		}
+		awards, _, err := e.svc.FindAwards(ctx, dost.AwardFilter{Programme: "birth_allowance"})
+		if err != nil || len(awards) != 1 || awards[0].ID != w.ID {
+			t.Errorf("got %d awards (%v), want 1: %d", len(awards), err, w.ID)
+		}
+	})
+}
+
+// An application for a one-off programme is awarded to the member the
+// amount is for (the child), paid to the applicant; the other parent's
+// application then finds it.
+func TestBirthAllowanceApplication(t *testing.T) {
+	t.Parallel()
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		a := e.submit(t, "Sevda", "05-02-01-00")
+		e.act(t, "caseworker", a.ID, dost.ActionReview, "")
+		if _, err := e.svc.Decide(e.as("caseworker"), a.ID, dost.TransitionRequest{Action: dost.ActionApprove}); err != nil {
+			t.Fatal(err)
+		}
+		b := e.submit(t, "Rauf", "05-02-01-00")
+		e.act(t, "caseworker", b.ID, dost.ActionReview, "")
+		_, err := e.svc.Decide(e.as("caseworker"), b.ID, dost.TransitionRequest{Action: dost.ActionApprove})
+		errCode(t, err, dost.ECONFLICT)
+		w, created, err := e.svc.AssignProactively(ctx, casework.ProactiveRequest{Programme: "birth_allowance",
+			PersonID: e.p["Nuray"].ID, PayeeID: e.p["Sevda"].ID, Period: november})
+		if err != nil || created {
+			t.Errorf("assign: got %v, %v; want the application's award", created, err)
+		}
+		awards, _, err := e.svc.FindAwards(ctx, dost.AwardFilter{Programme: "birth_allowance"})
+		if err != nil || len(awards) != 1 {
+			t.Fatalf("got %d awards (%v), want 1", len(awards), err)
+		}
+		if got := awards[0]; got.PersonID != e.p["Nuray"].ID || got.PayeeID != e.p["Sevda"].ID || got.Amount != dost.AZN(600) ||
+			got.ApplicationID != a.ID || w == nil || w.ID != got.ID {
+			t.Errorf("award %+v, want Nuray's 600 AZN paid to Sevda", got)
+		}
+	})
+}
+
+// A deceased person applies for a service about a death only.
+func TestSubmitApplication_Deceased(t *testing.T) {
+	t.Parallel()
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		e := newEnv(t, db)
+		died, deceased := dost.MustDate("2026-11-10"), dost.PersonDeceased
+		if _, err := e.persons.UpdatePerson(context.Background(), e.p["Vuqar"].FIN, dost.PersonUpdate{Status: &deceased, DeathDate: &died}); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := e.svc.SubmitApplication(e.as("operator"), &dost.NewApplication{FIN: e.p["Vuqar"].FIN, ServiceCode: "05-01-01-00",
+			Channel: dost.ApplicationAtCentre, CentreID: e.centreID})
+		if !hasField(err, "fin", "person.deceased") {
+			t.Errorf("old-age pension: got %v, want fin person.deceased", err)
+		}
+		for _, service := range []string{"05-02-03-00", casework.SurvivorPensionService} {
+			_, _, err := e.svc.SubmitApplication(e.as("operator"), &dost.NewApplication{FIN: e.p["Vuqar"].FIN, ServiceCode: service,
+				Channel: dost.ApplicationAtCentre, CentreID: e.centreID})
+			if hasField(err, "fin", "person.deceased") {
+				t.Errorf("%s: got %v, want a service about a death accepted", service, err)
 			}
 		}
 	})

@@ -69,7 +69,7 @@ func (s *Service) Act(ctx context.Context, id int64, r dost.TransitionRequest) (
 		if err != nil {
 			return nil, fmt.Errorf("find the decision appealed: %w", err)
 		}
-		if last := dost.DateOf(d.DecidedAt.In(baku)).AddDate(0, 0, AppealDays); dost.DateOf(now.In(baku)).After(last) {
+		if last := dost.DateOf(d.DecidedAt.In(dost.Baku)).AddDate(0, 0, AppealDays); dost.DateOf(now.In(dost.Baku)).After(last) {
 			return nil, fieldError("action", "appeal.too_late", "The decision may be appealed until %s, %d days after it.", last, AppealDays)
 		}
 	}
@@ -229,7 +229,7 @@ func (s *Service) Decide(ctx context.Context, id int64, r dost.TransitionRequest
 	}
 
 	now := s.now()
-	today := dost.DateOf(now.In(baku))
+	today := dost.DateOf(now.In(dost.Baku))
 	p, ev, hh, err := s.assessApplication(ctx, a)
 	if err != nil && outcome == dost.DecisionApproved {
 		return nil, err
@@ -254,9 +254,13 @@ func (s *Service) Decide(ctx context.Context, id int64, r dost.TransitionRequest
 	}
 	var award *dost.Award
 	if outcome == dost.DecisionApproved && p != nil {
-		award = newAward(p, a.PersonID, hh, a.PersonID, a.Period, a.Period.First(), ev.total, now)
-		award.ApplicationID = a.ID
-		eff.Awards = []*dost.Award{award}
+		if eff.Awards, err = s.applicationAwards(ctx, p, a, hh, ev, now); err != nil {
+			return nil, err
+		}
+		// The letter names what the applicant is paid: the total.
+		total := *eff.Awards[0]
+		total.Amount = ev.total
+		award = &total
 	}
 	if r.Action == dost.ActionOverturn && prev.Outcome == dost.DecisionApproved {
 		if eff.EndAwards, err = s.endAwards(ctx, a, today); err != nil {
@@ -274,6 +278,42 @@ func (s *Service) Decide(ctx context.Context, id int64, r dost.TransitionRequest
 		return nil, err
 	}
 	return d, nil
+}
+
+// applicationAwards returns the awards an approval of application a
+// makes, paid to the applicant: one for the beneficiary of programme p
+// (the applicant, or household hh), or, when the members' values count
+// (a one-off person programme: a birth, a death), one for each entitled
+// member, who is the award's beneficiary, so that the store's uniqueness
+// rules see the proactive award for the same event and every other
+// member's application as the same award. ECONFLICT, naming the award, if
+// a beneficiary has the programme's award for the period already.
+func (s *Service) applicationAwards(ctx context.Context, p *dost.Programme, a *dost.Application, hh int64, ev *evaluation, now time.Time) ([]*dost.Award, error) {
+	var out []*dost.Award
+	add := func(personID int64, amount dost.Money) {
+		w := newAward(p, personID, hh, a.PersonID, a.Period, a.Period.First(), amount, now)
+		w.ApplicationID = a.ID
+		out = append(out, w)
+	}
+	if applicationScope(p) != scopeMembers {
+		add(a.PersonID, ev.total)
+		return out, nil
+	}
+	for _, m := range ev.amounts {
+		if !m.Eligible {
+			continue
+		}
+		w, err := s.existingAward(ctx, p, m.PersonID, 0, a.Period, 0)
+		if err != nil {
+			return nil, err
+		}
+		if w != nil && w.Period == a.Period {
+			return nil, dost.Errorf(dost.ECONFLICT, "Person %d has the award %d of %s for %s already (application %d); refuse with a reason.",
+				m.PersonID, w.ID, p.Name.EN, a.Period, w.ApplicationID)
+		}
+		add(m.PersonID, m.Amount)
+	}
+	return out, nil
 }
 
 // checkImpartial refuses (EFORBIDDEN) a decision by the applicant or by a

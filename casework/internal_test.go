@@ -170,6 +170,7 @@ func TestCheckPeriod(t *testing.T) {
 	for _, p := range az.Programmes() {
 		s.byService[p.ServiceCode] = &p
 	}
+	s.byService["99-00-00-00"] = &dost.Programme{Code: "none", BackPayMonths: 0}
 	now := dost.Month{Year: 2026, Month: time.November}
 	for _, c := range []struct {
 		service string
@@ -180,9 +181,13 @@ func TestCheckPeriod(t *testing.T) {
 		{"05-01-01-00", now.Add(-36), true},
 		{"05-01-01-00", now.Add(-37), false}, // pensions are paid back 3 years
 		{"05-02-01-00", now.Add(-120), true}, // the birth allowance without limit
+		{"03-03-01-00", now.Add(-37), false}, // every other programme 3 years
+		{"05-02-03-00", now.Add(-36), true},
 		{"05-01-01-00", now.Add(FutureMonths), true},
 		{"05-01-01-00", now.Add(FutureMonths + 1), false},
 		{"01-01-01-00", now.Add(-200), true}, // no programme, no limit
+		{"99-00-00-00", now, true},           // 0: no back pay
+		{"99-00-00-00", now.Add(-1), false},
 		{"05-01-01-00", dost.Month{Year: 2026, Month: 13}, false},
 	} {
 		var v dost.Validation

@@ -27,7 +27,7 @@ func (s *Service) MarkLate(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	now := s.now()
-	today := dost.DateOf(now.In(baku))
+	today := dost.DateOf(now.In(dost.Baku))
 	lang := dost.Languages[0] // staff accounts have no language: the default
 	notify := func(a *dost.Application) []*dost.Notification {
 		to := sup[a.CentreID]

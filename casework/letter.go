@@ -48,8 +48,8 @@ func (s *Service) Letter(ctx context.Context, decisionID int64, lang string) (*p
 	}
 	l := &pdf.Letter{
 		Language: lang, Name: p.FullName(), FIN: p.FIN,
-		ApplicationNumber: a.Number, ApplicationDate: dost.DateOf(a.SubmittedAt.In(baku)),
-		Service: svc.Name.In(lang), Outcome: d.Outcome, DecisionDate: dost.DateOf(d.DecidedAt.In(baku)),
+		ApplicationNumber: a.Number, ApplicationDate: dost.DateOf(a.SubmittedAt.In(dost.Baku)),
+		Service: svc.Name.In(lang), Outcome: d.Outcome, DecisionDate: dost.DateOf(d.DecidedAt.In(dost.Baku)),
 		Code: d.LetterCode, VerifyURL: s.verifyURL(d.LetterCode),
 	}
 	if a.CentreID != 0 && s.centres != nil {

@@ -123,7 +123,7 @@ func (s *Service) AssignProactively(ctx context.Context, r ProactiveRequest) (*d
 	}
 
 	now := s.now()
-	today := dost.DateOf(now.In(baku))
+	today := dost.DateOf(now.In(dost.Baku))
 	appHH := hh
 	if p.Entity == "person" && payee.ID != beneficiary.ID {
 		if appHH, err = s.householdOf(ctx, payee.ID); err != nil {

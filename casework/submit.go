@@ -56,6 +56,9 @@ var channelOf = map[dost.ApplicationChannel]dost.Channel{
 //
 // Idempotent: with an IdempotencyKey already used by the same submitter it
 // returns the first application and created=false, and changes nothing.
+// A deceased person applies for a service about a death only (the funeral
+// allowance, the survivor's pension): otherwise "fin" is EINVALID with the
+// code "person.deceased".
 // Errors: EINVALID naming every bad field ("fin", "service_code",
 // "channel", "period", "centre_id", "documents[i].code",
 // "documents[i].file", "documents.<code>" for a missing required
@@ -63,7 +66,7 @@ var channelOf = map[dost.ApplicationChannel]dost.Channel{
 func (s *Service) SubmitApplication(ctx context.Context, n *dost.NewApplication) (*dost.Application, bool, error) {
 	actorID, u := actor(ctx)
 	now := s.now()
-	today := dost.DateOf(now.In(baku))
+	today := dost.DateOf(now.In(dost.Baku))
 
 	var v dost.Validation
 	person, err := s.personByFIN(ctx, n.FIN)
@@ -82,6 +85,10 @@ func (s *Service) SubmitApplication(ctx context.Context, n *dost.NewApplication)
 		v.Fields = append(v.Fields, dost.ErrorFields(err)...)
 	} else if !svc.Active {
 		v.Add("service_code", "service.inactive", "The service %s is not offered at present.", svc.Code)
+	}
+	if person != nil && person.Status == dost.PersonDeceased && (svc == nil || !s.aboutDeath(svc.Code)) {
+		v.Add("fin", "person.deceased", "%s %s is recorded as deceased (%s): only a service about a death is requested for a deceased person.",
+			person.FirstName, person.LastName, person.DeathDate)
 	}
 	if !dost.ValidApplicationChannel(n.Channel) {
 		v.Add("channel", "channel.invalid", "Unknown channel %q.", n.Channel)
@@ -152,6 +159,22 @@ func (s *Service) SubmitApplication(ctx context.Context, n *dost.NewApplication)
 	return stored, created, nil
 }
 
+// SurvivorPensionService is the catalogue's survivor's pension (pension
+// on the loss of the breadwinner), requested after a death.
+const SurvivorPensionService = "05-01-03-00"
+
+// aboutDeath reports whether the service serviceCode is about a death, and
+// so may be requested with the FIN of a deceased person: the service of the
+// funeral allowance programme (found by programme, whatever its service
+// code) and the survivor's pension, which has no programme yet and is
+// known by its catalogue code.
+func (s *Service) aboutDeath(serviceCode string) bool {
+	if p := s.byService[serviceCode]; p != nil && p.Code == "funeral_allowance" {
+		return true
+	}
+	return serviceCode == SurvivorPensionService
+}
+
 // personByFIN returns the person with the FIN, or an EINVALID error naming
 // field "fin".
 func (s *Service) personByFIN(ctx context.Context, fin dost.FIN) (*dost.Person, error) {
@@ -184,7 +207,7 @@ func (s *Service) checkPeriod(v *dost.Validation, serviceCode string, period, cu
 	if monthsBetween(current, period) > FutureMonths {
 		v.Add("period", "period.out_of_range", "The period %s is more than %d months ahead.", period, FutureMonths)
 	}
-	if p := s.byService[serviceCode]; p != nil && p.BackPayMonths > 0 && monthsBetween(period, current) > p.BackPayMonths {
+	if p := s.byService[serviceCode]; p != nil && p.BackPayMonths >= 0 && monthsBetween(period, current) > p.BackPayMonths {
 		v.Add("period", "period.out_of_range", "The period %s is more than %d months back; %s is paid back %d months at most.",
 			period, p.BackPayMonths, p.Name.EN, p.BackPayMonths)
 	}
@@ -322,7 +345,7 @@ func (s *Service) AddDocument(ctx context.Context, id int64, nd dost.NewDocument
 	d.ApplicationID, d.UploadedBy, d.UploadedAt = id, actorID, now
 	var keys []string
 	if !d.Presented {
-		key, err := s.putFile(ctx, nd.Content, dost.DateOf(now.In(baku)).Year())
+		key, err := s.putFile(ctx, nd.Content, dost.DateOf(now.In(dost.Baku)).Year())
 		if err != nil {
 			return nil, err
 		}

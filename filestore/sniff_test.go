@@ -2,10 +2,12 @@ package filestore_test
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"slices"
 	"testing"
 
 	"github.com/dost-az/dost"
@@ -79,4 +81,31 @@ func TestSniff(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzSniff(f *testing.F) {
+	f.Add([]byte("%PDF-1.7\n%âãÏÓ\n"))
+	f.Add([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"))
+	f.Add([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+	f.Add([]byte("<html><body>%PDF-</body></html>"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, content []byte) {
+		ct, err := filestore.Sniff(content)
+		if err != nil {
+			var e *dost.Error
+			if !errors.As(err, &e) || e.Code != dost.EINVALID || len(e.Fields) != 1 || e.Fields[0].Field != "file" {
+				t.Fatalf("Sniff: got %#v, want an invalid *dost.Error with field file", err)
+			}
+			if ct != "" {
+				t.Fatalf("Sniff: got content type %q with an error, want none", ct)
+			}
+			return
+		}
+		if !slices.Contains(dost.DocumentContentTypes, ct) {
+			t.Fatalf("Sniff: got content type %q, want one of %v", ct, dost.DocumentContentTypes)
+		}
+		if len(content) == 0 || len(content) > dost.MaxDocumentSize {
+			t.Fatalf("Sniff: accepted %d bytes, want 1 to %d", len(content), dost.MaxDocumentSize)
+		}
+	})
 }

@@ -27,7 +27,7 @@ var (
 	// handle the application and auditors; not administrators, whose work
 	// is the catalogue, centres and staff.
 	documentReaders = []dost.Role{dost.RoleOperator, dost.RoleCaseWorker, dost.RoleSupervisor, dost.RoleAuditor}
-	// overseers read the notifications log and the deadline counts.
+	// overseers read the deadline counts.
 	overseers = []dost.Role{dost.RoleSupervisor, dost.RoleAdmin, dost.RoleAuditor}
 )
 
@@ -400,17 +400,8 @@ func (s *Server) handleApplicationList(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	empty := newPage([]*dost.Application(nil), 0, f.Offset, f.Limit)
-	if fin != "" {
-		p, err := s.PersonService.FindPersonByFIN(r.Context(), fin)
-		if dost.ErrorCode(err) == dost.ENOTFOUND {
-			writeJSON(w, http.StatusOK, empty)
-			return
-		} else if err != nil {
-			s.Error(w, r, err)
-			return
-		}
-		f.PersonID = p.ID
+	if !s.filterByFIN(w, r, fin, &f.PersonID, f.Offset, f.Limit) {
+		return
 	}
 	scope := centreScope(u)
 	if code := q.Get("centre"); code != "" {
@@ -760,7 +751,7 @@ type DeadlineCounter interface {
 func (s *Server) handleDeadlines(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var v dost.Validation
-	to := dost.DateOf(s.Clock.Now())
+	to := dost.Today(s.Clock)
 	from := to.AddDate(0, 0, -29)
 	for _, p := range []struct {
 		name string

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/internal/dosttest"
+	"github.com/dost-az/dost/sqlstore"
 )
 
 // birthService is the catalogue service of the birth allowance: it
@@ -388,9 +389,36 @@ func TestApplicationAPI(t *testing.T) {
 			if r.Status != http.StatusOK || d.RuleSetVersion == "" || len(d.Trace) < 10 || d.LetterCode == "" {
 				t.Errorf("decision: got %d: %.300s", r.Status, r.Body)
 			}
-			r = call(t, ts, dost.RoleSupervisor, "GET", "/api/v1/notifications?fin="+string(baby.FIN)+"&status=pending&status=sent", nil)
-			if r.Status != http.StatusOK {
-				t.Errorf("notifications: got %d: %s", r.Status, r.Body)
+			// The notifications log masks recipients and letter codes:
+			// the full code opens the letter.
+			link := "https://dost.example.az/verify/" + d.LetterCode
+			err := sqlstore.NewOutbox(ts.DB).CreateNotifications(ctx, []*dost.Notification{
+				{MessageID: "log-sms", PersonID: baby.ID, Channel: dost.NotifySMS, To: "+994501234567",
+					Language: "en", Topic: "decision.made", Body: "Check the decision letter: " + link},
+				{MessageID: "log-email", PersonID: baby.ID, Channel: dost.NotifyEmail, To: "leyla.aliyeva@example.az",
+					Language: "en", Topic: "decision.made", Subject: "Decision", Body: "Check the decision letter: " + link + "."},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantProblem(t, call(t, ts, dost.RoleSupervisor, "GET", "/api/v1/notifications", nil), 403, dost.EFORBIDDEN, "")
+			r = call(t, ts, dost.RoleAuditor, "GET", "/api/v1/notifications?fin="+string(baby.FIN)+"&status=pending&status=sent", nil)
+			var ns struct {
+				Items []*dost.Notification `json:"items"`
+			}
+			if r.decode(t, &ns); r.Status != http.StatusOK || len(ns.Items) < 2 {
+				t.Fatalf("notifications: got %d: %s, want at least 2", r.Status, r.Body)
+			}
+			body := string(r.Body)
+			for _, leak := range []string{d.LetterCode, "+994501234567", "leyla.aliyeva"} {
+				if strings.Contains(body, leak) {
+					t.Errorf("notifications: got %s, want no %s", body, leak)
+				}
+			}
+			for _, want := range []string{"/verify/" + d.LetterCode[:4] + "-****-****-****", "+994*******67", "l***@example.az"} {
+				if !strings.Contains(body, want) {
+					t.Errorf("notifications: got %s, want %s", body, want)
+				}
 			}
 		})
 		t.Run("ErrIllegalTransition", func(t *testing.T) {
@@ -491,6 +519,13 @@ func TestApplicationAPI(t *testing.T) {
 				{"assignee=you", "assignee"}, {"fin=abc", "fin"}, {"limit=0", "limit"},
 			} {
 				wantProblem(t, as(t, operator, "GET", "/api/v1/applications?"+tc.query, nil), 400, dost.EINVALID, tc.field)
+			}
+			// A search for an unknown person finds nothing; it is no 404.
+			for _, path := range []string{"/api/v1/applications", "/api/v1/awards", "/api/v1/notifications"} {
+				r := call(t, ts, dost.RoleAuditor, "GET", path+"?fin=9ZZ9ZZ9&limit=7", nil)
+				if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `{"items":[],"total":0,"offset":0,"limit":7}`) {
+					t.Errorf("GET %s, unknown person: got %d: %s", path, r.Status, r.Body)
+				}
 			}
 			r := as(t, operator, "GET", "/api/v1/applications?fin=9ZZ9ZZ9", nil)
 			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"total":0`) {

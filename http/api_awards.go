@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/notify"
 )
 
 // awardRoutes returns the awards', notifications' and holidays' rows of
@@ -17,7 +18,7 @@ func (s *Server) awardRoutes() []Route {
 		{Pattern: "GET /api/v1/awards", Access: ByRole, Roles: registryReaders, Handler: s.handleAwardList},
 		{Pattern: "GET /api/v1/persons/{fin}/awards", Access: ByRole, Roles: registryReaders, Handler: s.handlePersonAwards},
 		{Pattern: "GET /api/v1/households/{id}/awards", Access: ByRole, Roles: registryReaders, Handler: s.handleHouseholdAwards},
-		{Pattern: "GET /api/v1/notifications", Access: ByRole, Roles: overseers, Handler: s.handleNotificationList},
+		{Pattern: "GET /api/v1/notifications", Access: ByRole, Roles: notificationReaders, Handler: s.handleNotificationList},
 		{Pattern: "GET /api/v1/holidays", Access: Staff, Handler: s.handleHolidayList},
 		{Pattern: "PUT /api/v1/holidays/{date}", Access: ByRole, Roles: administrators, Handler: s.handleHolidayPut},
 		{Pattern: "DELETE /api/v1/holidays/{date}", Access: ByRole, Roles: administrators, Handler: s.handleHolidayDelete},
@@ -68,18 +69,32 @@ func (s *Server) handleAwardList(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	if fin != "" {
-		p, err := s.PersonService.FindPersonByFIN(r.Context(), fin)
-		if dost.ErrorCode(err) == dost.ENOTFOUND {
-			writeJSON(w, http.StatusOK, newPage([]*dost.Award(nil), 0, f.Offset, f.Limit))
-			return
-		} else if err != nil {
-			s.Error(w, r, err)
-			return
-		}
-		f.PersonID = p.ID
+	if !s.filterByFIN(w, r, fin, &f.PersonID, f.Offset, f.Limit) {
+		return
 	}
 	s.writeAwards(w, r, f)
+}
+
+// filterByFIN resolves the fin filter of a list: for a fin that is set it
+// sets *personID to the person's id. It returns false when it has answered
+// the request itself and the caller must stop: with an empty page (offset,
+// limit) when no person has the FIN, since a search for an unknown person
+// finds nothing and is no 404, or with any other error. An empty fin
+// leaves *personID alone and returns true.
+func (s *Server) filterByFIN(w http.ResponseWriter, r *http.Request, fin dost.FIN, personID *int64, offset, limit int) bool {
+	if fin == "" {
+		return true
+	}
+	p, err := s.PersonService.FindPersonByFIN(r.Context(), fin)
+	if dost.ErrorCode(err) == dost.ENOTFOUND {
+		writeJSON(w, http.StatusOK, newPage([]any(nil), 0, offset, limit))
+		return false
+	} else if err != nil {
+		s.Error(w, r, err)
+		return false
+	}
+	*personID = p.ID
+	return true
 }
 
 // writeAwards answers a page of the awards f selects.
@@ -134,13 +149,20 @@ func (s *Server) handleHouseholdAwards(w http.ResponseWriter, r *http.Request) {
 	s.writeAwards(w, r, f)
 }
 
+// notificationReaders read the notifications log: administrators and
+// auditors, who oversee the whole network. Not supervisors: the log spans
+// every centre, and supervisors are scoped to theirs.
+var notificationReaders = []dost.Role{dost.RoleAdmin, dost.RoleAuditor}
+
 // notificationStatuses are the notification statuses, for checking a
 // filter.
 var notificationStatuses = []dost.NotificationStatus{dost.NotificationPending, dost.NotificationSent, dost.NotificationFailed}
 
 // handleNotificationList handles "GET /api/v1/notifications": a page of
 // the notifications log (the outbox), filtered by fin (the person), topic
-// and status (repeatable: any of).
+// and status (repeatable: any of). The log shows who was told what, not
+// how to reach them or open their letters: recipients, letter codes and
+// addresses in delivery errors are masked (maskNotification).
 func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var f dost.NotificationFilter
@@ -166,29 +188,64 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 		s.Error(w, r, err)
 		return
 	}
-	if fin != "" {
-		p, err := s.PersonService.FindPersonByFIN(r.Context(), fin)
-		if dost.ErrorCode(err) == dost.ENOTFOUND {
-			writeJSON(w, http.StatusOK, newPage([]*dost.Notification(nil), 0, f.Offset, f.Limit))
-			return
-		} else if err != nil {
-			s.Error(w, r, err)
-			return
-		}
-		f.PersonID = p.ID
+	if !s.filterByFIN(w, r, fin, &f.PersonID, f.Offset, f.Limit) {
+		return
 	}
 	ns, total, err := s.NotificationService.FindNotifications(r.Context(), f)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	for i, n := range ns {
+		ns[i] = maskNotification(n)
+	}
 	writeJSON(w, http.StatusOK, newPage(ns, total, f.Offset, f.Limit))
+}
+
+// maskNotification returns a copy of n fit for the notifications log: the
+// recipient masked by notify.MaskRecipient ("+994*******67",
+// "a***@example.az"), the letter code of every /verify/ link in the
+// subject and body masked by maskLetterCode (whoever holds the code may
+// read the letter), and phone numbers and e-mail addresses in the last
+// error masked by notify.Redact (errors stored before it was applied).
+func maskNotification(n *dost.Notification) *dost.Notification {
+	m := *n
+	m.To = notify.MaskRecipient(n.To)
+	m.Subject = maskLetterLinks(n.Subject)
+	m.Body = maskLetterLinks(n.Body)
+	m.LastError = notify.Redact(n.LastError)
+	return &m
+}
+
+// maskLetterLinks masks the letter code after each "/verify/" in s: the
+// letters, digits and dashes that follow, up to the end of the link.
+func maskLetterLinks(s string) string {
+	const marker = "/verify/"
+	var b strings.Builder
+	for {
+		i := strings.Index(s, marker)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		i += len(marker)
+		b.WriteString(s[:i])
+		s = s[i:]
+		end := strings.IndexFunc(s, func(r rune) bool {
+			return !(r == '-' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z')
+		})
+		if end < 0 {
+			end = len(s)
+		}
+		b.WriteString(maskLetterCode(s[:end]))
+		s = s[end:]
+	}
 }
 
 // handleHolidayList handles "GET /api/v1/holidays": the holidays of year
 // (default: this year), by date.
 func (s *Server) handleHolidayList(w http.ResponseWriter, r *http.Request) {
-	year := dost.DateOf(s.Clock.Now()).Year()
+	year := dost.Today(s.Clock).Year()
 	if y := r.URL.Query().Get("year"); y != "" {
 		n, err := strconv.Atoi(y)
 		if err != nil || n < dost.MinYear || n > 9999 {

@@ -88,7 +88,7 @@ func TestAccessLog(t *testing.T) {
 
 	logs := ts.Logs.String()
 	for _, secret := range []string{"1AB2CD3", "1ab2cd3", "2EF3GH4", "3JK4LM5", "9ZZ9ZZ9", "Aliyev", "Rashad", iban,
-		"1176", "11t6", "K4NH", "ASD"} {
+		"-1176", "11t6", "K4NH", "ASD"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs contain %q:\n%s", secret, logs)
 		}

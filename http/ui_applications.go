@@ -27,10 +27,6 @@ const ApplicationsPerPage = 20
 // person page lists (the newest).
 const PersonCasesShown = 20
 
-// bakuZone is the time zone of times shown on the pages: Baku has kept
-// UTC+4 since 2016.
-var bakuZone = time.FixedZone("AZT", 4*60*60)
-
 // openStatuses are the statuses of an application awaiting its first
 // decision: the work queue's.
 var openStatuses = []dost.ApplicationStatus{dost.ApplicationSubmitted, dost.ApplicationInReview, dost.ApplicationInformationRequested}
@@ -66,7 +62,7 @@ func isLate(a *dost.Application, today dost.Date) bool {
 }
 
 // clockTime formats t as Baku's date and time, "2006-01-02 15:04".
-func clockTime(t time.Time) string { return t.In(bakuZone).Format("2006-01-02 15:04") }
+func clockTime(t time.Time) string { return t.In(dost.Baku).Format("2006-01-02 15:04") }
 
 // newFormKey returns a fresh idempotency key for a form: 128 random bits.
 func newFormKey() string {
@@ -376,10 +372,10 @@ func (s *Server) personCasesFor(r *http.Request, p *dost.Person, hh int64, in op
 	if err != nil {
 		return nil, err
 	}
-	today := dost.DateOf(s.Clock.Now())
+	today := dost.Today(s.Clock)
 	v.AppTotal = total
 	for _, a := range apps {
-		row := applicationRow{App: a, Submitted: dost.DateOf(a.SubmittedAt.In(bakuZone)), Late: isLate(a, today)}
+		row := applicationRow{App: a, Submitted: dost.DateOf(a.SubmittedAt.In(dost.Baku)), Late: isLate(a, today)}
 		if svc := names[a.ServiceCode]; svc != nil {
 			row.Service = svc.Name
 		}
@@ -725,7 +721,7 @@ func (s *Server) applicationData(r *http.Request, lang string, a *dost.Applicati
 	u := dost.UserFromContext(ctx)
 	name := s.userNames(ctx)
 	v := &appPage{App: a, Person: p, Service: svc, Assignee: name(a.AssigneeID), Submitted: clockTime(a.SubmittedAt),
-		Late: isLate(a, dost.DateOf(s.Clock.Now()))}
+		Late: isLate(a, dost.Today(s.Clock))}
 	if a.CentreID != 0 {
 		c, err := s.CentreService.FindCentreByID(ctx, a.CentreID)
 		if err != nil && dost.ErrorCode(err) != dost.ENOTFOUND {
@@ -1107,7 +1103,7 @@ func (s *Server) renderDecision(w http.ResponseWriter, r *http.Request, status i
 	if in.Errors == nil {
 		in.Errors = map[string]string{}
 	}
-	v := &decidePage{App: a, Person: p, Service: svc, Late: isLate(a, dost.DateOf(s.Clock.Now())), Form: in, Alert: alert,
+	v := &decidePage{App: a, Person: p, Service: svc, Late: isLate(a, dost.Today(s.Clock)), Form: in, Alert: alert,
 		Decide: a.Status == dost.ApplicationInReview, Appeal: a.Status == dost.ApplicationAppealed}
 	if v.Decide || v.Appeal {
 		as, err := s.ApplicationService.Assess(ctx, a.ID)
@@ -1262,10 +1258,10 @@ func (s *Server) applicationRows(ctx context.Context, apps []*dost.Application) 
 		return nil, err
 	}
 	name := s.userNames(ctx)
-	today := dost.DateOf(s.Clock.Now())
+	today := dost.Today(s.Clock)
 	var out []applicationRow
 	for _, a := range apps {
-		row := applicationRow{App: a, Submitted: dost.DateOf(a.SubmittedAt.In(bakuZone)), Late: isLate(a, today), Assignee: name(a.AssigneeID)}
+		row := applicationRow{App: a, Submitted: dost.DateOf(a.SubmittedAt.In(dost.Baku)), Late: isLate(a, today), Assignee: name(a.AssigneeID)}
 		if svc := services[a.ServiceCode]; svc != nil {
 			row.Service = svc.Name
 		}
@@ -1307,7 +1303,7 @@ func (s *Server) handleDeadlineView(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := dost.UserFromContext(ctx)
 	q := r.URL.Query()
-	to := dost.DateOf(s.Clock.Now())
+	to := dost.Today(s.Clock)
 	from := to.AddDate(0, 0, -29)
 	v := deadlinesPage{From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")),
 		Centre: strings.TrimSpace(q.Get("centre")), Errors: map[string]string{}}

@@ -483,6 +483,14 @@ func TestUIApplications(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) { tc.run(t, ts) })
 		}
+		t.Run("TodayInBaku", func(t *testing.T) {
+			// 20:30 UTC on the 15th is half past midnight on the 16th
+			// in Baku, whatever the zone of the clock or the server.
+			clock.Set(time.Date(2026, time.November, 15, 20, 30, 0, 0, time.UTC))
+			defer clock.Set(dosttest.DefaultNow)
+			uiCase{role: dost.RoleSupervisor, path: "/deadlines?lang=en", status: 200,
+				want: []string{"Applications submitted from 2026-10-18 to 2026-11-16"}}.run(t, ts)
+		})
 	})
 
 	t.Run("Appeal", func(t *testing.T) {

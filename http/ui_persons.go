@@ -167,7 +167,7 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 
 // personData returns the person page's registry part for p.
 func (s *Server) personData(ctx context.Context, p *dost.Person) (*personView, error) {
-	today := dost.DateOf(s.Clock.Now())
+	today := dost.Today(s.Clock)
 	v := personView{Person: p, IncomeTo: dost.MonthOf(today)}
 	if n := len(p.IBAN); n > 4 {
 		v.IBAN, v.IBANLast4 = "•••• "+p.IBAN[n-4:], p.IBAN[n-4:]

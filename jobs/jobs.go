@@ -3,14 +3,31 @@
 // (River's river_* tables, migrated by sqlstore.Migrate), worked by every
 // node that runs a Runner, and retried on another node when one dies.
 //
-// The jobs so far:
+// The jobs, each run only if the Config has what it needs:
 //
 //   - deadlines: marks applications past their deadline as late and
 //     escalates them (Config.MarkLate), every DeadlinesEvery and once at
 //     start;
 //   - outbox: delivers the notifications outbox through the senders of
 //     their channels (Config.Outbox, Config.Senders), every OutboxEvery and
-//     whenever KickOutbox asks.
+//     whenever KickOutbox asks;
+//   - scan and scan_shard: the proactive service's population scan of a
+//     month (Config.Scanner, Config.Scans): daily at 02:00 in Baku for the
+//     current month, and whenever EnqueueScan asks. The scan job plans the
+//     shards and enqueues one scan_shard job per shard on QueueScan, which
+//     every node works; the shard that completes a scan writes its summary
+//     (see ScanStore);
+//   - date_tick: the daily date-change event (Config.DateChanged), daily at
+//     00:05 in Baku;
+//   - events_retry: life events that failed or stalled processed again
+//     (Config.RetryEvents), every EventsRetryEvery;
+//   - offers_expire: offers past their last day expired
+//     (Config.ExpireOffers), daily at 00:10 in Baku;
+//   - awards_end: awards past their end date ended (Config.EndAwards),
+//     daily at 00:15 in Baku.
+//
+// The daily jobs but the scan also run when a node becomes River's leader
+// (at start), which makes up for a day missed while no node was up.
 //
 // Periodic jobs are enqueued by one node at a time, River's elected leader.
 // River works over database/sql on both dialects: riversqlite on the
@@ -35,6 +52,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/dost-az/dost"
@@ -53,8 +71,8 @@ const (
 
 // Queues.
 const (
-	// QueueDefault runs the deadlines job and, later, the other periodic
-	// and sharded work.
+	// QueueDefault runs the periodic jobs (but the outbox) and the scans'
+	// coordinators; QueueScan (scan.go) runs the scans' shards.
 	QueueDefault = river.QueueDefault
 	// QueueOutbox runs the outbox delivery alone, so that a long job
 	// elsewhere never holds up a notification.
@@ -74,10 +92,12 @@ const (
 // timeout of its own. RescueStuckJobsAfter is how long a job may stay
 // running before River's rescuer takes it for stuck (its node died, or it
 // hangs) and makes it available again for any node; it must exceed the
-// longest job, or a healthy job would be run twice at once.
+// longest job (ScanShardTimeout, JobTimeout), or a healthy job would be
+// run twice at once, and is otherwise as short as that allows: a scan
+// whose node died finishes that much later.
 const (
 	JobTimeout           = 5 * time.Minute
-	RescueStuckJobsAfter = 15 * time.Minute
+	RescueStuckJobsAfter = 10 * time.Minute
 )
 
 // Config configures a Runner. DB and Dialect are required; a job whose
@@ -123,6 +143,36 @@ type Config struct {
 	OutboxLease time.Duration
 	// SendTimeout bounds one Send; DefaultSendTimeout if 0.
 	SendTimeout time.Duration
+
+	// Scanner runs the population scan and Scans records it; both are
+	// needed for the scan jobs.
+	Scanner Scanner
+	Scans   ScanStore
+	// ScanShardSize is the persons per shard of a scan; 0: the Scanner's
+	// default (rulesrun.DefaultShardSize).
+	ScanShardSize int
+	// ScanWorkers is how many shards this node scans at once; the number
+	// of CPUs if 0.
+	ScanWorkers int
+
+	// DateChanged sends the date-change event of day
+	// (proactive.Service.ReceiveEvent of proactive.DateChanged(day));
+	// nil: no date_tick job.
+	DateChanged func(ctx context.Context, day dost.Date) error
+	// RetryEvents processes the failed and stalled life events again and
+	// returns how many (proactive.Service.RetryFailed); nil: no
+	// events_retry job.
+	RetryEvents func(ctx context.Context) (int, error)
+	// EventsRetryEvery is the period of the events_retry job;
+	// DefaultEventsRetryEvery if 0.
+	EventsRetryEvery time.Duration
+	// ExpireOffers expires the offers past their last day and returns how
+	// many (proactive.Service.ExpireOffers); nil: no offers_expire job.
+	ExpireOffers func(ctx context.Context) (int, error)
+	// EndAwards ends the awards whose end date is before today (Baku's
+	// date by Clock) and returns how many
+	// (sqlstore.CaseStore.EndAwardsPastEndDate); nil: no awards_end job.
+	EndAwards func(ctx context.Context, today dost.Date) (int, error)
 }
 
 // Runner is dost's River client with its workers and periodic jobs. Build
@@ -187,6 +237,16 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 			&river.PeriodicJobOpts{ID: OutboxArgs{}.Kind(), RunOnStart: true}))
 	}
 
+	if (cfg.Scanner == nil) != (cfg.Scans == nil) {
+		return nil, errors.New("jobs: the scan jobs need both a Scanner and a ScanStore")
+	}
+	if cfg.Scanner != nil {
+		river.AddWorker(workers, &scanWorker{scanner: cfg.Scanner, scans: cfg.Scans, shardSize: cfg.ScanShardSize, logger: logger})
+		river.AddWorker(workers, &scanShardWorker{scanner: cfg.Scanner, scans: cfg.Scans, logger: logger})
+		periodic = append(periodic, scanPeriodic(cfg.Clock))
+	}
+	periodic = append(periodic, proactiveJobs(cfg, workers, logger)...)
+
 	rc := &river.Config{
 		// River reports a job's failure as an error, and its routine
 		// (client started, job counts every few seconds) at Info: keep
@@ -195,11 +255,17 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		Workers:              workers,
 		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: RescueStuckJobsAfter,
+		// A node that works no jobs (dost scan, --jobs=false) inserts them
+		// for the others without knowing their workers.
+		SkipUnknownJobCheck: cfg.InsertOnly,
 	}
 	if !cfg.InsertOnly {
 		rc.Queues = map[string]river.QueueConfig{
 			QueueDefault: {MaxWorkers: 2},
 			QueueOutbox:  {MaxWorkers: 2},
+		}
+		if cfg.Scanner != nil {
+			rc.Queues[QueueScan] = river.QueueConfig{MaxWorkers: cmp.Or(cfg.ScanWorkers, runtime.NumCPU())}
 		}
 		rc.PeriodicJobs = periodic
 	}
@@ -209,6 +275,37 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	}
 	r.client = client
 	return r, nil
+}
+
+// proactiveJobs registers the workers of the proactive service's routine
+// jobs the configuration has functions for (daily.go) and returns their
+// periodic jobs.
+func proactiveJobs(cfg Config, workers *river.Workers, logger *slog.Logger) []*river.PeriodicJob {
+	var periodic []*river.PeriodicJob
+	add := func(schedule river.PeriodicSchedule, args func() river.JobArgs) {
+		periodic = append(periodic, river.NewPeriodicJob(schedule,
+			func() (river.JobArgs, *river.InsertOpts) { return args(), nil },
+			&river.PeriodicJobOpts{ID: args().Kind(), RunOnStart: true}))
+	}
+	if cfg.DateChanged != nil {
+		river.AddWorker(workers, &dateTickWorker{dateChanged: cfg.DateChanged, logger: logger})
+		add(dailyAt(DefaultDateTickAt), func() river.JobArgs { return DateTickArgs{Day: today(cfg.Clock)} })
+	}
+	if cfg.RetryEvents != nil {
+		river.AddWorker(workers, &countWorker[EventsRetryArgs]{run: cfg.RetryEvents, what: "life events processed again", logger: logger})
+		add(river.PeriodicInterval(cmp.Or(cfg.EventsRetryEvery, DefaultEventsRetryEvery)),
+			func() river.JobArgs { return EventsRetryArgs{} })
+	}
+	if cfg.ExpireOffers != nil {
+		river.AddWorker(workers, &countWorker[OffersExpireArgs]{run: cfg.ExpireOffers, what: "offers expired", logger: logger})
+		add(dailyAt(DefaultOffersExpireAt), func() river.JobArgs { return OffersExpireArgs{} })
+	}
+	if cfg.EndAwards != nil {
+		end := func(ctx context.Context) (int, error) { return cfg.EndAwards(ctx, today(cfg.Clock)) }
+		river.AddWorker(workers, &countWorker[AwardsEndArgs]{run: end, what: "awards ended past their end date", logger: logger})
+		add(dailyAt(DefaultAwardsEndAt), func() river.JobArgs { return AwardsEndArgs{} })
+	}
+	return periodic
 }
 
 // checkMigrated returns an error unless every River migration is applied.

@@ -220,12 +220,12 @@ func (w *outboxWorker) record(ctx context.Context, n *dost.Notification, sendErr
 		log.Debug("notification sent")
 		return w.store.MarkNotificationSent(ctx, n.ID, w.clock.Now())
 	case errors.Is(sendErr, notify.ErrPermanent) || attempt >= notify.MaxAttempts:
-		log.Warn("notification failed for good", "error", sendErr)
-		return w.store.MarkNotificationFailed(ctx, n.ID, sendErr.Error())
+		log.Warn("notification failed for good", "error", notify.Redact(sendErr.Error()))
+		return w.store.MarkNotificationFailed(ctx, n.ID, notify.Redact(sendErr.Error()))
 	default:
 		next := w.clock.Now().Add(notify.Backoff(attempt))
-		log.Warn("notification not sent, will retry", "error", sendErr, "next_attempt_at", next)
-		return w.store.MarkNotificationRetry(ctx, n.ID, next, sendErr.Error())
+		log.Warn("notification not sent, will retry", "error", notify.Redact(sendErr.Error()), "next_attempt_at", next)
+		return w.store.MarkNotificationRetry(ctx, n.ID, next, notify.Redact(sendErr.Error()))
 	}
 }
 

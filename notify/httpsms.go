@@ -79,9 +79,9 @@ func (s *HTTPSMS) Send(ctx context.Context, n *dost.Notification) error {
 	case code >= 200 && code < 300:
 		return nil
 	case code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
-		return fmt.Errorf("sms gateway: %s: %s: %w", resp.Status, printable(answer), ErrPermanent)
+		return fmt.Errorf("sms gateway: %s: %s: %w", resp.Status, Redact(printable(answer)), ErrPermanent)
 	default:
-		return fmt.Errorf("sms gateway: %s: %s", resp.Status, printable(answer))
+		return fmt.Errorf("sms gateway: %s: %s", resp.Status, Redact(printable(answer)))
 	}
 }
 

@@ -40,7 +40,7 @@ func (l *Log) Send(ctx context.Context, n *dost.Notification) error {
 	l.logger.LogAttrs(ctx, slog.LevelInfo, "notification sent to the log",
 		slog.String("message_id", n.MessageID),
 		slog.String("channel", string(l.channel)),
-		slog.String("to", maskRecipient(n.To)),
+		slog.String("to", MaskRecipient(n.To)),
 		slog.Int64("person_id", n.PersonID),
 		slog.String("topic", n.Topic),
 		slog.String("language", n.Language),

@@ -7,6 +7,7 @@ package notify
 import (
 	"errors"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -43,9 +44,11 @@ func Backoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// maskRecipient hides most of a phone number or e-mail address, the only
-// form of them that may appear in logs: "+994*******67", "a***@example.az".
-func maskRecipient(to string) string {
+// MaskRecipient hides most of a phone number or e-mail address, the only
+// form of them that may appear in logs or be shown to staff who do not
+// handle the person's case: "+994*******67" (the country code and the last
+// 2 digits), "a***@example.az" (the first letter and the domain).
+func MaskRecipient(to string) string {
 	if local, domain, ok := strings.Cut(to, "@"); ok {
 		if local == "" {
 			return "***@" + domain
@@ -62,4 +65,20 @@ func maskRecipient(to string) string {
 		return strings.Repeat("*", len(r))
 	}
 	return string(r[:keep]) + strings.Repeat("*", len(r)-keep-2) + string(r[len(r)-2:])
+}
+
+// Patterns of Redact: e-mail addresses, and runs of 7 or more digits
+// (phone numbers, with or without a leading +).
+var (
+	emailPattern = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*`)
+	phonePattern = regexp.MustCompile(`\+?[0-9]{7,}`)
+)
+
+// Redact masks, with MaskRecipient, every e-mail address and every run of
+// 7 or more digits in s, such as an error text of an SMTP server or an SMS
+// gateway that quotes the recipient, so that s may be logged or stored.
+// Redact of its own result changes nothing. It is safe for concurrent use.
+func Redact(s string) string {
+	s = emailPattern.ReplaceAllStringFunc(s, MaskRecipient)
+	return phonePattern.ReplaceAllStringFunc(s, MaskRecipient)
 }

@@ -92,3 +92,24 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("MaxAttempts = %d, want retries", notify.MaxAttempts)
 	}
 }
+
+func TestRedact(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"", ""},
+		{"550 5.1.1 <leyla.m@example.az>: Recipient address rejected",
+			"550 5.1.1 <l***@example.az>: Recipient address rejected"},
+		{"invalid number +994501234567, try again", "invalid number +994*******67, try again"},
+		{"number 0501234567 blocked", "number ********67 blocked"},
+		{"to a@b.az and x_y+tag@mail.example.com", "to a***@b.az and x***@mail.example.com"},
+		{"451 4.3.0 try again in 300 seconds (id 123456)", "451 4.3.0 try again in 300 seconds (id 123456)"},
+		{"ref 12345678901234567890", "ref ******************90"},
+	} {
+		got := notify.Redact(tt.in)
+		if got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if again := notify.Redact(got); again != got {
+			t.Errorf("Redact(%q) = %q, want it unchanged", got, again)
+		}
+	}
+}

@@ -25,6 +25,13 @@ import (
 // MessageID, so that a message sent twice after an unacknowledged try can
 // be recognised. It is safe for concurrent use; set the fields before the
 // first Send and do not change them after.
+//
+// E-mail is delivered at least once, not exactly once: SMTP servers do not
+// drop a message whose Message-ID they have seen, so if the process stops
+// between the server's acceptance and the outbox marking the notification
+// sent (or the acceptance is lost on the way back), the retry sends the
+// e-mail a second time. The Message-ID only lets the recipient's client
+// or a reader of the logs recognise the copy.
 type SMTP struct {
 	// Addr is the relay's host:port.
 	Addr string

@@ -393,6 +393,13 @@ func (s *Service) person(ctx context.Context, fin dost.FIN) (*dost.Person, error
 // award_exists, not_entitled, or not_proactive before the programme's
 // proactive start. A programme the service does not have is skipped.
 func (s *Service) assign(ctx context.Context, fx *effects, r casework.ProactiveRequest) error {
+	return s.assignUntil(ctx, fx, r, dost.Date{})
+}
+
+// assignUntil is assign for an award whose right ends on end (zero: open-
+// ended): the award made, or the open one found, is limited to end
+// (Store.LimitAward), so that a retry limits it too.
+func (s *Service) assignUntil(ctx context.Context, fx *effects, r casework.ProactiveRequest, end dost.Date) error {
 	p := s.programmes[r.Programme]
 	if p == nil {
 		return nil
@@ -413,6 +420,15 @@ func (s *Service) assign(ctx context.Context, fx *effects, r casework.ProactiveR
 		return fmt.Errorf("assign %s: %w", p.Code, err)
 	case w == nil:
 		ef.Kind = EffectNotEntitled
+		fx.add(ef)
+		return nil
+	}
+	if !end.IsZero() && w.Status != dost.AwardEnded {
+		if w, err = s.store.LimitAward(ctx, w.ID, end); err != nil {
+			return fmt.Errorf("limit %s: %w", p.Code, err)
+		}
+	}
+	switch {
 	case created:
 		ef.Kind, ef.AwardID = EffectAwardMade, w.ID
 	default:
@@ -537,7 +553,8 @@ func lastDayOfMonth(d dost.Date) dost.Date {
 }
 
 // processDeath marks the person deceased, ends their awards from the end
-// of the month of death and assigns the funeral allowance.
+// of the month of death, suspends the awards paid to them for others and
+// assigns the funeral allowance.
 func (s *Service) processDeath(ctx context.Context, e *dost.LifeEvent, fx *effects) error {
 	p, err := s.person(ctx, e.FIN)
 	if err != nil {
@@ -556,7 +573,11 @@ func (s *Service) processDeath(ctx context.Context, e *dost.LifeEvent, fx *effec
 		return fmt.Errorf("end the awards: %w", err)
 	}
 	for _, w := range ended {
-		fx.add(dost.LifeEventEffect{Kind: EffectAwardEnded, PersonID: p.ID, HouseholdID: w.HouseholdID, Programme: w.Programme, AwardID: w.ID})
+		kind := EffectAwardEnded
+		if w.Status == dost.AwardSuspended {
+			kind = EffectAwardSuspended
+		}
+		fx.add(dost.LifeEventEffect{Kind: kind, PersonID: w.PersonID, HouseholdID: w.HouseholdID, Programme: w.Programme, AwardID: w.ID})
 	}
 	if s.programmes[funeralAllowance] == nil {
 		return nil
@@ -609,7 +630,8 @@ func (s *Service) funeralPayee(ctx context.Context, deceased *dost.Person, day d
 
 // processDisability records the assessment and assigns the disability
 // allowance (and, for a war-related disability, the presidential stipend)
-// from the month of assessment.
+// from the month of assessment, through the month of DisabilityFacts.Until
+// when the disability is assessed until a date.
 func (s *Service) processDisability(ctx context.Context, e *dost.LifeEvent, fx *effects) error {
 	p, err := s.person(ctx, e.FIN)
 	if err != nil {
@@ -632,11 +654,16 @@ func (s *Service) processDisability(ctx context.Context, e *dost.LifeEvent, fx *
 	}
 	fx.add(dost.LifeEventEffect{Kind: EffectAssessmentRecorded, PersonID: p.ID})
 	period := dost.MonthOf(e.Date)
-	if err := s.assign(ctx, fx, casework.ProactiveRequest{Programme: disabilityAllowance, PersonID: p.ID, Period: period}); err != nil {
+	// A disability assessed until a date is paid through that month.
+	var end dost.Date
+	if !d.Until.IsZero() {
+		end = lastDayOfMonth(d.Until)
+	}
+	if err := s.assignUntil(ctx, fx, casework.ProactiveRequest{Programme: disabilityAllowance, PersonID: p.ID, Period: period}, end); err != nil {
 		return err
 	}
 	if d.Cause == dost.CauseWar {
-		return s.assign(ctx, fx, casework.ProactiveRequest{Programme: disabilityStipend, PersonID: p.ID, Period: period})
+		return s.assignUntil(ctx, fx, casework.ProactiveRequest{Programme: disabilityStipend, PersonID: p.ID, Period: period}, end)
 	}
 	return nil
 }

@@ -262,7 +262,10 @@ func TestReceiveEvent_Disability(t *testing.T) {
 			return &dost.LifeEvent{ID: id, Kind: dost.EventDisabilityAssessed, FIN: p.FIN, Date: today.AddDate(0, 0, -3),
 				Disability: &dost.DisabilityFacts{Degree: degree, Cause: cause}}
 		}
-		got := e.receive(t, assessed("mse:1", kamran, dost.DisabilityII, dost.CauseGeneral))
+		// Assessed until 10 May 2027: paid through May.
+		general := assessed("mse:1", kamran, dost.DisabilityII, dost.CauseGeneral)
+		general.Disability.Until = dost.MustDate("2027-05-10")
+		got := e.receive(t, general)
 		if want := []string{"assessment_recorded", "award_made"}; !slices.Equal(kinds(got), want) {
 			t.Fatalf("effects: got %v (%s), want %v", kinds(got), got.Error, want)
 		}
@@ -275,9 +278,17 @@ func TestReceiveEvent_Disability(t *testing.T) {
 			t.Fatalf("allowance: got %+v, want 250 AZN a month from November", w)
 		}
 
+		if w[0].End != dost.MustDate("2027-05-31") {
+			t.Fatalf("allowance: got end %s, want 2027-05-31", w[0].End)
+		}
+
 		got = e.receive(t, assessed("mse:2", elvin, dost.DisabilityII, dost.CauseWar))
-		if n := len(e.awards(t, elvin.ID, "disability_stipend")); n != 1 || got.Outcome[len(got.Outcome)-1].Programme != "disability_stipend" {
-			t.Fatalf("war disability: effects %+v, %d stipends; want the stipend", got.Outcome, n)
+		st := e.awards(t, elvin.ID, "disability_stipend")
+		if len(st) != 1 || got.Outcome[len(got.Outcome)-1].Programme != "disability_stipend" {
+			t.Fatalf("war disability: effects %+v, %d stipends; want the stipend", got.Outcome, len(st))
+		}
+		if !st[0].End.IsZero() {
+			t.Fatalf("stipend of an indefinite disability: got end %s, want none", st[0].End)
 		}
 	})
 }

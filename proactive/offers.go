@@ -3,6 +3,7 @@ package proactive
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dost-az/dost"
@@ -98,8 +99,8 @@ func (s *Service) makeOffer(ctx context.Context, prog *dost.Programme, p *dost.P
 // offerOne offers programme prog to person p for period if the rules find
 // a right (with the event's facts f, if any) and the person (or, for a
 // household programme, their household) holds no award or offer of it,
-// recording the effect: offer_sent, offer_exists, award_exists or
-// not_entitled.
+// recording the effect: offer_sent, offer_exists, award_exists,
+// application_refused or not_entitled.
 func (s *Service) offerOne(ctx context.Context, fx *effects, prog *dost.Programme, p *dost.Person, period dost.Month, f *dismissalFacts) error {
 	h, err := s.householdOf(ctx, p.ID)
 	if err != nil {
@@ -147,10 +148,14 @@ func (s *Service) offerOne(ctx context.Context, fx *effects, prog *dost.Programm
 		want = holdingKey{programme: prog.Code, household: hh}
 	}
 	for _, x := range holdings {
-		if keyOf(x) == want {
-			ef.Kind = EffectAwardExists
-			if x.Offer {
+		if slices.Contains(s.keysOf(x), want) {
+			switch {
+			case x.Offer:
 				ef.Kind = EffectOfferExists
+			case x.Refused:
+				ef.Kind = EffectApplicationRefused
+			default:
+				ef.Kind = EffectAwardExists
 			}
 			fx.add(ef)
 			return nil
@@ -176,6 +181,27 @@ type holdingKey struct {
 }
 
 // keyOf returns the key of a holding.
+// keysOf returns the keys of the beneficiaries a holding makes not newly
+// entitled: keyOf for an award or offer; for a refused application, those
+// of every programme its service opens (the applicant's household for a
+// household programme, and the applicant).
+func (s *Service) keysOf(h Holding) []holdingKey {
+	if !h.Refused {
+		return []holdingKey{keyOf(h)}
+	}
+	var out []holdingKey
+	for _, p := range s.order {
+		if p.ServiceCode != h.ServiceCode {
+			continue
+		}
+		if p.Entity == "household" && h.HouseholdID != 0 {
+			out = append(out, holdingKey{programme: p.Code, household: h.HouseholdID})
+		}
+		out = append(out, holdingKey{programme: p.Code, person: h.PersonID})
+	}
+	return out
+}
+
 func keyOf(h Holding) holdingKey {
 	if h.HouseholdID != 0 {
 		return holdingKey{programme: h.Programme, household: h.HouseholdID}

@@ -120,7 +120,18 @@ const (
 	EffectDismissalRecorded = "dismissal_recorded"
 	// EffectOfferExists: the person had the offer already (OfferID).
 	EffectOfferExists = "offer_exists"
+	// EffectAwardSuspended: an award paid to the deceased for another
+	// beneficiary was suspended (status reason ReasonPayeeDeceased) for a
+	// case worker to name a new payee.
+	EffectAwardSuspended = "award_suspended"
+	// EffectApplicationRefused: a case worker refused the beneficiary's
+	// application of Programme's service within the last 12 months.
+	EffectApplicationRefused = "application_refused"
 )
+
+// ReasonPayeeDeceased is the status reason of an award suspended because
+// its payee died (Store.EndAwards).
+const ReasonPayeeDeceased = "payee_deceased"
 
 // Defaults of Config.
 const (
@@ -228,9 +239,6 @@ var proactiveFrom = map[string]dost.Date{funeralAllowance: dost.MustDate("2026-0
 // scanned month.
 var startVariables = map[string]string{oldAgePension: retirementRightDate}
 
-// baku is the time zone dates are taken in (UTC+4 since 2016).
-var baku = time.FixedZone("AZT", 4*60*60)
-
 // New returns a Service. It checks the configuration and that the rule set
 // has what the events read.
 func New(cfg Config) (*Service, error) {
@@ -327,7 +335,7 @@ func retirementAges(rs *rules.RuleSet) ([]int, error) {
 func (s *Service) now() time.Time { return s.clock.Now() }
 
 // today returns the date in Baku.
-func (s *Service) today() dost.Date { return dost.DateOf(s.clock.Now().In(baku)) }
+func (s *Service) today() dost.Date { return dost.Today(s.clock) }
 
 // fieldError returns an EINVALID error with one field error.
 func fieldError(field, code, format string, args ...any) error {
@@ -389,33 +397,54 @@ type Store interface {
 	// and returns how many.
 	ExpireOffers(ctx context.Context, today dost.Date) (int, error)
 
-	// FindHoldings returns the awards and offers that make the beneficiaries
-	// of a shard's persons and households not newly entitled in period:
-	// awards that are open (active or suspended), or are for period, or
-	// ended on or after period's first day; offers that are still sent, or
-	// are for period or one of the 11 months before it (a declined or
-	// expired offer is not repeated within a year). One query.
+	// FindHoldings returns the awards, offers and refused applications
+	// that make the beneficiaries of a shard's persons and households not
+	// newly entitled in period: awards that are open (active or
+	// suspended), or are for period, or ended on or after period's first
+	// day, or ended because an appeal overturned their approval (status
+	// reason "appeal_overturned", however long ago: a case worker's
+	// decision is not undone by the next scan); offers that are still
+	// sent, or are for period or one of the 11 months before it (a
+	// declined or expired offer is not repeated within a year);
+	// applications whose latest decision refused them on or after the
+	// first day of the month 12 months before period (Refused, with their
+	// ServiceCode). One query.
 	FindHoldings(ctx context.Context, sh rulesrun.Shard, period dost.Month) ([]Holding, error)
 	// FindPersonsBornOn returns the living persons born on one of dates.
 	FindPersonsBornOn(ctx context.Context, dates []dost.Date) ([]Candidate, error)
 	// EndAwards ends, in one transaction, every open (active or suspended)
-	// monthly award whose beneficiary is the person (not as payee only):
-	// its last day paid is end, or the day before its start when it would
-	// start later; reason is stored as the status reason. It returns the
-	// awards ended.
+	// monthly award whose beneficiary is the person: its last day paid is
+	// end, or its own end date when that is earlier (a fixed-term award is
+	// never lengthened), or the day before its start when it would start
+	// later; reason is stored as the status reason. In the same
+	// transaction it suspends, with status reason ReasonPayeeDeceased,
+	// every active award (of any kind) paid to the person for another
+	// beneficiary (a household's award paid to its head, a child's to a
+	// parent), for a case worker to name a new payee. It returns the
+	// awards ended, then those suspended, with their new status.
 	EndAwards(ctx context.Context, personID int64, end dost.Date, reason string) ([]*dost.Award, error)
+	// LimitAward sets the last day paid of an open award to end unless it
+	// ends earlier already (never lengthening it; an end before its start
+	// becomes the day before its start), and returns the award. ENOTFOUND
+	// if there is no such award; an ended award is returned unchanged.
+	LimitAward(ctx context.Context, id int64, end dost.Date) (*dost.Award, error)
 	// CreateDismissal stores d unless the person has a dismissal on its
 	// date already, and reports whether it stored it.
 	CreateDismissal(ctx context.Context, d *Dismissal) (bool, error)
 }
 
-// Holding is an award (Offer false) or an offer of Programme that a
-// beneficiary holds: a person (HouseholdID 0) or a household.
+// Holding is an award (Offer and Refused false) or an offer of Programme
+// that a beneficiary holds: a person (HouseholdID 0) or a household; or an
+// application of the service ServiceCode that a case worker refused
+// (Refused, Programme ""), whose applicant is PersonID and household, when
+// it had one, HouseholdID: it holds every programme the service opens.
 type Holding struct {
 	Programme   string
+	ServiceCode string
 	PersonID    int64
 	HouseholdID int64
 	Offer       bool
+	Refused     bool
 }
 
 // Candidate is a living person found by birth date: what the rules need to

@@ -19,7 +19,7 @@ type ProgrammeScan struct {
 	// Entitled beneficiaries, as the rules found them over the shard.
 	Entitled int `json:"entitled"`
 	// Held: of the entitled, those holding an award or offer of it
-	// already (see Store.FindHoldings).
+	// already, or refused it by a case worker (see Store.FindHoldings).
 	Held int `json:"held"`
 	// Later: of the entitled, those whose right arises after today; the
 	// date change of that day assigns it.
@@ -156,7 +156,9 @@ func (s *Service) ScanShard(ctx context.Context, period dost.Month, sh rulesrun.
 
 	held := make(map[holdingKey]bool, len(holdings))
 	for _, h := range holdings {
-		held[keyOf(h)] = true
+		for _, k := range s.keysOf(h) {
+			held[k] = true
+		}
 	}
 	// heads[h] is the head of household row h (its first member if it
 	// has none).

@@ -7,6 +7,7 @@ import (
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/internal/dosttest"
 	"github.com/dost-az/dost/proactive"
+	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/sqlstore"
 )
 
@@ -197,5 +198,90 @@ func TestAnswerOffer(t *testing.T) {
 			_, err := e.svc.AnswerOffer(e.asOperator(), 999999, true)
 			errCode(t, err, dost.ENOTFOUND)
 		})
+	})
+}
+
+// TestScan_Decided: what a case worker decided is not undone by the next
+// scan, neither an approval overturned on appeal nor a refusal.
+func TestScan_Decided(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		e := newEnv(t, db)
+		cw := &dost.User{Username: "caseworker", Name: "Case Worker", Roles: []dost.Role{dost.RoleCaseWorker},
+			CentreIDs: []int64{e.centreID}}
+		if err := sqlstore.NewUserService(db).CreateUser(ctx, cw, ""); err != nil {
+			t.Fatal(err)
+		}
+		asCW := dost.NewContextWithUser(ctx, cw)
+		var pension *dost.Programme
+		for _, p := range az.Programmes() {
+			if p.Code == "old_age_pension" {
+				pension = &p
+			}
+		}
+		svc, err := e.catalog.FindServiceByCode(ctx, pension.ServiceCode)
+		if err != nil || len(svc.RefusalReasons) == 0 {
+			t.Fatalf("service %s: %+v, %v; want refusal reasons", pension.ServiceCode, svc, err)
+		}
+
+		// Tofiq applied for his pension and a case worker refused it.
+		n := &dost.NewApplication{FIN: e.p["Tofiq"].FIN, ServiceCode: svc.Code, Channel: dost.ApplicationAtCentre, CentreID: e.centreID}
+		for _, d := range svc.Documents {
+			if d.Required {
+				n.Documents = append(n.Documents, dost.NewDocument{Code: d.Code, Presented: true})
+			}
+		}
+		a, _, err := e.cases.SubmitApplication(e.asOperator(), n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.cases.Act(asCW, a.ID, dost.TransitionRequest{Action: dost.ActionReview}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.cases.Decide(asCW, a.ID, dost.TransitionRequest{Action: dost.ActionRefuse,
+			ReasonCode: svc.RefusalReasons[0].Code}); err != nil {
+			t.Fatal(err)
+		}
+
+		sum, err := e.svc.Scan(ctx, november, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := stats(t, sum, "old_age_pension"); p.Held != 1 || p.Awarded != 2 {
+			t.Errorf("November: pension %+v, want Tofiq held (refused) and 2 awarded", p)
+		}
+		if n := len(e.awards(t, e.p["Tofiq"].ID, "old_age_pension")); n != 0 {
+			t.Fatalf("Tofiq got %d pensions after his application was refused", n)
+		}
+
+		// Gulnara's pension is overturned on appeal.
+		g := e.awards(t, e.p["Gulnara"].ID, "old_age_pension")
+		if len(g) != 1 {
+			t.Fatalf("Gulnara's pensions: %+v, want one", g)
+		}
+		if _, err := e.cases.Act(e.asOperator(), g[0].ApplicationID, dost.TransitionRequest{Action: dost.ActionAppeal,
+			Reason: "The insurance record is forged."}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.cases.Decide(asCW, g[0].ApplicationID, dost.TransitionRequest{Action: dost.ActionOverturn,
+			Reason: "The insurance record was forged."}); err != nil {
+			t.Fatal(err)
+		}
+
+		for _, m := range []dost.Month{november.Add(1), november.Add(6)} {
+			e.at(m.First().AddDate(0, 0, 1))
+			sum, err := e.svc.Scan(ctx, m, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := stats(t, sum, "old_age_pension"); p.Awarded != 0 {
+				t.Errorf("%s: pension %+v, want no new award", m, p)
+			}
+		}
+		if g := e.awards(t, e.p["Gulnara"].ID, "old_age_pension"); len(g) != 1 || g[0].Status != dost.AwardEnded {
+			t.Errorf("Gulnara's pensions: %+v, want the overturned one only", g)
+		}
+		if n := len(e.awards(t, e.p["Tofiq"].ID, "old_age_pension")); n != 0 {
+			t.Errorf("Tofiq got %d pensions after his application was refused", n)
+		}
 	})
 }

@@ -30,12 +30,9 @@ var _ casework.Store = (*CaseStore)(nil)
 // NewCaseStore returns a CaseStore over db.
 func NewCaseStore(db *DB) *CaseStore { return &CaseStore{db: db} }
 
-// azt is Azerbaijan's time, UTC+4 all year since 2016: the civil dates of
-// submissions and decisions (columns submitted_on, decided_on) are Baku's.
-var azt = time.FixedZone("AZT", 4*60*60)
-
-// civilDate returns the date of t in Baku.
-func civilDate(t time.Time) dost.Date { return dost.DateOf(t.In(azt)) }
+// civilDate returns the date of t in Baku: the civil dates of submissions
+// and decisions (columns submitted_on, decided_on) are Baku's.
+func civilDate(t time.Time) dost.Date { return dost.DateOf(t.In(dost.Baku)) }
 
 // openStatuses is the SQL list of the statuses that await a first decision
 // (dost.ApplicationStatus.Open).

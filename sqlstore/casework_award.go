@@ -154,7 +154,8 @@ func findDecision(ctx context.Context, tx *Tx, column string, v any) (*dost.Deci
 
 // insertAward stores a, the i-th award of its effects. ECONFLICT if the
 // beneficiary has the programme's award for the period, or an open monthly
-// award of it, already. The checks give the clear message; the unique
+// award of it, already; EINVALID as checkAlive says for a deceased
+// beneficiary. The checks give the clear message; the unique
 // indexes stay the last line against a concurrent insert (and PostgreSQL
 // aborts the transaction on a violation, so nothing could be asked
 // afterwards).
@@ -167,6 +168,9 @@ func insertAward(ctx context.Context, tx *Tx, a *dost.Award, i int) error {
 	}
 	if a.Status == "" {
 		a.Status = dost.AwardActive
+	}
+	if err := checkAlive(ctx, tx, a); err != nil {
+		return err
 	}
 	a.CreatedAt, a.UpdatedAt = tx.now, tx.now
 	var n int
@@ -198,6 +202,52 @@ func insertAward(ctx context.Context, tx *Tx, a *dost.Award, i int) error {
 	}
 	return err
 }
+
+// checkAlive checks award a against its beneficiary's death, read in the
+// award's transaction so that no award is made from a registry read before
+// the death was recorded: a monthly award for a deceased person ends at the
+// latest on the last day of the month of death (a.End is capped), and is
+// EINVALID if that is before its start; a one-off award for a deceased
+// person is EINVALID but for the funeral allowance, which is paid for a
+// death. A household's award is not checked here: its members' deaths
+// change the household, not the award's beneficiary.
+func checkAlive(ctx context.Context, tx *Tx, a *dost.Award) error {
+	if a.PersonID == 0 {
+		return nil
+	}
+	var status dost.PersonStatus
+	var died dost.Date
+	err := tx.QueryRowContext(ctx, `SELECT status, death_date FROM persons WHERE id = $1`, a.PersonID).Scan(&status, &died)
+	if isNoRows(err) {
+		return dost.Errorf(dost.EINVALID, "The award's beneficiary %d is not a person in the registry.", a.PersonID)
+	} else if err != nil {
+		return fmt.Errorf("read the beneficiary's status: %w", err)
+	}
+	if status != dost.PersonDeceased {
+		return nil
+	}
+	if a.Kind != dost.AwardMonthly {
+		if a.Programme == funeralAllowance {
+			return nil
+		}
+		return dost.Errorf(dost.EINVALID, "The beneficiary died on %s: no one-off award of %s is made for a deceased person.", died, a.Programme)
+	}
+	if died.IsZero() {
+		return dost.Errorf(dost.EINVALID, "The beneficiary is recorded as deceased without a death date: no monthly award of %s is made.", a.Programme)
+	}
+	last := dost.MonthOf(died).Add(1).First().AddDate(0, 0, -1)
+	if last.Before(a.Start) {
+		return dost.Errorf(dost.EINVALID, "The beneficiary died before the award would start (died %s, start %s).", died, a.Start)
+	}
+	if a.End.IsZero() || last.Before(a.End) {
+		a.End = last
+	}
+	return nil
+}
+
+// funeralAllowance is the programme paid for a death, whose one-off award is
+// made for the deceased person.
+const funeralAllowance = "funeral_allowance"
 
 // changeAward ends, suspends or reactivates an award that has not ended.
 // ENOTFOUND for an unknown award, ECONFLICT for one that has ended.

@@ -845,3 +845,62 @@ func TestCaseStore_QueryPlans(t *testing.T) {
 		})
 	}
 }
+
+// A deceased beneficiary's award, checked in the insert's transaction: a
+// monthly award ends with the month of death (or is refused if it would
+// start after it); a one-off award is made for the funeral allowance only.
+func TestCaseStore_DeceasedBeneficiary(t *testing.T) {
+	t.Parallel()
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		f := newCaseFixture(t, db)
+		died := dost.MustDate("2026-10-20")
+		deceased := dost.PersonDeceased
+		if _, err := sqlstore.NewPersonService(db).UpdatePerson(ctx, f.tural.FIN, dost.PersonUpdate{Status: &deceased, DeathDate: &died}); err != nil {
+			t.Fatal(err)
+		}
+		october := dost.MonthOf(died)
+		award := func(programme string, kind dost.AwardKind, period dost.Month) (*dost.Award, error) {
+			e := f.approval(f.tural, programme, period)
+			e.Awards[0].Kind = kind
+			_, _, err := f.s.CreateApplication(ctx, application(f.tural, pensionService, "", today), nil, e)
+			return e.Awards[0], err
+		}
+		t.Run("MonthlyEndsWithTheMonthOfDeath", func(t *testing.T) {
+			w, err := award("old_age_pension", dost.AwardMonthly, october.Add(-1))
+			ok(t, err)
+			got, err := f.s.FindAwardByID(ctx, w.ID)
+			ok(t, err)
+			if want := dost.MustDate("2026-10-31"); got.End != want {
+				t.Errorf("got end %s, want %s", got.End, want)
+			}
+		})
+		t.Run("ErrMonthlyAfterDeath", func(t *testing.T) {
+			before := countRows(t, db, "awards")
+			_, err := award("disability_allowance", dost.AwardMonthly, october.Add(1))
+			mustCode(t, err, dost.EINVALID)
+			if err != nil && !strings.Contains(err.Error(), "died before the award would start") {
+				t.Errorf("got %q, want the death named", err)
+			}
+			if n := countRows(t, db, "awards"); n != before {
+				t.Errorf("got %d awards, want %d", n, before)
+			}
+		})
+		t.Run("ErrOneOff", func(t *testing.T) {
+			_, err := award("birth_allowance", dost.AwardOneOff, october)
+			mustCode(t, err, dost.EINVALID)
+		})
+		t.Run("FuneralAllowance", func(t *testing.T) {
+			_, err := award("funeral_allowance", dost.AwardOneOff, october)
+			ok(t, err)
+		})
+		t.Run("Alive", func(t *testing.T) {
+			e := f.approval(f.aysel, "old_age_pension", october)
+			_, _, err := f.s.CreateApplication(ctx, application(f.aysel, pensionService, "", today), nil, e)
+			ok(t, err)
+			w := e.Awards[0]
+			if !w.End.IsZero() {
+				t.Errorf("got end %s, want open-ended", w.End)
+			}
+		})
+	})
+}

@@ -322,45 +322,68 @@ func (s *ProactiveStore) ExpireOffers(ctx context.Context, today dost.Date) (int
 	return int(n), nil
 }
 
-// FindHoldings returns the awards and offers that make the beneficiaries
-// of a shard's persons and households not newly entitled in period. See
-// proactive.Store. The persons of a household shard are its members; those
-// of a loner shard every person in its ID range (holdings of persons in a
-// household too do no harm: they are not in the shard's population).
+// FindHoldings returns the awards, offers and refused applications that
+// make the beneficiaries of a shard's persons and households not newly
+// entitled in period. See proactive.Store. The persons of a household
+// shard are its members; those of a loner shard every person in its ID
+// range (holdings of persons in a household too do no harm: they are not
+// in the shard's population).
+//
+// An award ended because an appeal overturned its approval counts however
+// long ago it ended, and an application counts when its latest decision
+// refused it on or after the first day of the month 12 months before
+// period (Baku time), also while an appeal of it is pending: what a case
+// worker decided is not undone by the next scan.
 func (s *ProactiveStore) FindHoldings(ctx context.Context, sh rulesrun.Shard, period dost.Month) ([]proactive.Holding, error) {
 	// $1, $2: the shard's range; $3 the period; $4 its first day; $5 the
-	// first period of the offers that count.
-	const awardOpen = `(w.status <> 'ended' OR w.period = $3 OR w.ends_on >= $4)`
+	// first period of the offers that count; $6 the first time of the
+	// refusals that count.
+	const awardOpen = `(w.status <> 'ended' OR w.period = $3 OR w.ends_on >= $4 OR w.status_reason = 'appeal_overturned')`
 	const offerOpen = `(o.status = 'sent' OR o.period >= $5)`
+	const refused = `JOIN decisions d ON d.id = a.decision_id WHERE d.outcome = 'refused' AND d.decided_at >= $6`
 	var q string
 	switch sh.Kind {
 	case rulesrun.ShardHouseholds:
-		q = `SELECT w.programme, w.person_id, w.household_id, 0 FROM awards w
+		q = `SELECT w.programme, w.person_id, w.household_id, 0, w.service_code FROM awards w
 			WHERE w.household_id >= $1 AND w.household_id < $2 AND w.household_id <> 0 AND ` + awardOpen + `
 		UNION ALL
-		SELECT w.programme, w.person_id, w.household_id, 0 FROM household_members m JOIN awards w ON w.person_id = m.person_id
+		SELECT w.programme, w.person_id, w.household_id, 0, w.service_code FROM household_members m
+			JOIN awards w ON w.person_id = m.person_id
 			WHERE m.household_id >= $1 AND m.household_id < $2 AND w.person_id <> 0 AND ` + awardOpen + `
 		UNION ALL
-		SELECT o.programme, o.person_id, o.household_id, 1 FROM household_members m JOIN offers o ON o.person_id = m.person_id
-			WHERE m.household_id >= $1 AND m.household_id < $2 AND ` + offerOpen
+		SELECT o.programme, o.person_id, o.household_id, 1, o.service_code FROM household_members m
+			JOIN offers o ON o.person_id = m.person_id
+			WHERE m.household_id >= $1 AND m.household_id < $2 AND ` + offerOpen + `
+		UNION ALL
+		SELECT '', a.person_id, a.household_id, 2, a.service_code FROM applications a ` + refused + `
+			AND a.household_id >= $1 AND a.household_id < $2 AND a.household_id <> 0
+		UNION ALL
+		SELECT '', a.person_id, a.household_id, 2, a.service_code FROM household_members m
+			JOIN applications a ON a.person_id = m.person_id ` + refused + `
+			AND m.household_id >= $1 AND m.household_id < $2`
 	case rulesrun.ShardLoners:
-		q = `SELECT w.programme, w.person_id, w.household_id, 0 FROM awards w
+		q = `SELECT w.programme, w.person_id, w.household_id, 0, w.service_code FROM awards w
 			WHERE w.person_id >= $1 AND w.person_id < $2 AND w.person_id <> 0 AND ` + awardOpen + `
 		UNION ALL
-		SELECT o.programme, o.person_id, o.household_id, 1 FROM offers o
-			WHERE o.person_id >= $1 AND o.person_id < $2 AND ` + offerOpen
+		SELECT o.programme, o.person_id, o.household_id, 1, o.service_code FROM offers o
+			WHERE o.person_id >= $1 AND o.person_id < $2 AND ` + offerOpen + `
+		UNION ALL
+		SELECT '', a.person_id, a.household_id, 2, a.service_code FROM applications a ` + refused + `
+			AND a.person_id >= $1 AND a.person_id < $2`
 	default:
 		return nil, dost.Errorf(dost.EINVALID, "Unknown shard kind %q.", sh.Kind)
 	}
+	first := period.Add(-12).First()
+	since := time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, dost.Baku)
 	var out []proactive.Holding
 	err := s.db.view(ctx, func(tx *Tx) error {
-		return each(ctx, tx, q, []any{sh.Lo, sh.Hi, period, period.First(), period.Add(-11)}, func(rows *sql.Rows) error {
+		return each(ctx, tx, q, []any{sh.Lo, sh.Hi, period, period.First(), period.Add(-11), tx.ts(since)}, func(rows *sql.Rows) error {
 			var h proactive.Holding
-			var offer int
-			if err := rows.Scan(&h.Programme, &h.PersonID, &h.HouseholdID, &offer); err != nil {
+			var kind int
+			if err := rows.Scan(&h.Programme, &h.PersonID, &h.HouseholdID, &kind, &h.ServiceCode); err != nil {
 				return err
 			}
-			h.Offer = offer != 0
+			h.Offer, h.Refused = kind == 1, kind == 2
 			out = append(out, h)
 			return nil
 		})
@@ -396,8 +419,9 @@ func (s *ProactiveStore) FindPersonsBornOn(ctx context.Context, dates []dost.Dat
 	return out, nil
 }
 
-// EndAwards ends every open monthly award whose beneficiary is the person,
-// in one transaction, and returns them ended. See proactive.Store.
+// EndAwards ends every open monthly award whose beneficiary is the person
+// and suspends every active award paid to them for someone else, in one
+// transaction, and returns them changed. See proactive.Store.
 func (s *ProactiveStore) EndAwards(ctx context.Context, personID int64, end dost.Date, reason string) ([]*dost.Award, error) {
 	if end.IsZero() || !storable(reason) {
 		return nil, dost.Errorf(dost.EINVALID, "Ending awards needs their last day paid and a reason.")
@@ -405,7 +429,7 @@ func (s *ProactiveStore) EndAwards(ctx context.Context, personID int64, end dost
 	var out []*dost.Award
 	err := s.db.update(ctx, func(tx *Tx) error {
 		out = nil
-		var open []*dost.Award
+		var open, paid []*dost.Award
 		err := each(ctx, tx, `SELECT `+awardColumns+` WHERE person_id = $1 AND person_id <> 0 AND household_id = 0
 			AND kind = 'monthly' AND status <> 'ended' ORDER BY id`, []any{personID}, func(rows *sql.Rows) error {
 			w, err := scanAward(rows)
@@ -415,8 +439,20 @@ func (s *ProactiveStore) EndAwards(ctx context.Context, personID int64, end dost
 		if err != nil {
 			return err
 		}
+		err = each(ctx, tx, `SELECT `+awardColumns+` WHERE payee_id = $1 AND NOT (person_id = $1 AND household_id = 0)
+			AND status = 'active' ORDER BY id`, []any{personID}, func(rows *sql.Rows) error {
+			w, err := scanAward(rows)
+			paid = append(paid, w)
+			return err
+		})
+		if err != nil {
+			return err
+		}
 		for _, w := range open {
 			last := end
+			if !w.End.IsZero() && w.End.Before(last) {
+				last = w.End // a fixed-term award is never lengthened
+			}
 			if !w.Start.IsZero() && last.Before(w.Start) {
 				last = w.Start.AddDate(0, 0, -1) // it never pays
 			}
@@ -427,12 +463,53 @@ func (s *ProactiveStore) EndAwards(ctx context.Context, personID int64, end dost
 			w.Status, w.End, w.StatusReason, w.UpdatedAt = dost.AwardEnded, last, reason, tx.now
 			out = append(out, w)
 		}
+		for _, w := range paid {
+			if _, err := tx.ExecContext(ctx, `UPDATE awards SET status = 'suspended', status_reason = $1,
+				updated_at = $2 WHERE id = $3`, proactive.ReasonPayeeDeceased, tx.ts(tx.now), w.ID); err != nil {
+				return err
+			}
+			w.Status, w.StatusReason, w.UpdatedAt = dost.AwardSuspended, proactive.ReasonPayeeDeceased, tx.now
+			out = append(out, w)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("end awards: %w", err)
 	}
 	return out, nil
+}
+
+// LimitAward sets the last day paid of an open award to end unless it
+// ends earlier already, and returns the award. See proactive.Store.
+func (s *ProactiveStore) LimitAward(ctx context.Context, id int64, end dost.Date) (*dost.Award, error) {
+	if end.IsZero() {
+		return nil, dost.Errorf(dost.EINVALID, "Limiting an award needs its last day paid.")
+	}
+	var w *dost.Award
+	err := s.db.update(ctx, func(tx *Tx) (err error) {
+		w, err = scanAward(tx.QueryRowContext(ctx, `SELECT `+awardColumns+` WHERE id = $1`, id))
+		switch {
+		case isNoRows(err):
+			return dost.Errorf(dost.ENOTFOUND, "Award not found.")
+		case err != nil:
+			return err
+		case w.Status == dost.AwardEnded || !w.End.IsZero() && !end.Before(w.End):
+			return nil
+		}
+		if !w.Start.IsZero() && end.Before(w.Start) {
+			end = w.Start.AddDate(0, 0, -1)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE awards SET ends_on = $1, updated_at = $2 WHERE id = $3`,
+			end, tx.ts(tx.now), id); err != nil {
+			return err
+		}
+		w.End, w.UpdatedAt = end, tx.now
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("limit award: %w", err)
+	}
+	return w, nil
 }
 
 // CreateDismissal stores d unless the person has a dismissal on its date

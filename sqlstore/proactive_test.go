@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/casework"
 	"github.com/dost-az/dost/internal/dosttest"
 	"github.com/dost-az/dost/proactive"
 	"github.com/dost-az/dost/rulesrun"
@@ -331,7 +332,11 @@ func TestProactiveStore_Holdings(t *testing.T) {
 			ok(t, err)
 			var out []string
 			for _, x := range hs {
-				out = append(out, fmt.Sprintf("%s p%d h%d offer=%v", x.Programme, x.PersonID, x.HouseholdID, x.Offer))
+				s := fmt.Sprintf("%s p%d h%d offer=%v", x.Programme, x.PersonID, x.HouseholdID, x.Offer)
+				if x.Refused {
+					s += " refused=" + x.ServiceCode
+				}
+				out = append(out, s)
 			}
 			slices.Sort(out)
 			return out
@@ -357,6 +362,47 @@ func TestProactiveStore_Holdings(t *testing.T) {
 		}
 		_, err = s.FindHoldings(ctx, rulesrun.Shard{Kind: "nope"}, period)
 		mustCode(t, err, dost.EINVALID)
+
+		t.Run("Decided", func(t *testing.T) {
+			// Nigar (no household): a pension ended two years ago because
+			// an appeal overturned its approval, and a disability
+			// allowance refused 11 months ago; Orxan: an application
+			// refused 13 months ago, one refused but appealed this month
+			// (still refused), and one approved.
+			nigar := person("CAS0004", "Nigar", "Quliyeva", "1960-01-01")
+			orxan := person("CAS0005", "Orxan", "Quliyev", "1960-01-01")
+			createPersons(t, db, nigar, orxan)
+			overturned := f.approval(nigar, "old_age_pension", period.Add(-30))
+			f.submit(t, application(nigar, pensionService, "d-1", today), nil, overturned)
+			_, err := ends.EndAwards(ctx, nigar.ID, period.Add(-24).First(), "appeal_overturned")
+			ok(t, err)
+			refuse := func(p *dost.Person, service, key string, at dost.Month) *dost.Application {
+				t.Helper()
+				f.letter++
+				e := &casework.Effects{Decision: &dost.Decision{Outcome: dost.DecisionRefused, ReasonCode: "too_rich",
+					RuleSetVersion: "az-2026.11", Period: at, LetterCode: fmt.Sprintf("R%05d", f.letter), Language: "az",
+					DecidedBy: 9, DecidedAt: time.Date(at.Year, at.Month, 1, 0, 30, 0, 0, time.FixedZone("AZT", 4*60*60))}}
+				a := application(p, service, key, today)
+				a.Status = dost.ApplicationRefused
+				return f.submit(t, a, nil, e)
+			}
+			refuse(nigar, disabilityService, "d-2", period.Add(-11))
+			refuse(orxan, pensionService, "d-3", period.Add(-13))
+			appealed := refuse(orxan, disabilityService, "d-4", period)
+			f.move(t, appealed.ID, dost.ApplicationRefused, dost.ApplicationAppealed, nil)
+			f.submit(t, application(orxan, "01-01-01-00", "d-5", today), nil, f.approval(orxan, "survivor_pension", period.Add(-1)))
+
+			got := holdings(rulesrun.Shard{Kind: rulesrun.ShardLoners, Lo: nigar.ID, Hi: orxan.ID + 1})
+			want := []string{
+				fmt.Sprintf(" p%d h0 offer=false refused=%s", nigar.ID, disabilityService),
+				fmt.Sprintf(" p%d h0 offer=false refused=%s", orxan.ID, disabilityService),
+				fmt.Sprintf("old_age_pension p%d h0 offer=false", nigar.ID),
+				fmt.Sprintf("survivor_pension p%d h0 offer=false", orxan.ID),
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+		})
 	})
 }
 
@@ -407,6 +453,65 @@ func TestProactiveStore_Registry(t *testing.T) {
 			ok(t, err)
 			if len(again) != 0 {
 				t.Fatalf("again: ended %d, want 0", len(again))
+			}
+		})
+
+		t.Run("EndAwardsPayee", func(t *testing.T) {
+			// Leyla dies on 10 November. Her unemployment benefit ends on
+			// 20 November (not lengthened to the 30th); her daughter's
+			// allowance and her household's TSSA, paid to her, are
+			// suspended for a new payee; her son's allowance paid to his
+			// father is not touched.
+			leyla := person("CAS0010", "Leyla", "Rəhimova", "1990-06-01")
+			child := person("CAS0011", "Aylin", "Rəhimova", "2020-01-01")
+			son := person("CAS0012", "Elçin", "Rəhimov", "2021-01-01")
+			createPersons(t, db, leyla, child, son)
+			h := &dost.Household{Code: "HH-LEY", Members: []*dost.HouseholdMember{
+				{FIN: leyla.FIN, Role: dost.RoleHead}, {FIN: child.FIN, Role: dost.RoleChild}, {FIN: son.FIN, Role: dost.RoleChild}}}
+			ok(t, sqlstore.NewHouseholdService(db).CreateHousehold(ctx, h))
+			fixed := f.approval(leyla, "unemployment_benefit", period)
+			fixed.Awards[0].End = dost.MustDate("2026-11-20")
+			f.submit(t, application(leyla, pensionService, "p-1", today), nil, fixed)
+			childs := f.approval(child, "child_allowance", period)
+			childs.Awards[0].PayeeID = leyla.ID
+			f.submit(t, application(leyla, disabilityService, "p-2", today), nil, childs)
+			tssa := f.approval(leyla, "tssa", period)
+			tssa.Awards[0].PersonID, tssa.Awards[0].HouseholdID = 0, h.ID
+			f.submit(t, application(leyla, "01-01-01-00", "p-3", today), nil, tssa)
+			sons := f.approval(son, "child_allowance", period)
+			sons.Awards[0].PayeeID = f.tural.ID
+			f.submit(t, application(f.tural, disabilityService, "p-4", today), nil, sons)
+
+			got, err := s.EndAwards(ctx, leyla.ID, dost.MustDate("2026-11-30"), "death")
+			ok(t, err)
+			want := map[int64]struct {
+				status dost.AwardStatus
+				reason string
+				end    dost.Date
+			}{
+				fixed.Awards[0].ID:  {dost.AwardEnded, "death", dost.MustDate("2026-11-20")},
+				childs.Awards[0].ID: {dost.AwardSuspended, proactive.ReasonPayeeDeceased, dost.Date{}},
+				tssa.Awards[0].ID:   {dost.AwardSuspended, proactive.ReasonPayeeDeceased, dost.Date{}},
+				sons.Awards[0].ID:   {dost.AwardActive, "", dost.Date{}},
+			}
+			if len(got) != 3 {
+				t.Errorf("changed %d awards, want 3", len(got))
+			}
+			for _, w := range got {
+				if w.Status != want[w.ID].status {
+					t.Errorf("award %d (%s): got status %s, want %s", w.ID, w.Programme, w.Status, want[w.ID].status)
+				}
+			}
+			for id, x := range want {
+				stored, err := f.s.FindAwardByID(ctx, id)
+				ok(t, err)
+				if stored.Status != x.status || stored.StatusReason != x.reason || stored.End != x.end {
+					t.Errorf("award %d (%s): got %s %q end %s, want %s %q end %s", id, stored.Programme,
+						stored.Status, stored.StatusReason, stored.End, x.status, x.reason, x.end)
+				}
+			}
+			if again, err := s.EndAwards(ctx, leyla.ID, dost.MustDate("2026-11-30"), "death"); err != nil || len(again) != 0 {
+				t.Fatalf("again: changed %d, %v; want 0", len(again), err)
 			}
 		})
 

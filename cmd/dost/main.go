@@ -1,6 +1,7 @@
 // Command dost runs the dost server and its maintenance tasks.
 //
 //	dost serve [--demo]        run the server (embedded SQLite by default)
+//	dost worker                run a node that works background jobs, no HTTP
 //	dost migrate               bring the database schema up to date
 //	dost demo                  load the demo catalogue, centres, staff and population
 //	dost gen --persons N       write a synthetic population as CSV (or into the database)
@@ -9,6 +10,7 @@
 //	dost bench                 measure import, generation and API throughput
 //	dost calc FILE|-           compute an OpenFisca-shaped situation with the rules
 //	dost rules test|check|run  test, check or run the rule set over the registry
+//	dost scan --period M       scan the registry for the newly entitled (jobs or --local)
 //
 // Every command takes --database / DOST_DATABASE_URL and --data-dir /
 // DOST_DATA_DIR; serve also takes --addr / DOST_ADDR.
@@ -45,8 +47,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "serve":
+	case "serve", "worker":
 		m := NewMain(stdout, stderr)
+		m.Worker = cmd == "worker"
 		if err := m.ParseFlags(ctx, rest); err != nil {
 			return err
 		}
@@ -72,6 +75,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCalc(ctx, rest, os.Stdin, stdout, stderr)
 	case "rules":
 		return runRules(ctx, rest, stdout, stderr)
+	case "scan":
+		return runScan(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -84,6 +89,7 @@ const usage = `dost — one-stop social-protection centres
 
 Usage:
   dost serve [--demo] [--addr :8080] [--data-dir ./dost-data] [--database URL]
+  dost worker [--database URL] [--scan-workers N]
   dost migrate [--database URL]
   dost demo [--persons 2000] [--database URL]
   dost gen --persons N [--seed S] [--out DIR | --into-db]
@@ -92,6 +98,7 @@ Usage:
   dost bench [import|gen|api|all] [--persons N]
   dost calc [--trace] [--format json|text] FILE|-
   dost rules test [DIR] | rules check [DIR] | rules run --period 2026-11
+  dost scan --period 2026-11 [--wait] | scan --local [--period 2026-11]
 
 Environment: DOST_ADDR, DOST_DATA_DIR, DOST_DATABASE_URL (postgres://… for PostgreSQL;
 default: the SQLite file dost.db in the data directory).

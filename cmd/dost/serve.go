@@ -19,18 +19,24 @@ import (
 	"github.com/dost-az/dost/sqlstore"
 )
 
-// Main is the running program of `dost serve`: build it with NewMain,
-// configure it with ParseFlags, start it with Run and stop it with Close.
-// Tests start the real program in-process on ":0" over a temporary database.
+// Main is the running program of `dost serve` (and of `dost worker`, a
+// node that works background jobs and serves no HTTP): build it with
+// NewMain, configure it with ParseFlags, start it with Run and stop it
+// with Close. Tests start the real program in-process on ":0" over a
+// temporary database.
 type Main struct {
-	Config      Config
+	Config Config
+	// Worker makes the node a worker: jobs, no HTTP server.
+	Worker      bool
 	Demo        bool
 	DemoPersons int
 	// BaseURL is dost's public address, for the verification links of
 	// decision letters; default http://<addr>.
 	BaseURL string
 
-	DB         *sqlstore.DB
+	// DB is the open database (set by Run).
+	DB *sqlstore.DB
+	// HTTPServer is nil on a worker.
 	HTTPServer *dosthttp.Server
 	// Proactive receives life events, answers offers and scans the
 	// registry (set by Run, for the jobs).
@@ -46,9 +52,14 @@ func NewMain(stdout, stderr io.Writer) *Main {
 	return &Main{Config: DefaultConfig(), DemoPersons: 2000, stdout: stdout, stderr: stderr}
 }
 
-// ParseFlags reads the serve command's flags.
+// ParseFlags reads the serve (or, with Worker set, the worker) command's
+// flags.
 func (m *Main) ParseFlags(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("dost serve", flag.ContinueOnError)
+	name := "dost serve"
+	if m.Worker {
+		name = "dost worker"
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(m.stderr)
 	fs.StringVar(&m.Config.Addr, "addr", m.Config.Addr, "address to listen on (DOST_ADDR)")
 	fs.Float64Var(&m.Config.PublicRate, "public-rate", m.Config.PublicRate, "requests per second per client IP on public endpoints; 0 turns the limit off (DOST_PUBLIC_RATE)")
@@ -64,12 +75,16 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if m.Worker && !m.jobs.work {
+		return fmt.Errorf("%s --jobs=false would do nothing", name)
+	}
 	return nil
 }
 
 // Run opens the database (creating and migrating the embedded default),
-// loads the demo if asked, and starts the HTTP server. It returns once the
-// server listens; Close stops it.
+// loads the demo if asked, starts the background jobs and the HTTP server
+// (a worker has none). It returns once the server listens; Close stops
+// it.
 func (m *Main) Run(ctx context.Context) error {
 	m.logger = m.Config.logger(m.stderr)
 	m.logger.Info("starting dost", "config", m.Config.Redacted())
@@ -89,6 +104,28 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	s := dosthttp.NewServer()
+	if err := m.wireServices(s); err != nil {
+		return err
+	}
+	if err := m.startJobs(ctx, s); err != nil { // jobs.go
+		return err
+	}
+	if m.Worker {
+		fmt.Fprintln(m.stdout, "dost worker is running")
+		return nil
+	}
+	if err := s.Open(); err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.HTTPServer = s
+	fmt.Fprintf(m.stdout, "dost is running on %s\n", s.URL())
+	return nil
+}
+
+// wireServices gives s its configuration and every service over m.DB,
+// casework and the proactive service included (wireCasework).
+func (m *Main) wireServices(s *dosthttp.Server) error {
+	db := m.DB
 	s.Addr = m.Config.Addr
 	s.Demo = m.Demo
 	s.SecureCookies = m.Config.SecureCookies
@@ -101,21 +138,11 @@ func (m *Main) Run(ctx context.Context) error {
 	s.CentreService = sqlstore.NewCentreService(db)
 	s.UserService = sqlstore.NewUserService(db)
 	s.Ready = db.Ping
+	var err error
 	if s.RuleSet, err = az.RuleSet(); err != nil {
 		return fmt.Errorf("load rules: %w", err)
 	}
-	if err := m.wireCasework(s); err != nil {
-		return err
-	}
-	if err := m.startJobs(ctx, s); err != nil { // jobs.go
-		return err
-	}
-	if err := s.Open(); err != nil {
-		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
-	}
-	m.HTTPServer = s
-	fmt.Fprintf(m.stdout, "dost is running on %s\n", s.URL())
-	return nil
+	return m.wireCasework(s)
 }
 
 // wireCasework gives s the casework service (applications, decisions,
@@ -149,7 +176,7 @@ func (m *Main) wireCasework(s *dosthttp.Server) error {
 	s.HolidayService = cases
 	// The proactive service: life events, offers, the population scan.
 	m.Proactive, err = proactive.New(proactive.Config{
-		Store: sqlstore.NewProactiveStore(m.DB), Assigner: svc, Applications: svc, Persons: s.PersonService,
+		Store: m.jobs.kickAfterOffers(sqlstore.NewProactiveStore(m.DB)), Assigner: svc, Applications: svc, Persons: s.PersonService,
 		Households: s.HouseholdService, Records: s.RecordService, Population: sqlstore.NewPopulationStore(m.DB),
 		RuleSet: s.RuleSet, Programmes: az.Programmes(), Clock: m.DB.Clock(), Logger: m.logger,
 	})

@@ -6,11 +6,10 @@ import "github.com/dost-az/dost"
 // assigns: for each, the catalogue service that requests it and the
 // variables of the rule set that decide it. Each call returns a new slice.
 //
-// Back pay is limited to 3 years (36 months) for the old-age pension and
-// not limited for the birth allowance (shared/reference/az-programmes.md,
-// "Deadlines"); the other programmes' limits are not in the reference and
-// are left at 0 (no limit). TSSA is assigned for 1 year and the
-// unemployment benefit for 6 months (the 3-month extension is a new
+// Back pay is limited to 3 years (36 months) for every programme but the
+// birth allowance, which has no limit (-1): shared/reference/az-programmes.md,
+// "back pay up to 3 years (birth allowance: no limit)". TSSA is assigned
+// for 1 year and the unemployment benefit for 6 months (the 3-month extension is a new
 // decision); both are offered to confirm rather than assigned unasked, as
 // their services are assigned on application.
 func Programmes() []dost.Programme {
@@ -26,27 +25,30 @@ func Programmes() []dost.Programme {
 			Code: "disability_allowance", ServiceCode: "03-03-01-00",
 			Name:   dost.Text{AZ: "Əlilliyə görə sosial müavinət", EN: "Disability allowance", RU: "Социальное пособие по инвалидности"},
 			Entity: "person", Kind: dost.AwardMonthly,
-			Amount: "disability_allowance",
+			Amount:        "disability_allowance",
+			BackPayMonths: 36,
 		},
 		{
 			Code: "disability_stipend", ServiceCode: "07-01-01-00",
 			Name: dost.Text{AZ: "Prezident təqaüdü (müharibə və xidmət əlilliyi)", EN: "Presidential stipend for war- and duty-related disability",
 				RU: "Президентская стипендия (инвалидность от войны и службы)"},
 			Entity: "person", Kind: dost.AwardMonthly,
-			Amount: "disability_stipend",
+			Amount:        "disability_stipend",
+			BackPayMonths: 36,
 		},
 		{
 			Code: "birth_allowance", ServiceCode: "05-02-01-00",
 			Name:   dost.Text{AZ: "Uşağın doğulmasına görə birdəfəlik müavinət", EN: "Birth allowance", RU: "Единовременное пособие при рождении ребёнка"},
 			Entity: "person", Kind: dost.AwardOneOff,
 			Amount:        "birth_allowance",
-			BackPayMonths: 0, // no limit
+			BackPayMonths: -1, // no limit
 		},
 		{
 			Code: "funeral_allowance", ServiceCode: "05-02-03-00",
 			Name:   dost.Text{AZ: "Dəfn üçün birdəfəlik müavinət", EN: "Funeral allowance", RU: "Единовременное пособие на погребение"},
 			Entity: "person", Kind: dost.AwardOneOff,
-			Amount: "funeral_allowance",
+			Amount:        "funeral_allowance",
+			BackPayMonths: 36,
 		},
 		{
 			Code: "unemployment_benefit", ServiceCode: "04-01-02-00",
@@ -55,6 +57,7 @@ func Programmes() []dost.Programme {
 			Amount:         "unemployment_benefit",
 			DurationMonths: 6,
 			Offer:          true,
+			BackPayMonths:  36,
 		},
 		{
 			Code: "tssa", ServiceCode: "06-01-01-00",
@@ -64,6 +67,7 @@ func Programmes() []dost.Programme {
 			Amount: "tssa_amount", Eligible: "tssa_eligible",
 			DurationMonths: 12,
 			Offer:          true,
+			BackPayMonths:  36,
 		},
 	}
 }

@@ -57,8 +57,14 @@ func TestProgrammes(t *testing.T) {
 			if p.Kind != dost.AwardMonthly && p.Kind != dost.AwardOneOff {
 				t.Errorf("kind %q", p.Kind)
 			}
-			if p.BackPayMonths < 0 || p.DurationMonths < 0 {
-				t.Errorf("back pay %d, duration %d: want >= 0", p.BackPayMonths, p.DurationMonths)
+			// The reference: back pay up to 3 years, the birth
+			// allowance without limit.
+			wantBackPay := 36
+			if p.Code == "birth_allowance" {
+				wantBackPay = -1
+			}
+			if p.BackPayMonths != wantBackPay || p.DurationMonths < 0 {
+				t.Errorf("back pay %d, duration %d: want %d, >= 0", p.BackPayMonths, p.DurationMonths, wantBackPay)
 			}
 			check := func(name string, typ rules.Type) {
 				v, ok := rs.Variable(name)

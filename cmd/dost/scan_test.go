@@ -1,0 +1,85 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	main "github.com/dost-az/dost/cmd/dost"
+)
+
+// newMade returns the count of "N new awards and offers" in a scan's
+// output; it fails the test unless the scan finished.
+func newMade(t *testing.T, out string) int {
+	t.Helper()
+	if !regexp.MustCompile(`scan \d+ of \d{4}-\d{2}: finished; \d+ persons in \d+ households, \d+ shards`).MatchString(out) {
+		t.Fatalf("no finished scan in the output:\n%s", out)
+	}
+	m := regexp.MustCompile(`(\d+) new awards and offers`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no count of new awards in the output:\n%s", out)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// TestScan runs `dost scan` as an administrator would: in-process
+// (--local) over a demo registry, then enqueued for a worker node and
+// waited for.
+func TestScan(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "dost.db")
+	for _, args := range [][]string{{"migrate", "--database", db}, {"demo", "--persons", "300", "--database", db}} {
+		if out, stderr, err := run(t, args...); err != nil {
+			t.Fatalf("%s: %v\n%s\n%s", args[0], err, out, stderr)
+		}
+	}
+	out, stderr, err := run(t, "scan", "--local", "--quiet", "--shard-size", "50", "--database", db)
+	if err != nil {
+		t.Fatalf("first scan: %v\n%s", err, stderr)
+	}
+	if n := newMade(t, out); n == 0 || !strings.Contains(out, "old_age_pension") {
+		t.Fatalf("first scan made nothing:\n%s", out)
+	}
+	out, stderr, err = run(t, "scan", "--local", "--quiet", "--shard-size", "50", "--database", db)
+	if err != nil {
+		t.Fatalf("second scan: %v\n%s", err, stderr)
+	}
+	if n := newMade(t, out); n != 0 {
+		t.Fatalf("the second scan made %d:\n%s", n, out)
+	}
+
+	// A worker node takes the enqueued scan.
+	var wout, wlogs bytes.Buffer
+	w := main.NewMain(&wout, &wlogs)
+	w.Worker = true
+	if err := w.ParseFlags(context.Background(), []string{"--database", db, "--scan-shard-size", "50"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Run(context.Background()); err != nil {
+		t.Fatalf("worker: %v\n%s", err, wlogs.String())
+	}
+	defer w.Close()
+	if w.HTTPServer != nil || !strings.Contains(wout.String(), "dost worker is running") {
+		t.Fatalf("worker: server %v, output %q; want no HTTP server", w.HTTPServer, wout.String())
+	}
+	out, stderr, err = run(t, "scan", "--wait", "--quiet", "--database", db)
+	if err != nil {
+		t.Fatalf("enqueued scan: %v\n%s\nworker logs: %s", err, stderr, wlogs.String())
+	}
+	if n := newMade(t, out); n != 0 || !strings.Contains(out, "enqueued (job ") {
+		t.Fatalf("enqueued scan:\n%s", out)
+	}
+
+	if _, _, err := run(t, "scan", "--period", "2026-13", "--database", db); err == nil || !strings.Contains(err.Error(), "not a month") {
+		t.Fatalf("bad period: got %v, want an error", err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	run(t, "migrate", "--database", empty)
+	if _, _, err := run(t, "scan", "--local", "--database", empty); err == nil || !strings.Contains(err.Error(), "catalogue") {
+		t.Fatalf("no catalogue: got %v, want an error naming it", err)
+	}
+}
