@@ -22,8 +22,9 @@ var LifeEventKinds = []LifeEventKind{EventBirthRegistered, EventDeathRegistered,
 
 // LifeEvent is a fact reported by another registry (civil registry, the
 // medical-social commission, the employment contracts system) or the daily
-// date change. ID is the sender's own identifier: an event is processed
-// once however many times it is sent.
+// date change. ID is the sender's own identifier, so an event is known by
+// its Source and ID: it is processed once however many times it is sent,
+// and two senders' events with one ID are two events.
 type LifeEvent struct {
 	ID   string        `json:"id"`
 	Kind LifeEventKind `json:"kind"`
@@ -42,6 +43,10 @@ type LifeEvent struct {
 	Error       string            `json:"error,omitempty"`
 	ReceivedAt  time.Time         `json:"received_at"`
 	ProcessedAt *time.Time        `json:"processed_at,omitempty"`
+	// ContentHash is the SHA-256 of the event's content (kind, FIN, date
+	// and facts) as stored, which a repeat must match; empty for an event
+	// stored before it was recorded.
+	ContentHash string `json:"-"`
 }
 
 // BirthFacts are a registered birth's details: the child (FIN in the
@@ -135,13 +140,20 @@ type Offer struct {
 
 // EventService receives life events and runs what follows from them.
 type EventService interface {
-	// ReceiveEvent validates and stores an event and processes it.
-	// Idempotent by ID: an event already received returns the stored one
-	// and created=false, changing nothing. EINVALID for an unknown kind,
-	// a missing or unknown FIN (except the child of a birth), bad facts.
+	// ReceiveEvent validates and stores an event of the user in the
+	// context (its Source) and processes it. Idempotent by source and ID:
+	// a repeat with the same content returns the stored event and
+	// created=false, changing nothing; ECONFLICT for a repeat with other
+	// content. EINVALID for an unknown kind, a missing or unknown FIN
+	// (except the child of a birth), bad facts.
 	ReceiveEvent(ctx context.Context, e *LifeEvent) (stored *LifeEvent, created bool, err error)
-	// FindEventByID returns a stored event. ENOTFOUND if there is none.
-	FindEventByID(ctx context.Context, id string) (*LifeEvent, error)
+	// FindEventByID returns the stored event id of source. A registry
+	// account reads only its own events (source empty or its username);
+	// supervisors, admins and auditors read any, and may leave source
+	// empty when one sender used id. ENOTFOUND if there is none (or it is
+	// another sender's); EINVALID naming "source" when source is empty and
+	// several senders used id.
+	FindEventByID(ctx context.Context, source, id string) (*LifeEvent, error)
 }
 
 // OfferService lists offers and answers them.

@@ -48,27 +48,42 @@ type eventInput struct {
 	Employment *dost.EmploymentFacts `json:"employment"`
 }
 
-// eventPath returns the path of a stored event.
-func eventPath(id string) string { return "/api/v1/events/" + url.PathEscape(id) }
+// eventPath returns the path of a stored event, with its source.
+func eventPath(source, id string) string {
+	return "/api/v1/events/" + url.PathEscape(id) + "?" + url.Values{"source": {source}}.Encode()
+}
+
+// readEvent reads the body of "POST /api/v1/events". EINVALID with field
+// errors for a body that is not an event (the event's own checks are the
+// EventService's).
+func readEvent(w http.ResponseWriter, r *http.Request) (*dost.LifeEvent, error) {
+	var in eventInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return nil, err
+	}
+	return &dost.LifeEvent{ID: in.ID, Kind: in.Kind, FIN: dost.FIN(in.FIN), Date: in.Date, Birth: in.Birth,
+		Disability: in.Disability, Employment: in.Employment}, nil
+}
 
 // handleEventCreate handles "POST /api/v1/events": receives a life event
-// from another registry and processes it at once. 201 with the stored
-// event (status processed, or failed with the error, retried later) and
-// its Location; 200 with the event as stored when its id was received
-// before (nothing changes). 400 with field errors for a bad event or one
-// naming a FIN the registry does not know, nothing stored.
+// from another registry and processes it at once. An event is known by
+// its sender (the caller's username, its source) and id. 201 with the
+// stored event (status processed, or failed with the error, retried
+// later) and its Location; 200 with the event as stored when the sender
+// sent its id with the same content before (nothing changes); 409 when
+// the sender sent its id with other content. 400 with field errors for a
+// bad event or one naming a FIN the registry does not know, nothing
+// stored.
 func (s *Server) handleEventCreate(w http.ResponseWriter, r *http.Request) {
 	if s.EventService == nil {
 		s.Error(w, r, errNoEvents)
 		return
 	}
-	var in eventInput
-	if err := decodeJSON(w, r, &in); err != nil {
+	e, err := readEvent(w, r)
+	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	e := &dost.LifeEvent{ID: in.ID, Kind: in.Kind, FIN: dost.FIN(in.FIN), Date: in.Date, Birth: in.Birth,
-		Disability: in.Disability, Employment: in.Employment}
 	stored, created, err := s.EventService.ReceiveEvent(r.Context(), e)
 	if err != nil {
 		s.Error(w, r, err)
@@ -78,18 +93,22 @@ func (s *Server) handleEventCreate(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, stored)
 		return
 	}
-	w.Header().Set("Location", eventPath(stored.ID))
+	w.Header().Set("Location", eventPath(stored.Source, stored.ID))
 	writeJSON(w, http.StatusCreated, stored)
 }
 
-// handleEventGet handles "GET /api/v1/events/{id}": a stored event with
-// its status and outcome. 404 if there is none.
+// handleEventGet handles "GET /api/v1/events/{id}?source=NAME": a stored
+// event with its status and outcome. A registry account reads only its own
+// events (source omitted or its username); supervisors, admins and
+// auditors read any sender's, and must give the source when several
+// senders used the id (400 naming "source"). 404 if there is none or it
+// is another sender's.
 func (s *Server) handleEventGet(w http.ResponseWriter, r *http.Request) {
 	if s.EventService == nil {
 		s.Error(w, r, errNoEvents)
 		return
 	}
-	e, err := s.EventService.FindEventByID(r.Context(), r.PathValue("id"))
+	e, err := s.EventService.FindEventByID(r.Context(), r.URL.Query().Get("source"), r.PathValue("id"))
 	if err != nil {
 		s.Error(w, r, err)
 		return

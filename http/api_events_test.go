@@ -49,14 +49,17 @@ func TestEventAPI(t *testing.T) {
 			{name: "Birth", role: dost.RoleRegistry, method: "POST", path: "/api/v1/events", body: eventBody(ts, "civil-1", "4NEW001"),
 				status: 201, contains: []string{`"status":"processed"`, `"kind":"person_added"`, `"kind":"award_made"`, `"source":"civil-registry"`},
 				check: func(t *testing.T, r *result) {
-					if got := r.Header.Get("Location"); got != "/api/v1/events/civil-1" {
+					if got := r.Header.Get("Location"); got != "/api/v1/events/civil-1?source=civil-registry" {
 						t.Errorf("Location: got %q", got)
 					}
 				}},
 			{name: "BirthAllowance", role: dost.RoleOperator, method: "GET", path: "/api/v1/persons/4NEW001/awards", status: 200,
 				contains: []string{`"programme":"birth_allowance"`, `"amount":"600.00"`, fmt.Sprintf(`"payee_id":%d`, ts.Fixtures.Spouse.ID)}},
-			{name: "Repeat", role: dost.RoleRegistry, method: "POST", path: "/api/v1/events", body: eventBody(ts, "civil-1", "4NEW002"),
-				status: 200, contains: []string{`"fin":"4NEW001"`}, excludes: []string{"4NEW002"}},
+			{name: "Repeat", role: dost.RoleRegistry, method: "POST", path: "/api/v1/events", body: eventBody(ts, "civil-1", "4NEW001"),
+				status: 200, contains: []string{`"fin":"4NEW001"`, `"status":"processed"`}},
+			{name: "ErrRepeatOtherContent", role: dost.RoleRegistry, method: "POST", path: "/api/v1/events", body: eventBody(ts, "civil-1", "4NEW002"),
+				status: 409, code: dost.ECONFLICT, contains: []string{"event civil-1 was already received with different content"},
+				excludes: []string{"4NEW001", "4NEW002"}},
 			{name: "Get", role: dost.RoleRegistry, method: "GET", path: "/api/v1/events/civil-1", status: 200,
 				contains: []string{`"id":"civil-1"`, `"outcome":[`}},
 			{name: "GetAsAuditor", role: dost.RoleAuditor, method: "GET", path: "/api/v1/events/civil-1", status: 200},
@@ -116,6 +119,59 @@ func TestEventAPI(t *testing.T) {
 			{name: "ErrAnswered", role: dost.RoleOperator, method: "POST", path: offer("decline"), status: 409, code: dost.ECONFLICT},
 			{name: "ErrUnknownOffer", role: dost.RoleOperator, method: "POST", path: "/api/v1/offers/999999/decline", status: 404},
 			{name: "ErrBadID", role: dost.RoleOperator, method: "POST", path: "/api/v1/offers/abc/accept", status: 400, field: "id"},
+		})
+	})
+}
+
+// TestEventAPI_Sources checks that two registries' events with one id are
+// two events, each read by its sender only (and by an auditor naming the
+// source).
+func TestEventAPI_Sources(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, ts *dosttest.TestServer) {
+		labour := http.Header{"Authorization": {"Bearer " + ts.AddUser(&dost.User{Username: "labour-registry", Name: "Labour registry",
+			Roles: []dost.Role{dost.RoleRegistry}})}}
+		asLabour := func(method, path string, body any) *result {
+			t.Helper()
+			return send(t, ts, http.DefaultClient, labour, method, path, body)
+		}
+		run(t, ts, []apiCase{
+			{name: "Civil", role: dost.RoleRegistry, method: "POST", path: "/api/v1/events", body: eventBody(ts, "ev-1", "4NEW001"), status: 201},
+		})
+		t.Run("LabourSameID", func(t *testing.T) {
+			r := asLabour("POST", "/api/v1/events", eventBody(ts, "ev-1", "4NEW002"))
+			if r.Status != 201 || !bytes.Contains(r.Body, []byte(`"fin":"4NEW002"`)) || !bytes.Contains(r.Body, []byte(`"source":"labour-registry"`)) {
+				t.Fatalf("got %d %s, want labour's own event created", r.Status, r.Body)
+			}
+			if got := r.Header.Get("Location"); got != "/api/v1/events/ev-1?source=labour-registry" {
+				t.Errorf("Location: got %q", got)
+			}
+		})
+		t.Run("LabourReadsOwn", func(t *testing.T) {
+			r := asLabour("GET", "/api/v1/events/ev-1", nil)
+			if r.Status != 200 || !bytes.Contains(r.Body, []byte(`"fin":"4NEW002"`)) || bytes.Contains(r.Body, []byte("4NEW001")) {
+				t.Fatalf("got %d %s, want labour's event only", r.Status, r.Body)
+			}
+		})
+		t.Run("ErrLabourReadsCivil", func(t *testing.T) {
+			r := asLabour("GET", "/api/v1/events/ev-1?source=civil-registry", nil)
+			wantProblem(t, r, 404, dost.ENOTFOUND, "")
+			if bytes.Contains(r.Body, []byte("4NEW001")) {
+				t.Fatalf("got civil's event: %s", r.Body)
+			}
+		})
+		run(t, ts, []apiCase{
+			{name: "CivilReadsOwn", role: dost.RoleRegistry, method: "GET", path: "/api/v1/events/ev-1", status: 200,
+				contains: []string{`"fin":"4NEW001"`}, excludes: []string{"4NEW002"}},
+			{name: "ErrCivilReadsLabour", role: dost.RoleRegistry, method: "GET", path: "/api/v1/events/ev-1?source=labour-registry",
+				status: 404, excludes: []string{"4NEW002"}},
+			{name: "ErrAuditorNoSource", role: dost.RoleAuditor, method: "GET", path: "/api/v1/events/ev-1", status: 400,
+				code: dost.EINVALID, field: "source"},
+			{name: "AuditorNamesSource", role: dost.RoleAuditor, method: "GET", path: "/api/v1/events/ev-1?source=labour-registry",
+				status: 200, contains: []string{`"fin":"4NEW002"`}},
+			{name: "SupervisorNamesSource", role: dost.RoleSupervisor, method: "GET", path: "/api/v1/events/ev-1?source=civil-registry",
+				status: 200, contains: []string{`"fin":"4NEW001"`}},
+			{name: "CivilRepeat", role: dost.RoleRegistry, method: "POST", path: "/api/v1/events", body: eventBody(ts, "ev-1", "4NEW001"),
+				status: 200, contains: []string{`"fin":"4NEW001"`}},
 		})
 	})
 }

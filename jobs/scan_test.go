@@ -266,7 +266,7 @@ func TestDateTick(t *testing.T) {
 		}
 		start(t, cfg)
 		eventually(t, "the date change processed", func() bool {
-			e, err := svc.FindEventByID(ctx, "date_changed:2026-11-16")
+			e, err := svc.FindEventByID(ctx, "", "date_changed:2026-11-16")
 			return err == nil && e.Status == dost.EventProcessed
 		})
 		if n := count(t, db, "life_events"); n != 1 {

@@ -2,6 +2,9 @@ package proactive
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -51,13 +54,17 @@ func DateChanged(day dost.Date) *dost.LifeEvent {
 // the package comment for what each kind causes). The sender is the user
 // in the context (its username is the event's Source; none: "dost").
 //
-// Idempotent by ID: an event already received is returned as stored, with
-// created=false, and nothing changes, even when the repeat's content
-// differs. Of concurrent receipts of one new ID, one stores and processes
-// it; the others return it as stored at that moment (possibly still
-// received). A stored event whose processing fails is returned with
-// status failed and the error, and created=true: it is retried by
-// RetryFailed. Processing goes on if the caller's context is cancelled.
+// Idempotent by source and ID: an event the sender sent already with the
+// same content (ContentHash) is returned as stored, with created=false,
+// and nothing changes; so is one stored before content hashes were
+// recorded (empty ContentHash: unknown, so the repeat is accepted). One
+// with other content is refused: ECONFLICT. Events of two senders with
+// one ID are two events. Of concurrent receipts of one new source and ID,
+// one stores and processes it; the others return it as stored at that
+// moment (possibly still received), or ECONFLICT. A stored event whose
+// processing fails is returned with status failed and the error, and
+// created=true: it is retried by RetryFailed. Processing goes on if the
+// caller's context is cancelled.
 //
 // Errors, with nothing stored: EINVALID naming each bad field ("id",
 // "kind", "fin", "date", "birth", "birth.<field>", "disability.<field>",
@@ -65,7 +72,8 @@ func DateChanged(day dost.Date) *dost.LifeEvent {
 // malformed id, a missing or malformed FIN, a FIN unknown to the registry
 // (but for the child of a birth, which is added), missing facts for the
 // kind or facts of another kind, a date in the future or before the
-// person's birth.
+// person's birth. A repeat is checked as a new event but for the registry
+// (a repeated birth finds its child added).
 func (s *Service) ReceiveEvent(ctx context.Context, in *dost.LifeEvent) (*dost.LifeEvent, bool, error) {
 	if in == nil {
 		return nil, false, dost.Errorf(dost.EINVALID, "An event is required.")
@@ -74,12 +82,7 @@ func (s *Service) ReceiveEvent(ctx context.Context, in *dost.LifeEvent) (*dost.L
 	if err := checkEventID(id); err != nil {
 		return nil, false, err
 	}
-	if prior, err := s.store.FindEventByID(ctx, id); err == nil {
-		return prior, false, nil
-	} else if dost.ErrorCode(err) != dost.ENOTFOUND {
-		return nil, false, fmt.Errorf("find event: %w", err)
-	}
-	e, err := s.validate(ctx, in)
+	e, err := s.check(in)
 	if err != nil {
 		return nil, false, err
 	}
@@ -87,9 +90,23 @@ func (s *Service) ReceiveEvent(ctx context.Context, in *dost.LifeEvent) (*dost.L
 	if u := dost.UserFromContext(ctx); u != nil {
 		e.Source = u.Username
 	}
+	if e.ContentHash, err = ContentHash(e); err != nil {
+		return nil, false, fmt.Errorf("receive event: %w", err)
+	}
+	if prior, err := s.store.FindEventByID(ctx, e.Source, id); err == nil {
+		return repeat(prior, e)
+	} else if dost.ErrorCode(err) != dost.ENOTFOUND {
+		return nil, false, fmt.Errorf("find event: %w", err)
+	}
+	if err := s.checkRegistry(ctx, e); err != nil {
+		return nil, false, err
+	}
 	stored, created, err := s.store.CreateEvent(ctx, e)
-	if err != nil || !created {
-		return stored, false, err
+	if err != nil {
+		return nil, false, err
+	}
+	if !created {
+		return repeat(stored, e)
 	}
 	if err := s.process(ctx, stored); err != nil {
 		return nil, false, err
@@ -97,12 +114,78 @@ func (s *Service) ReceiveEvent(ctx context.Context, in *dost.LifeEvent) (*dost.L
 	return stored, true, nil
 }
 
-// FindEventByID returns a stored event. ENOTFOUND if there is none.
-func (s *Service) FindEventByID(ctx context.Context, id string) (*dost.LifeEvent, error) {
-	if checkEventID(id) != nil {
-		return nil, dost.Errorf(dost.ENOTFOUND, "Event not found.")
+// repeat returns the stored event prior of which e is a repeat, or
+// ECONFLICT if their contents differ (an empty hash is unknown: the
+// repeat is accepted).
+func repeat(prior, e *dost.LifeEvent) (*dost.LifeEvent, bool, error) {
+	if prior.ContentHash != "" && prior.ContentHash != e.ContentHash {
+		return nil, false, dost.Errorf(dost.ECONFLICT, "event %s was already received with different content", e.ID)
 	}
-	return s.store.FindEventByID(ctx, id)
+	return prior, false, nil
+}
+
+// eventContent is what ContentHash hashes: an event's content, without
+// what dost records about its receipt (source, status, times).
+type eventContent struct {
+	Kind       dost.LifeEventKind    `json:"kind"`
+	FIN        dost.FIN              `json:"fin"`
+	Date       dost.Date             `json:"date"`
+	Birth      *dost.BirthFacts      `json:"birth"`
+	Disability *dost.DisabilityFacts `json:"disability"`
+	Employment *dost.EmploymentFacts `json:"employment"`
+}
+
+// ContentHash returns the hex SHA-256 of a canonical JSON of e's content:
+// its kind, FIN, date and facts (encoding/json writes struct fields in
+// their order), not its ID, source, status or times. ReceiveEvent hashes
+// the event as validated (names trimmed, FINs normalised), so that a
+// repeat hashes as the original.
+func ContentHash(e *dost.LifeEvent) (string, error) {
+	b, err := json.Marshal(eventContent{Kind: e.Kind, FIN: e.FIN, Date: e.Date, Birth: e.Birth, Disability: e.Disability,
+		Employment: e.Employment})
+	if err != nil {
+		return "", fmt.Errorf("hash event content: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// FindEventByID returns the stored event id of source. The user in the
+// context, if a registry account (without the supervisor, admin or
+// auditor role), reads only its own events: source is its username, or
+// empty. Others (and calls without a user) read any, source empty
+// meaning the only sender that used id. ENOTFOUND if there is none or it
+// is another sender's; EINVALID naming "source" when source is empty and
+// several senders used id.
+func (s *Service) FindEventByID(ctx context.Context, source, id string) (*dost.LifeEvent, error) {
+	notFound := dost.Errorf(dost.ENOTFOUND, "Event not found.")
+	if checkEventID(id) != nil {
+		return nil, notFound
+	}
+	if u := dost.UserFromContext(ctx); u != nil && !readsAnyEvent(u) {
+		if source != "" && source != u.Username {
+			return nil, notFound
+		}
+		source = u.Username
+	}
+	if source != "" {
+		return s.store.FindEventByID(ctx, source, id)
+	}
+	evs, err := s.store.FindEventsByID(ctx, id)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("find event: %w", err)
+	case len(evs) == 0:
+		return nil, notFound
+	case len(evs) > 1:
+		return nil, fieldError("source", "event.source_required", "Several senders sent an event %s: give its source.", id)
+	}
+	return evs[0], nil
+}
+
+// readsAnyEvent reports whether u reads every sender's events.
+func readsAnyEvent(u *dost.User) bool {
+	return u.HasRole(dost.RoleSupervisor) || u.HasRole(dost.RoleAdmin) || u.HasRole(dost.RoleAuditor)
 }
 
 // RetryFailed processes again, oldest attempt first, up to 100 events of
@@ -130,9 +213,9 @@ func (s *Service) RetryFailed(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// validate checks an event against its kind and the registry and returns
-// a normalised copy of it.
-func (s *Service) validate(ctx context.Context, in *dost.LifeEvent) (*dost.LifeEvent, error) {
+// check checks an event against its kind (not the registry: see
+// checkRegistry) and returns a normalised copy of it.
+func (s *Service) check(in *dost.LifeEvent) (*dost.LifeEvent, error) {
 	e := &dost.LifeEvent{Kind: in.Kind, Date: in.Date}
 	var v dost.Validation
 	today := s.today()
@@ -186,9 +269,6 @@ func (s *Service) validate(ctx context.Context, in *dost.LifeEvent) (*dost.LifeE
 		checkEmployment(&v, e.Employment)
 	}
 	if err := v.Err("The event has errors."); err != nil {
-		return nil, err
-	}
-	if err := s.checkRegistry(ctx, e); err != nil {
 		return nil, err
 	}
 	return e, nil

@@ -66,7 +66,8 @@ func TestReceiveEvent_Birth(t *testing.T) {
 
 		t.Run("Repeat", func(t *testing.T) {
 			persons, awards, notes := e.count(t, "persons"), e.count(t, "awards"), e.count(t, "notifications")
-			ev := birth("civil:b1", "1NEW009", e.p["Sevinc"], nil, 1) // other content, same ID
+			ev := birth("civil:b1", "1new001", e.p["Leyla"], e.p["Rashad"], 2) // the same content, as sent again
+			ev.Birth.FirstName = " Nuray "
 			got, created, err := e.svc.ReceiveEvent(e.registry(), ev)
 			if err != nil || created {
 				t.Fatalf("got created=%v, %v; want the stored event", created, err)
@@ -76,6 +77,69 @@ func TestReceiveEvent_Birth(t *testing.T) {
 			}
 			if e.count(t, "persons") != persons || e.count(t, "awards") != awards || e.count(t, "notifications") != notes {
 				t.Fatal("a repeated event changed the registry, the awards or the outbox")
+			}
+		})
+
+		t.Run("ErrRepeatOtherContent", func(t *testing.T) {
+			persons, awards, events := e.count(t, "persons"), e.count(t, "awards"), e.count(t, "life_events")
+			ev := birth("civil:b1", "1NEW009", e.p["Sevinc"], nil, 1) // other content, same ID
+			_, _, err := e.svc.ReceiveEvent(e.registry(), ev)
+			errCode(t, err, dost.ECONFLICT)
+			if want := "event civil:b1 was already received with different content"; dost.ErrorMessage(err) != want {
+				t.Errorf("got %q, want %q", dost.ErrorMessage(err), want)
+			}
+			if e.count(t, "persons") != persons || e.count(t, "awards") != awards || e.count(t, "life_events") != events {
+				t.Fatal("a conflicting repeat changed the registry, the awards or the events")
+			}
+		})
+
+		// Another registry's event with the same ID is another event: it is
+		// processed, and each sender reads its own.
+		labour := dost.NewContextWithUser(ctx, &dost.User{ID: 1001, Username: "labour-registry", Roles: []dost.Role{dost.RoleRegistry}})
+		civil := dost.NewContextWithUser(ctx, &dost.User{ID: 1002, Username: "civil-registry", Roles: []dost.Role{dost.RoleRegistry}})
+		auditor := dost.NewContextWithUser(ctx, &dost.User{ID: 1003, Username: "audit", Roles: []dost.Role{dost.RoleAuditor}})
+		t.Run("OtherSource", func(t *testing.T) {
+			got, created, err := e.svc.ReceiveEvent(labour, birth("civil:b1", "1NEW010", nil, e.p["Vuqar"], 1))
+			if err != nil || !created {
+				t.Fatalf("got created=%v, %v; want a new event", created, err)
+			}
+			if got.Source != "labour-registry" || got.FIN != "1NEW010" || got.Status != dost.EventProcessed {
+				t.Fatalf("got %+v, want labour-registry's processed birth", got)
+			}
+			if _, err := e.persons.FindPersonByFIN(ctx, "1NEW010"); err != nil {
+				t.Fatalf("the other source's child: %v", err)
+			}
+		})
+
+		t.Run("FindBySource", func(t *testing.T) {
+			for _, c := range []struct {
+				name        string
+				ctx         context.Context
+				source, fin string
+				code        string
+			}{
+				{"Own", civil, "", "1NEW001", ""},
+				{"OwnNamed", civil, "civil-registry", "1NEW001", ""},
+				{"OtherOwn", labour, "", "1NEW010", ""},
+				{"ErrOthers", civil, "labour-registry", "", dost.ENOTFOUND},
+				{"ErrOthersToo", labour, "civil-registry", "", dost.ENOTFOUND},
+				{"AuditorNamed", auditor, "labour-registry", "1NEW010", ""},
+				{"ErrAuditorAmbiguous", auditor, "", "", dost.EINVALID},
+				{"ErrAuditorUnknownSource", auditor, "tax", "", dost.ENOTFOUND},
+			} {
+				t.Run(c.name, func(t *testing.T) {
+					got, err := e.svc.FindEventByID(c.ctx, c.source, "civil:b1")
+					if c.code != "" {
+						errCode(t, err, c.code)
+						if c.code == dost.EINVALID && !hasField(err, "source", "event.source_required") {
+							t.Fatalf("got %v, want a field error on source", err)
+						}
+						return
+					}
+					if err != nil || got.FIN != dost.FIN(c.fin) {
+						t.Fatalf("got %+v, %v; want the event of child %s", got, err, c.fin)
+					}
+				})
 			}
 		})
 
@@ -143,7 +207,7 @@ func TestReceiveEvent_Birth(t *testing.T) {
 			if n := len(e.awards(t, child.ID, "birth_allowance")); n != 1 {
 				t.Fatalf("got %d awards, want 1", n)
 			}
-			got, err := e.svc.FindEventByID(ctx, "civil:race")
+			got, err := e.svc.FindEventByID(ctx, "", "civil:race")
 			if err != nil || got.Status != dost.EventProcessed {
 				t.Fatalf("stored: %+v, %v", got, err)
 			}
@@ -202,9 +266,9 @@ func TestReceiveEvent_Invalid(t *testing.T) {
 			})
 		}
 		t.Run("ErrNotFound", func(t *testing.T) {
-			_, err := e.svc.FindEventByID(ctx, "nope")
+			_, err := e.svc.FindEventByID(ctx, "", "nope")
 			errCode(t, err, dost.ENOTFOUND)
-			_, err = e.svc.FindEventByID(ctx, "bad id")
+			_, err = e.svc.FindEventByID(ctx, "", "bad id")
 			errCode(t, err, dost.ENOTFOUND)
 		})
 	})
@@ -423,7 +487,7 @@ func TestRetryFailed(t *testing.T) {
 		}
 		for id, want := range map[string][]string{"civil:f1": {"person_added", "household_joined", "award_made"},
 			"civil:f2": {"person_added", "household_created", "award_made"}} {
-			got, err := svc.FindEventByID(ctx, id)
+			got, err := svc.FindEventByID(ctx, "", id)
 			if err != nil || got.Status != dost.EventProcessed || !slices.Equal(kinds(got), want) {
 				t.Fatalf("%s: got %+v (%v), want processed with %v", id, got, err, want)
 			}

@@ -7,10 +7,11 @@
 //
 // # Life events
 //
-// ReceiveEvent validates an event, stores it once per sender's ID
+// ReceiveEvent validates an event, stores it once per sender and ID
 // (Store.CreateEvent: of concurrent receipts of one ID exactly one is
-// stored and processed; the others, and every later repeat, get the
-// stored event and change nothing) and processes it at once, recording its
+// stored and processed; the others, and every later repeat with the same
+// content, get the stored event and change nothing; a repeat with other
+// content is refused) and processes it at once, recording its
 // effects (dost.LifeEventEffect) and the status processed. Processing runs
 // steps that are each idempotent (a person or membership that exists is
 // kept, an award is made through casework's AssignProactively, an offer is
@@ -366,14 +367,20 @@ func (s *Service) householdOf(ctx context.Context, personID int64) (*dost.Househ
 // for concurrent use by many goroutines and nodes sharing one database.
 type Store interface {
 	// CreateEvent stores e (its Status, ReceivedAt and Source set by the
-	// caller) unless an event with its ID is stored already, and returns
-	// the stored event and whether it is e. Of concurrent calls with one
-	// ID exactly one stores it; the others get it.
+	// caller, and its ContentHash) unless an event with its Source and ID
+	// is stored already, and returns the stored event and whether it is
+	// e. Of concurrent calls with one source and ID exactly one stores it;
+	// the others get it.
 	CreateEvent(ctx context.Context, e *dost.LifeEvent) (stored *dost.LifeEvent, created bool, err error)
-	// FindEventByID returns a stored event. ENOTFOUND if there is none.
-	FindEventByID(ctx context.Context, id string) (*dost.LifeEvent, error)
-	// FinishEvent records the outcome of processing e: its Status,
-	// Outcome, Error and ProcessedAt. ENOTFOUND for an unknown event.
+	// FindEventByID returns the stored event id of source. ENOTFOUND if
+	// there is none.
+	FindEventByID(ctx context.Context, source, id string) (*dost.LifeEvent, error)
+	// FindEventsByID returns the stored events with id of every source,
+	// by source.
+	FindEventsByID(ctx context.Context, id string) ([]*dost.LifeEvent, error)
+	// FinishEvent records the outcome of processing e (known by its
+	// Source and ID): its Status, Outcome, Error and ProcessedAt.
+	// ENOTFOUND for an unknown event.
 	FinishEvent(ctx context.Context, e *dost.LifeEvent) error
 	// FindEventsToRetry returns, oldest first and at most limit, the
 	// events received since since that failed or that are still received

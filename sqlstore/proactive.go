@@ -18,7 +18,7 @@ import (
 // notifications in the outbox), dismissals, and the reads of awards and
 // persons the scan and the date change need. It is safe for concurrent
 // use, also by several nodes on one database: an event is stored once per
-// ID and an offer once per person, programme and period (primary key and
+// source and ID and an offer once per person, programme and period (primary key and
 // unique index), and an offer is answered once (its status is checked in
 // the update).
 type ProactiveStore struct {
@@ -38,13 +38,14 @@ type eventPayload struct {
 }
 
 // eventColumns are the columns scanEvent reads.
-const eventColumns = `id, kind, fin, date, payload, status, outcome, error, source, received_at, processed_at FROM life_events`
+const eventColumns = `id, kind, fin, date, payload, status, outcome, error, source, received_at, processed_at, content_hash
+	FROM life_events`
 
 func scanEvent(row interface{ Scan(...any) error }) (*dost.LifeEvent, error) {
 	e := &dost.LifeEvent{}
 	var payload, outcome []byte
 	if err := row.Scan(&e.ID, &e.Kind, &e.FIN, &e.Date, &payload, &e.Status, &outcome, &e.Error, &e.Source,
-		scanTime(&e.ReceivedAt), scanNullTime(&e.ProcessedAt)); err != nil {
+		scanTime(&e.ReceivedAt), scanNullTime(&e.ProcessedAt), &e.ContentHash); err != nil {
 		return nil, err
 	}
 	var p eventPayload
@@ -60,10 +61,11 @@ func scanEvent(row interface{ Scan(...any) error }) (*dost.LifeEvent, error) {
 	return e, nil
 }
 
-// CreateEvent stores e unless an event with its ID is stored already, and
-// returns the stored event and whether it is e. See proactive.Store.
+// CreateEvent stores e unless an event with its source and ID is stored
+// already, and returns the stored event and whether it is e. See
+// proactive.Store.
 func (s *ProactiveStore) CreateEvent(ctx context.Context, e *dost.LifeEvent) (*dost.LifeEvent, bool, error) {
-	if e.ID == "" || !storable(e.ID, e.Source, e.Error) {
+	if e.ID == "" || !storable(e.ID, e.Source, e.Error, e.ContentHash) {
 		return nil, false, dost.Errorf(dost.EINVALID, "The event's id or texts cannot be stored.")
 	}
 	payload, err := json.Marshal(eventPayload{Birth: e.Birth, Disability: e.Disability, Employment: e.Employment})
@@ -82,8 +84,10 @@ func (s *ProactiveStore) CreateEvent(ctx context.Context, e *dost.LifeEvent) (*d
 			e.ReceivedAt = tx.now
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO life_events (id, kind, fin, date, payload, status, outcome, error, source,
-			received_at, processed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
-			e.ID, e.Kind, e.FIN, e.Date, string(payload), e.Status, outcome, e.Error, e.Source, tx.ts(e.ReceivedAt), tx.nts(e.ProcessedAt))
+			received_at, processed_at, content_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			ON CONFLICT (source, id) DO NOTHING`,
+			e.ID, e.Kind, e.FIN, e.Date, string(payload), e.Status, outcome, e.Error, e.Source, tx.ts(e.ReceivedAt), tx.nts(e.ProcessedAt),
+			e.ContentHash)
 		if err != nil {
 			return err
 		}
@@ -94,7 +98,7 @@ func (s *ProactiveStore) CreateEvent(ctx context.Context, e *dost.LifeEvent) (*d
 			return nil
 		}
 		// Stored before, or by a concurrent call that committed first.
-		stored, err = scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` WHERE id = $1`, e.ID))
+		stored, err = scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` WHERE source = $1 AND id = $2`, e.Source, e.ID))
 		return err
 	})
 	if err != nil {
@@ -116,14 +120,15 @@ func outcomeArg(fx []dost.LifeEventEffect) (any, error) {
 	return string(b), nil
 }
 
-// FindEventByID returns a stored event. ENOTFOUND if there is none.
-func (s *ProactiveStore) FindEventByID(ctx context.Context, id string) (*dost.LifeEvent, error) {
-	if !storable(id) {
+// FindEventByID returns the stored event id of source. ENOTFOUND if there
+// is none.
+func (s *ProactiveStore) FindEventByID(ctx context.Context, source, id string) (*dost.LifeEvent, error) {
+	if !storable(source, id) {
 		return nil, dost.Errorf(dost.ENOTFOUND, "Event not found.")
 	}
 	var e *dost.LifeEvent
 	err := s.db.view(ctx, func(tx *Tx) (err error) {
-		e, err = scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` WHERE id = $1`, id))
+		e, err = scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` WHERE source = $1 AND id = $2`, source, id))
 		if isNoRows(err) {
 			return dost.Errorf(dost.ENOTFOUND, "Event not found.")
 		}
@@ -132,8 +137,29 @@ func (s *ProactiveStore) FindEventByID(ctx context.Context, id string) (*dost.Li
 	return e, err
 }
 
-// FinishEvent records the outcome of processing e: its status, effects,
-// error and processing time. ENOTFOUND for an unknown event.
+// FindEventsByID returns the stored events with id of every source, by
+// source.
+func (s *ProactiveStore) FindEventsByID(ctx context.Context, id string) ([]*dost.LifeEvent, error) {
+	if !storable(id) {
+		return nil, nil
+	}
+	var out []*dost.LifeEvent
+	err := s.db.view(ctx, func(tx *Tx) error {
+		return each(ctx, tx, `SELECT `+eventColumns+` WHERE id = $1 ORDER BY source`, []any{id}, func(rows *sql.Rows) error {
+			e, err := scanEvent(rows)
+			out = append(out, e)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find events: %w", err)
+	}
+	return out, nil
+}
+
+// FinishEvent records the outcome of processing e (known by its source and
+// ID): its status, effects, error and processing time. ENOTFOUND for an
+// unknown event.
 func (s *ProactiveStore) FinishEvent(ctx context.Context, e *dost.LifeEvent) error {
 	outcome, err := outcomeArg(e.Outcome)
 	if err != nil {
@@ -148,7 +174,7 @@ func (s *ProactiveStore) FinishEvent(ctx context.Context, e *dost.LifeEvent) err
 			e.ProcessedAt = &now
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE life_events SET status = $1, outcome = $2, error = $3, processed_at = $4
-			WHERE id = $5`, e.Status, outcome, e.Error, tx.nts(e.ProcessedAt), e.ID)
+			WHERE source = $5 AND id = $6`, e.Status, outcome, e.Error, tx.nts(e.ProcessedAt), e.Source, e.ID)
 		if err != nil {
 			return fmt.Errorf("finish event: %w", err)
 		}
@@ -169,7 +195,7 @@ func (s *ProactiveStore) FindEventsToRetry(ctx context.Context, since, staleBefo
 	err := s.db.view(ctx, func(tx *Tx) error {
 		return each(ctx, tx, `SELECT `+eventColumns+` WHERE received_at >= $1
 			AND (status = 'failed' OR status = 'received' AND received_at < $2)
-			ORDER BY COALESCE(processed_at, received_at), id`+page(0, limit),
+			ORDER BY COALESCE(processed_at, received_at), source, id`+page(0, limit),
 			[]any{tx.ts(since), tx.ts(staleBefore)}, func(rows *sql.Rows) error {
 				e, err := scanEvent(rows)
 				out = append(out, e)

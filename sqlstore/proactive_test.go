@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,23 +30,25 @@ func TestProactiveStore_Events(t *testing.T) {
 
 		t.Run("OK", func(t *testing.T) {
 			e := birthEvent("civil:1", "CHILD01", "MOTHER1")
+			e.ContentHash = strings.Repeat("ab", 32)
 			got, created, err := s.CreateEvent(ctx, e)
 			ok(t, err)
 			if !created || got != e {
 				t.Fatalf("got created=%v %p, want e itself created", created, got)
 			}
-			found, err := s.FindEventByID(ctx, "civil:1")
+			found, err := s.FindEventByID(ctx, "civil-registry", "civil:1")
 			ok(t, err)
 			if found.Kind != e.Kind || found.FIN != e.FIN || found.Date != e.Date || found.Status != dost.EventReceived ||
 				found.Source != "civil-registry" || !found.ReceivedAt.Equal(e.ReceivedAt) || found.ProcessedAt != nil ||
-				found.Birth == nil || *found.Birth != *e.Birth || found.Disability != nil || found.Outcome != nil {
+				found.Birth == nil || *found.Birth != *e.Birth || found.Disability != nil || found.Outcome != nil ||
+				found.ContentHash != e.ContentHash {
 				t.Fatalf("found %+v (birth %+v), want %+v", found, found.Birth, e)
 			}
 
 			found.Status, found.Error = dost.EventProcessed, ""
 			found.Outcome = []dost.LifeEventEffect{{Kind: "person_added", PersonID: 7}, {Kind: "award_made", PersonID: 7, Programme: "birth_allowance", AwardID: 3}}
 			ok(t, s.FinishEvent(ctx, found))
-			again, err := s.FindEventByID(ctx, "civil:1")
+			again, err := s.FindEventByID(ctx, "civil-registry", "civil:1")
 			ok(t, err)
 			if again.Status != dost.EventProcessed || !slices.Equal(again.Outcome, found.Outcome) || again.ProcessedAt == nil ||
 				!again.ProcessedAt.Equal(clock.Now().UTC()) {
@@ -60,6 +63,32 @@ func TestProactiveStore_Events(t *testing.T) {
 			if created || got == e || got.FIN != "CHILD01" || got.Status != dost.EventProcessed {
 				t.Fatalf("repeat: got created=%v %+v, want the stored event unchanged", created, got)
 			}
+		})
+
+		t.Run("OtherSource", func(t *testing.T) {
+			e := birthEvent("civil:1", "OTHER01", "MOTHER2")
+			e.Source = "labour-registry"
+			got, created, err := s.CreateEvent(ctx, e)
+			ok(t, err)
+			if !created || got != e {
+				t.Fatalf("got created=%v %+v, want another source's event stored", created, got)
+			}
+			e.Status, e.Error = dost.EventProcessed, "labour's"
+			ok(t, s.FinishEvent(ctx, e))
+			for source, fin := range map[string]dost.FIN{"civil-registry": "CHILD01", "labour-registry": "OTHER01"} {
+				found, err := s.FindEventByID(ctx, source, "civil:1")
+				ok(t, err)
+				if found.FIN != fin || found.Source != source || (source == "labour-registry") != (found.Error == "labour's") {
+					t.Fatalf("source %s: got %+v, want child %s", source, found, fin)
+				}
+			}
+			all, err := s.FindEventsByID(ctx, "civil:1")
+			ok(t, err)
+			if len(all) != 2 || all[0].Source != "civil-registry" || all[1].Source != "labour-registry" {
+				t.Fatalf("got %d events, want civil's and labour's", len(all))
+			}
+			_, err = s.FindEventByID(ctx, "tax", "civil:1")
+			mustCode(t, err, dost.ENOTFOUND)
 		})
 
 		t.Run("Concurrent", func(t *testing.T) {
@@ -88,7 +117,7 @@ func TestProactiveStore_Events(t *testing.T) {
 		})
 
 		t.Run("ErrNotFound", func(t *testing.T) {
-			_, err := s.FindEventByID(ctx, "nope")
+			_, err := s.FindEventByID(ctx, "civil-registry", "nope")
 			mustCode(t, err, dost.ENOTFOUND)
 			mustCode(t, s.FinishEvent(ctx, &dost.LifeEvent{ID: "nope", Status: dost.EventProcessed}), dost.ENOTFOUND)
 		})
