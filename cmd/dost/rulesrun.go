@@ -31,6 +31,7 @@ func runRulesRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	workers := fs.Int("workers", 0, "shards read and computed in parallel (default: the number of CPUs)")
 	dir := fs.String("rules", "", "directory of a rule set to run instead of the Azerbaijani one")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,6 +60,11 @@ func runRulesRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer db.Close()
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stop()
 
 	opts := rulesrun.Options{Variables: want, ShardSize: *shardSize, Workers: *workers, RuleSet: name}
 	var bar *progressbar.ProgressBar
