@@ -217,7 +217,15 @@ func checkAlive(ctx context.Context, tx *Tx, a *dost.Award) error {
 	}
 	var status dost.PersonStatus
 	var died dost.Date
-	err := tx.QueryRowContext(ctx, `SELECT status, death_date FROM persons WHERE id = $1`, a.PersonID).Scan(&status, &died)
+	// On PostgreSQL the row is share-locked until commit: a death being
+	// recorded at the same moment either waits for this award (and then
+	// ends it) or has committed and is seen here. SQLite's single writer
+	// serialises the two anyway.
+	q := `SELECT status, death_date FROM persons WHERE id = $1`
+	if tx.db.dialect == DialectPostgres {
+		q += ` FOR SHARE`
+	}
+	err := tx.QueryRowContext(ctx, q, a.PersonID).Scan(&status, &died)
 	if isNoRows(err) {
 		return dost.Errorf(dost.EINVALID, "The award's beneficiary %d is not a person in the registry.", a.PersonID)
 	} else if err != nil {
