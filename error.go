@@ -99,6 +99,13 @@ func (v *Validation) Add(field, code, format string, args ...any) {
 	v.Fields = append(v.Fields, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
+// FieldErr returns an EINVALID *Error with one field error, whose message
+// is also the error's message. code is a message-catalogue key.
+func FieldErr(field, code, format string, args ...any) *Error {
+	msg := fmt.Sprintf(format, args...)
+	return &Error{Code: EINVALID, Message: msg, Fields: []FieldError{{Field: field, Code: code, Message: msg}}}
+}
+
 // Err returns nil when no field was added, else an EINVALID *Error.
 func (v *Validation) Err(message string) error {
 	if len(v.Fields) == 0 {

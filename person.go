@@ -51,6 +51,15 @@ func (p *Person) FullName() string {
 	return strings.TrimSpace(strings.Join([]string{p.LastName, p.FirstName, p.Patronymic}, " "))
 }
 
+// Lang returns the language to write to p in: p.Language when dost speaks
+// it, else the first of Languages (az).
+func (p *Person) Lang() string {
+	if ValidLanguage(p.Language) {
+		return p.Language
+	}
+	return Languages[0]
+}
+
 // Normalize fills defaults (status alive, language az) and normalises case
 // and spaces. Call it before Validate.
 func (p *Person) Normalize() {

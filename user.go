@@ -69,6 +69,20 @@ func (u *User) HasRole(r Role) bool {
 	return false
 }
 
+// CitizenOnly reports whether u is a citizen with no staff role: such a
+// user acts only on their own applications and offers. A nil u is not.
+func (u *User) CitizenOnly() bool {
+	if u == nil || !u.HasRole(RoleCitizen) {
+		return false
+	}
+	for _, r := range StaffRoles {
+		if u.HasRole(r) {
+			return false
+		}
+	}
+	return true
+}
+
 // InCentre reports whether u may act for centre id.
 func (u *User) InCentre(id int64) bool {
 	if len(u.CentreIDs) == 0 {

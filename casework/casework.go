@@ -201,24 +201,10 @@ func actor(ctx context.Context) (int64, *dost.User) {
 	return u.ID, u
 }
 
-// citizenOnly reports whether u is a citizen with no staff role: such a
-// user acts on their own applications only, and only as the applicant.
-func citizenOnly(u *dost.User) bool {
-	if u == nil || !u.HasRole(dost.RoleCitizen) {
-		return false
-	}
-	for _, r := range dost.StaffRoles {
-		if u.HasRole(r) {
-			return false
-		}
-	}
-	return true
-}
-
 // mayRead reports whether u may see application a: everyone may, except a
 // citizen, who sees only their own.
 func mayRead(u *dost.User, a *dost.Application) bool {
-	if !citizenOnly(u) {
+	if !u.CitizenOnly() {
 		return true
 	}
 	return u.PersonID != nil && *u.PersonID == a.PersonID
@@ -229,18 +215,11 @@ func mayRead(u *dost.User, a *dost.Application) bool {
 func (s *Service) service(ctx context.Context, code string) (*dost.Service, error) {
 	svc, err := s.catalogue.FindServiceByCode(ctx, code)
 	if dost.ErrorCode(err) == dost.ENOTFOUND {
-		return nil, fieldError("service_code", "service.unknown", "There is no service %q in the catalogue.", code)
+		return nil, dost.FieldErr("service_code", "service.unknown", "There is no service %q in the catalogue.", code)
 	} else if err != nil {
 		return nil, fmt.Errorf("find service: %w", err)
 	}
 	return svc, nil
-}
-
-// fieldError returns an EINVALID error with one field error.
-func fieldError(field, code, format string, args ...any) error {
-	var v dost.Validation
-	v.Add(field, code, format, args...)
-	return v.Err(v.Fields[0].Message)
 }
 
 // FindApplicationByID returns an application with its documents and
@@ -260,7 +239,7 @@ func (s *Service) FindApplicationByID(ctx context.Context, id int64) (*dost.Appl
 // FindApplications returns matching applications (without documents and
 // transitions) and the total count. A citizen finds only their own.
 func (s *Service) FindApplications(ctx context.Context, f dost.ApplicationFilter) ([]*dost.Application, int, error) {
-	if _, u := actor(ctx); citizenOnly(u) {
+	if _, u := actor(ctx); u.CitizenOnly() {
 		if u.PersonID == nil || f.PersonID != 0 && f.PersonID != *u.PersonID {
 			return []*dost.Application{}, 0, nil
 		}
@@ -274,7 +253,7 @@ func (s *Service) FindApplications(ctx context.Context, f dost.ApplicationFilter
 // centre (any user for an application of no centre). EINVALID for another
 // user, ENOTFOUND for an unknown application, EFORBIDDEN for a citizen.
 func (s *Service) Assign(ctx context.Context, id, assigneeID int64) (*dost.Application, error) {
-	if _, u := actor(ctx); citizenOnly(u) {
+	if _, u := actor(ctx); u.CitizenOnly() {
 		return nil, dost.Errorf(dost.EFORBIDDEN, "Citizens cannot assign applications.")
 	}
 	a, err := s.store.FindApplicationByID(ctx, id)
@@ -285,13 +264,13 @@ func (s *Service) Assign(ctx context.Context, id, assigneeID int64) (*dost.Appli
 		w, err := s.users.FindUserByID(ctx, assigneeID)
 		switch {
 		case dost.ErrorCode(err) == dost.ENOTFOUND:
-			return nil, fieldError("assignee_id", "assignee.unknown", "There is no user %d.", assigneeID)
+			return nil, dost.FieldErr("assignee_id", "assignee.unknown", "There is no user %d.", assigneeID)
 		case err != nil:
 			return nil, fmt.Errorf("find assignee: %w", err)
 		case w.Disabled || !w.HasRole(dost.RoleCaseWorker) && !w.HasRole(dost.RoleSupervisor):
-			return nil, fieldError("assignee_id", "assignee.not_caseworker", "%s is not an active case worker.", w.Name)
+			return nil, dost.FieldErr("assignee_id", "assignee.not_caseworker", "%s is not an active case worker.", w.Name)
 		case a.CentreID != 0 && !w.InCentre(a.CentreID):
-			return nil, fieldError("assignee_id", "assignee.other_centre", "%s does not work at the application's centre.", w.Name)
+			return nil, dost.FieldErr("assignee_id", "assignee.other_centre", "%s does not work at the application's centre.", w.Name)
 		}
 	}
 	if err := s.store.Assign(ctx, id, assigneeID); err != nil {
@@ -338,7 +317,7 @@ func (s *Service) FindNotifications(ctx context.Context, f dost.NotificationFilt
 // time or late, and still open on time or late as of today.
 func (s *Service) DeadlineCounts(ctx context.Context, centreIDs []int64, from, to dost.Date) ([]dost.DeadlineCounts, error) {
 	if to.Before(from) {
-		return nil, fieldError("to", "date_range.reversed", "The end %s is before the start %s.", to, from)
+		return nil, dost.FieldErr("to", "date_range.reversed", "The end %s is before the start %s.", to, from)
 	}
 	return s.store.DeadlineCounts(ctx, centreIDs, from, to, s.today())
 }

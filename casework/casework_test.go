@@ -13,6 +13,7 @@ import (
 
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/casework"
+	"github.com/dost-az/dost/demo"
 	"github.com/dost-az/dost/internal/dosttest"
 	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/sqlstore"
@@ -819,5 +820,60 @@ func TestSubmitApplication_Deceased(t *testing.T) {
 				t.Errorf("%s: got %v, want a service about a death accepted", service, err)
 			}
 		}
+	})
+}
+
+// TestSubmitCentre checks that an application submitted without a centre
+// still reaches a centre's queue.
+func TestSubmitCentre(t *testing.T) {
+	t.Parallel()
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		e := newEnv(t, db)
+		cfg := e.cfg
+		cfg.Centres = sqlstore.NewCentreService(db)
+		svc, err := casework.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ganja := demo.Centres()[2]
+		if err := sqlstore.NewCentreService(db).CreateCentre(context.Background(), ganja); err != nil {
+			t.Fatal(err)
+		}
+		person := func(t *testing.T, fin, region, district string) *dost.Person {
+			t.Helper()
+			p := &dost.Person{FIN: dost.FIN(fin), FirstName: "Zaur", LastName: "Testov", BirthDate: dost.MustDate("1950-01-01"),
+				Sex: dost.SexMale, Language: "en", Region: region, District: district}
+			if err := e.persons.CreatePerson(context.Background(), p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		submit := func(t *testing.T, ctx context.Context, p *dost.Person) *dost.Application {
+			t.Helper()
+			a, _, err := svc.SubmitApplication(ctx, &dost.NewApplication{FIN: p.FIN, ServiceCode: "05-01-01-00",
+				Channel: dost.ApplicationProactive, IdempotencyKey: "centre:" + string(p.FIN)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		t.Run("StaffCentre", func(t *testing.T) {
+			a := submit(t, e.as("operator"), person(t, "2ZAU001", "Ganja-Dashkasan", "Ganja"))
+			if a.CentreID != e.centreID {
+				t.Errorf("got centre %d, want the operator's %d", a.CentreID, e.centreID)
+			}
+		})
+		t.Run("District", func(t *testing.T) {
+			a := submit(t, context.Background(), person(t, "2ZAU002", "Ganja-Dashkasan", "Ganja"))
+			if a.CentreID != ganja.ID {
+				t.Errorf("got centre %d, want Ganja's %d", a.CentreID, ganja.ID)
+			}
+		})
+		t.Run("FirstCentre", func(t *testing.T) {
+			a := submit(t, context.Background(), person(t, "2ZAU003", "", ""))
+			if a.CentreID != e.centreID {
+				t.Errorf("got centre %d, want the first centre (baku-3) %d", a.CentreID, e.centreID)
+			}
+		})
 	})
 }

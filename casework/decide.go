@@ -41,14 +41,14 @@ var decisionActions = []dost.ApplicationAction{dost.ActionApprove, dost.ActionRe
 // the status does not allow the action or changed meanwhile, EINVALID.
 func (s *Service) Act(ctx context.Context, id int64, r dost.TransitionRequest) (*dost.Application, error) {
 	if slices.Contains(decisionActions, r.Action) {
-		return nil, fieldError("action", "application_action.use_decide", "The action %s decides the application: use Decide.", r.Action)
+		return nil, dost.FieldErr("action", "application_action.use_decide", "The action %s decides the application: use Decide.", r.Action)
 	}
 	actorID, u := actor(ctx)
 	a, err := s.FindApplicationByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if citizenOnly(u) && !slices.Contains(applicantActions, r.Action) {
+	if u.CitizenOnly() && !slices.Contains(applicantActions, r.Action) {
 		return nil, dost.Errorf(dost.EFORBIDDEN, "Citizens may only provide information, appeal or withdraw.")
 	}
 	to, err := dost.NextStatus(a.Status, r.Action)
@@ -70,7 +70,7 @@ func (s *Service) Act(ctx context.Context, id int64, r dost.TransitionRequest) (
 			return nil, fmt.Errorf("find the decision appealed: %w", err)
 		}
 		if last := dost.DateOf(d.DecidedAt.In(dost.Baku)).AddDate(0, 0, AppealDays); dost.DateOf(now.In(dost.Baku)).After(last) {
-			return nil, fieldError("action", "appeal.too_late", "The decision may be appealed until %s, %d days after it.", last, AppealDays)
+			return nil, dost.FieldErr("action", "appeal.too_late", "The decision may be appealed until %s, %d days after it.", last, AppealDays)
 		}
 	}
 	t := &dost.Transition{ApplicationID: a.ID, Action: r.Action, From: a.Status, To: to, ActorID: actorID,
@@ -117,7 +117,7 @@ func (s *Service) actNotifications(ctx context.Context, a *dost.Application, act
 	if err != nil {
 		return nil, err
 	}
-	lang := language(p)
+	lang := p.Lang()
 	name := svc.Name.In(lang)
 	id := stepID(a)
 	if action == dost.ActionRequestInformation {
@@ -167,10 +167,10 @@ func stepID(a *dost.Application) string {
 // allow the action or changed meanwhile, EINVALID.
 func (s *Service) Decide(ctx context.Context, id int64, r dost.TransitionRequest) (*dost.Decision, error) {
 	if !slices.Contains(decisionActions, r.Action) {
-		return nil, fieldError("action", "application_action.use_act", "The action %s does not decide the application: use Act.", r.Action)
+		return nil, dost.FieldErr("action", "application_action.use_act", "The action %s does not decide the application: use Act.", r.Action)
 	}
 	actorID, u := actor(ctx)
-	if citizenOnly(u) {
+	if u.CitizenOnly() {
 		return nil, dost.Errorf(dost.EFORBIDDEN, "Citizens do not decide applications.")
 	}
 	a, err := s.store.FindApplicationByID(ctx, id)
@@ -238,10 +238,10 @@ func (s *Service) Decide(ctx context.Context, id int64, r dost.TransitionRequest
 		p, ev = nil, nil
 	}
 	if outcome == dost.DecisionApproved && p != nil && !ev.eligible {
-		return nil, fieldError("action", "rules.no_right", "The rules find no right to %s in %s; refuse with a reason.", p.Name.EN, a.Period)
+		return nil, dost.FieldErr("action", "rules.no_right", "The rules find no right to %s in %s; refuse with a reason.", p.Name.EN, a.Period)
 	}
 	d := &dost.Decision{ApplicationID: a.ID, Outcome: outcome, Reason: reason, Period: a.Period,
-		DecidedBy: actorID, DecidedAt: now, LetterCode: pdf.LetterCode(), Language: language(person)}
+		DecidedBy: actorID, DecidedAt: now, LetterCode: pdf.LetterCode(), Language: person.Lang()}
 	if rr != nil {
 		d.ReasonCode = rr.Code
 	}
@@ -394,7 +394,7 @@ func (s *Service) endAwards(ctx context.Context, a *dost.Application, day dost.D
 // decisionNotifications tells the applicant of decision d, with the link
 // that verifies its letter.
 func (s *Service) decisionNotifications(p *dost.Person, svc *dost.Service, a *dost.Application, d *dost.Decision, rr *dost.RefusalReason, w *dost.Award, now time.Time) []*dost.Notification {
-	lang := language(p)
+	lang := p.Lang()
 	name := svc.Name.In(lang)
 	var body, topic string
 	switch {

@@ -35,6 +35,7 @@ import (
 //     the old-age pension.
 type env struct {
 	db       *sqlstore.DB
+	cfg      casework.Config // e.svc's
 	clock    *dosttest.FixedClock
 	svc      *casework.Service
 	store    *sqlstore.CaseStore
@@ -172,11 +173,14 @@ func newEnv(t *testing.T, db *sqlstore.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc, err = casework.New(casework.Config{
+	// Without Centres, as some tests need: an application submitted
+	// without a centre keeps none.
+	e.cfg = casework.Config{
 		Store: e.store, Persons: e.persons, Households: e.households, Catalogue: e.catalogue, Users: users,
 		Population: e.pop, RuleSet: e.rs, RuleSetVersion: az.Version(), Programmes: az.Programmes(),
 		Files: files, Clock: e.clock, BaseURL: "https://dost.example.az/",
-	})
+	}
+	e.svc, err = casework.New(e.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

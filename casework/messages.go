@@ -119,14 +119,6 @@ func sentence(s string) string {
 	return s + "."
 }
 
-// language returns p's language, az when it is not one dost speaks.
-func language(p *dost.Person) string {
-	if dost.ValidLanguage(p.Language) {
-		return p.Language
-	}
-	return dost.Languages[0]
-}
-
 // toPerson returns the notifications of one message to person p: an SMS if
 // p has a phone, an e-mail if p has an e-mail address. Their MessageIDs are
 // id + ":sms" and id + ":email": id must name the event, so that a retry
@@ -135,7 +127,7 @@ func toPerson(p *dost.Person, id, topic, subject, body string, now time.Time) []
 	var out []*dost.Notification
 	n := func(ch dost.NotificationChannel, to, subject string) *dost.Notification {
 		return &dost.Notification{MessageID: id + ":" + string(ch), PersonID: p.ID, Channel: ch, To: to,
-			Language: language(p), Topic: topic, Subject: subject, Body: body,
+			Language: p.Lang(), Topic: topic, Subject: subject, Body: body,
 			Status: dost.NotificationPending, NextAttemptAt: now, CreatedAt: now}
 	}
 	if p.Phone != "" {

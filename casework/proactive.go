@@ -56,16 +56,16 @@ func (r *ProactiveRequest) idempotencyKey() string {
 func (s *Service) AssignProactively(ctx context.Context, r ProactiveRequest) (*dost.Award, bool, error) {
 	p := s.programmes[r.Programme]
 	if p == nil {
-		return nil, false, fieldError("programme", "programme.unknown", "There is no programme %q.", r.Programme)
+		return nil, false, dost.FieldErr("programme", "programme.unknown", "There is no programme %q.", r.Programme)
 	}
 	if r.Period.IsZero() || r.Period.Month < 1 || r.Period.Month > 12 {
-		return nil, false, fieldError("period", "required", "The period is required.")
+		return nil, false, dost.FieldErr("period", "required", "The period is required.")
 	}
 	start := r.Start
 	if start.IsZero() {
 		start = r.Period.First()
 	} else if dost.MonthOf(start) != r.Period {
-		return nil, false, fieldError("start", "start.outside_period", "The start %s is not in the period %s.", start, r.Period)
+		return nil, false, dost.FieldErr("start", "start.outside_period", "The start %s is not in the period %s.", start, r.Period)
 	}
 
 	// The beneficiary, the household whose records the rules read, and
@@ -85,7 +85,7 @@ func (s *Service) AssignProactively(ctx context.Context, r ProactiveRequest) (*d
 	case p.Entity == "household" && r.HouseholdID > 0 && r.PersonID == 0:
 		h, err := s.households.FindHouseholdByID(ctx, r.HouseholdID)
 		if dost.ErrorCode(err) == dost.ENOTFOUND {
-			return nil, false, fieldError("household_id", "household.unknown", "There is no household %d.", r.HouseholdID)
+			return nil, false, dost.FieldErr("household_id", "household.unknown", "There is no household %d.", r.HouseholdID)
 		} else if err != nil {
 			return nil, false, fmt.Errorf("find household: %w", err)
 		}
@@ -96,7 +96,7 @@ func (s *Service) AssignProactively(ctx context.Context, r ProactiveRequest) (*d
 			}
 		}
 	default:
-		return nil, false, fieldError("person_id", "beneficiary.invalid", "The programme %s is for a %s: give its ID, and only that.", p.Code, p.Entity)
+		return nil, false, dost.FieldErr("person_id", "beneficiary.invalid", "The programme %s is for a %s: give its ID, and only that.", p.Code, p.Entity)
 	}
 	if r.PayeeID != 0 && (payee == nil || payee.ID != r.PayeeID) {
 		if payee, err = s.personByID(ctx, "payee_id", r.PayeeID); err != nil {
@@ -104,7 +104,7 @@ func (s *Service) AssignProactively(ctx context.Context, r ProactiveRequest) (*d
 		}
 	}
 	if payee == nil {
-		return nil, false, fieldError("payee_id", "required", "The household %d has no head; name the payee.", r.HouseholdID)
+		return nil, false, dost.FieldErr("payee_id", "required", "The household %d has no head; name the payee.", r.HouseholdID)
 	}
 	personID := r.PersonID
 
@@ -141,7 +141,7 @@ func (s *Service) AssignProactively(ctx context.Context, r ProactiveRequest) (*d
 			{Action: dost.ActionApprove, From: dost.ApplicationInReview, To: dost.ApplicationApproved, At: now},
 		},
 	}
-	lang := language(payee)
+	lang := payee.Lang()
 	d := &dost.Decision{Outcome: dost.DecisionApproved, RuleSetVersion: s.rsVersion, Period: r.Period,
 		Amounts: ev.amounts, Trace: ev.trace, DecidedAt: now, LetterCode: pdf.LetterCode(), Language: lang}
 	w := newAward(p, personID, hh, payee.ID, r.Period, start, ev.total, now)
@@ -197,7 +197,7 @@ func (s *Service) checkService(ctx context.Context, p *dost.Programme) error {
 func (s *Service) personByID(ctx context.Context, field string, id int64) (*dost.Person, error) {
 	p, err := s.persons.FindPersonByID(ctx, id)
 	if dost.ErrorCode(err) == dost.ENOTFOUND {
-		return nil, fieldError(field, "person.unknown", "There is no person %d.", id)
+		return nil, dost.FieldErr(field, "person.unknown", "There is no person %d.", id)
 	} else if err != nil {
 		return nil, fmt.Errorf("find person: %w", err)
 	}

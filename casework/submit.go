@@ -75,7 +75,7 @@ func (s *Service) SubmitApplication(ctx context.Context, n *dost.NewApplication)
 	} else if err != nil {
 		v.Fields = append(v.Fields, dost.ErrorFields(err)...)
 	}
-	if citizenOnly(u) && person != nil && (u.PersonID == nil || *u.PersonID != person.ID) {
+	if u.CitizenOnly() && person != nil && (u.PersonID == nil || *u.PersonID != person.ID) {
 		return nil, false, dost.Errorf(dost.EFORBIDDEN, "Citizens apply for themselves only.")
 	}
 	svc, err := s.service(ctx, n.ServiceCode)
@@ -95,15 +95,11 @@ func (s *Service) SubmitApplication(ctx context.Context, n *dost.NewApplication)
 	} else if svc != nil && n.Channel != dost.ApplicationProactive && !svc.Offers(channelOf[n.Channel]) {
 		v.Add("channel", "channel.not_offered", "The service %s cannot be requested through the channel %s.", svc.Code, n.Channel)
 	}
-	centreID := n.CentreID
-	if centreID == 0 && u != nil && len(u.CentreIDs) == 1 {
-		centreID = u.CentreIDs[0]
-	}
-	if centreID == 0 && n.Channel == dost.ApplicationAtCentre {
+	if n.CentreID == 0 && n.Channel == dost.ApplicationAtCentre && (u == nil || len(u.CentreIDs) == 0) {
 		v.Add("centre_id", "required", "The centre is required for an application at a window.")
 	}
-	if centreID < 0 {
-		v.Add("centre_id", "centre.invalid", "Centre %d is not valid.", centreID)
+	if n.CentreID < 0 {
+		v.Add("centre_id", "centre.invalid", "Centre %d is not valid.", n.CentreID)
 	}
 	period := n.Period
 	if period.IsZero() {
@@ -125,7 +121,11 @@ func (s *Service) SubmitApplication(ctx context.Context, n *dost.NewApplication)
 	if err := v.Err("The application has errors."); err != nil {
 		return nil, false, err
 	}
-	if u != nil && !citizenOnly(u) && centreID != 0 && !u.InCentre(centreID) {
+	centreID, err := s.centreFor(ctx, u, person, n.CentreID)
+	if err != nil {
+		return nil, false, err
+	}
+	if u != nil && !u.CitizenOnly() && centreID != 0 && !u.InCentre(centreID) {
 		return nil, false, dost.Errorf(dost.EFORBIDDEN, "You do not work at centre %d.", centreID)
 	}
 
@@ -180,11 +180,11 @@ func (s *Service) aboutDeath(serviceCode string) bool {
 func (s *Service) personByFIN(ctx context.Context, fin dost.FIN) (*dost.Person, error) {
 	f, err := dost.ParseFIN(string(fin))
 	if err != nil {
-		return nil, fieldError("fin", "fin.invalid", "%s", dost.ErrorMessage(err))
+		return nil, dost.FieldErr("fin", "fin.invalid", "%s", dost.ErrorMessage(err))
 	}
 	p, err := s.persons.FindPersonByFIN(ctx, f)
 	if dost.ErrorCode(err) == dost.ENOTFOUND {
-		return nil, fieldError("fin", "person.unknown", "There is nobody with FIN %s in the registry.", f.Masked())
+		return nil, dost.FieldErr("fin", "person.unknown", "There is nobody with FIN %s in the registry.", f.Masked())
 	} else if err != nil {
 		return nil, fmt.Errorf("find person: %w", err)
 	}
@@ -382,4 +382,40 @@ func (s *Service) OpenDocument(ctx context.Context, applicationID, documentID in
 		return nil, nil, fmt.Errorf("read document file: %w", err)
 	}
 	return d, b, nil
+}
+
+// centreFor returns the centre whose queue an application of person
+// belongs to: the centre requested when there is one; else the acting
+// staff member's first centre; else the centre of the person's region and
+// district; else the first centre by code, so that no application (from
+// the call centre, a citizen or an accepted offer) reaches nobody's queue.
+// It returns 0 only when the Service has no CentreService or there are no
+// centres.
+func (s *Service) centreFor(ctx context.Context, u *dost.User, person *dost.Person, requested int64) (int64, error) {
+	if requested != 0 {
+		return requested, nil
+	}
+	if u != nil && !u.CitizenOnly() && len(u.CentreIDs) > 0 {
+		return u.CentreIDs[0], nil
+	}
+	if s.centres == nil {
+		return 0, nil
+	}
+	// CentreFilter has no region or district: the network is a few dozen
+	// centres, so they are matched here.
+	cs, _, err := s.centres.FindCentres(ctx, dost.CentreFilter{})
+	if err != nil {
+		return 0, fmt.Errorf("find centres: %w", err)
+	}
+	if len(cs) == 0 {
+		return 0, nil
+	}
+	if person.District != "" {
+		for _, c := range cs {
+			if strings.EqualFold(c.Region, person.Region) && strings.EqualFold(c.District, person.District) {
+				return c.ID, nil
+			}
+		}
+	}
+	return cs[0].ID, nil
 }

@@ -155,8 +155,20 @@ func allSent(t *testing.T, db *sqlstore.DB, ids []string) bool {
 // completedOutboxJobs counts River's completed outbox jobs.
 func completedOutboxJobs(t *testing.T, db *sqlstore.DB) int {
 	t.Helper()
+	return jobsOf(t, db, "outbox", "completed")
+}
+
+// jobsOf returns the number of River jobs of kind in state, or in any
+// state but completed if state is "open".
+func jobsOf(t *testing.T, db *sqlstore.DB, kind, state string) int {
+	t.Helper()
+	q := `SELECT count(*) FROM river_job WHERE kind = $1 AND state = $2`
+	if state == "open" {
+		q = `SELECT count(*) FROM river_job WHERE kind = $1 AND state <> $2`
+		state = "completed"
+	}
 	var n int
-	ok(t, db.WriterDB().QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE kind = 'outbox' AND state = 'completed'`).Scan(&n))
+	ok(t, db.WriterDB().QueryRowContext(ctx, q, kind, state).Scan(&n))
 	return n
 }
 
@@ -304,12 +316,14 @@ func TestOutbox_Kick(t *testing.T) {
 		r := start(t, cfg)
 		eventually(t, "the outbox run at start", func() bool { return completedOutboxJobs(t, db) > before })
 		ids := enqueue(t, db, "kick", 3)
-		time.Sleep(2 * time.Second)
-		if allSent(t, db, ids[:1]) {
-			t.Fatal("sent without a kick, want the test to wait for the kick")
+		// Guards the test itself: with the run at start done and no
+		// outbox job waiting, only the kick below can send them.
+		if n := jobsOf(t, db, "outbox", "open"); n != 0 || allSent(t, db, ids[:1]) {
+			t.Fatalf("got %d outbox jobs waiting or sent without a kick, want the test to wait for the kick", n)
 		}
 		ok(t, r.KickOutbox(ctx))
 		eventually(t, "sent after a kick", func() bool { return allSent(t, db, ids) })
+		eventually(t, "the kicked job completed", func() bool { return jobsOf(t, db, "outbox", "open") == 0 })
 
 		// In a transaction: the job runs only if it commits.
 		more := enqueue(t, db, "kicktx", 2)
@@ -317,9 +331,9 @@ func TestOutbox_Kick(t *testing.T) {
 		ok(t, err)
 		ok(t, r.KickOutboxTx(ctx, tx))
 		ok(t, tx.Rollback())
-		time.Sleep(3 * time.Second)
-		if allSent(t, db, more[:1]) {
-			t.Fatal("sent after a rolled back kick, want nothing")
+		// The rolled-back kick left no job behind, so nothing will send.
+		if n := jobsOf(t, db, "outbox", "open"); n != 0 || allSent(t, db, more[:1]) {
+			t.Fatalf("got %d outbox jobs waiting or sent after a rolled back kick, want nothing", n)
 		}
 		tx, err = db.WriterDB().BeginTx(ctx, nil)
 		ok(t, err)
@@ -428,8 +442,10 @@ func TestOutbox_Restart(t *testing.T) {
 
 		cfg.Senders = senders(gw, nil)
 		cfg.OutboxEvery = 100 * time.Millisecond
+		runs := completedOutboxJobs(t, db)
 		start(t, cfg)
-		time.Sleep(3 * time.Second)
+		// The outbox has run (at start and once more) during the lease.
+		eventually(t, "two outbox runs", func() bool { return completedOutboxJobs(t, db) >= runs+2 })
 		if n := outbox(t, db)[dead[0]]; n.Status != dost.NotificationPending {
 			t.Fatalf("got %s during the dead node's lease, want pending", n.Status)
 		}
@@ -452,8 +468,10 @@ func TestDeadlines(t *testing.T) {
 		}
 		cfg.DeadlinesEvery = time.Hour
 		start(t, cfg)
-		eventually(t, "MarkLate at start", func() bool { return calls.Load() >= 1 })
-		time.Sleep(2 * time.Second)
+		eventually(t, "the deadlines job at start completed", func() bool { return jobsOf(t, db, "deadlines", "completed") >= 1 })
+		// Nothing more happens within the hour: a short wait catches a
+		// period misread (every few milliseconds) or a second run at start.
+		time.Sleep(300 * time.Millisecond)
 		if n := calls.Load(); n != 1 {
 			t.Fatalf("got %d runs within the hour, want the one at start", n)
 		}
@@ -490,9 +508,14 @@ func TestInsertOnly(t *testing.T) {
 		r := start(t, cfg)
 		ids := enqueue(t, db, "insertonly", 2)
 		ok(t, r.KickOutbox(ctx))
-		time.Sleep(2 * time.Second)
-		if gw.total() != 0 {
-			t.Fatalf("an insert-only runner sent %d notifications, want none", gw.total())
+		if n := jobsOf(t, db, "outbox", "available"); n == 0 {
+			t.Fatal("got no outbox job inserted by the kick, want one")
+		}
+		// Nothing is worked: a short wait catches a runner that works jobs
+		// though insert-only (River fetches within tens of milliseconds).
+		time.Sleep(300 * time.Millisecond)
+		if n := jobsOf(t, db, "outbox", "available"); gw.total() != 0 || n == 0 {
+			t.Fatalf("an insert-only runner sent %d notifications (%d jobs left), want none sent", gw.total(), n)
 		}
 		cfg.InsertOnly = false
 		start(t, cfg)

@@ -34,11 +34,11 @@ func validEventID(id string) bool {
 func checkEventID(id string) error {
 	switch {
 	case id == "":
-		return fieldError("id", "required", "The event's id is required.")
+		return dost.FieldErr("id", "required", "The event's id is required.")
 	case len(id) > MaxEventID:
-		return fieldError("id", "event_id.too_long", "The event's id is longer than %d characters.", MaxEventID)
+		return dost.FieldErr("id", "event_id.too_long", "The event's id is longer than %d characters.", MaxEventID)
 	case !validEventID(id):
-		return fieldError("id", "event_id.invalid", "An event's id has only Latin letters, digits and . _ : -.")
+		return dost.FieldErr("id", "event_id.invalid", "An event's id has only Latin letters, digits and . _ : -.")
 	}
 	return nil
 }
@@ -178,7 +178,7 @@ func (s *Service) FindEventByID(ctx context.Context, source, id string) (*dost.L
 	case len(evs) == 0:
 		return nil, notFound
 	case len(evs) > 1:
-		return nil, fieldError("source", "event.source_required", "Several senders sent an event %s: give its source.", id)
+		return nil, dost.FieldErr("source", "event.source_required", "Several senders sent an event %s: give its source.", id)
 	}
 	return evs[0], nil
 }

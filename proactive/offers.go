@@ -36,14 +36,6 @@ func say(lang, key string, args ...any) string {
 	return fmt.Sprintf(t.In(lang), args...)
 }
 
-// language returns p's language, az when it is not one dost speaks.
-func language(p *dost.Person) string {
-	if dost.ValidLanguage(p.Language) {
-		return p.Language
-	}
-	return dost.Languages[0]
-}
-
 // offerMessageID names an offer's notification before the offer has an
 // ID: "offer:<programme>:<p|h><beneficiary>:<period>", plus ":sms" or
 // ":email". A repeat of the same offer has the same message ID, so it is
@@ -58,7 +50,7 @@ func offerMessageID(o *dost.Offer) string {
 // offerNotifications returns the SMS (if p has a phone) and e-mail (if p
 // has an address) announcing offer o to p, in p's language.
 func (s *Service) offerNotifications(o *dost.Offer, prog *dost.Programme, p *dost.Person, now time.Time) []*dost.Notification {
-	lang := language(p)
+	lang := p.Lang()
 	name := prog.Name.In(lang)
 	subject := say(lang, "offer.subject", name)
 	body := say(lang, "offer.body", name, o.Amount.String(), o.ExpiresOn.String())
@@ -209,25 +201,11 @@ func keyOf(h Holding) holdingKey {
 	return holdingKey{programme: h.Programme, person: h.PersonID}
 }
 
-// citizenOnly reports whether u is a citizen with no staff role: such a
-// user sees and answers only their own offers.
-func citizenOnly(u *dost.User) bool {
-	if u == nil || !u.HasRole(dost.RoleCitizen) {
-		return false
-	}
-	for _, r := range dost.StaffRoles {
-		if u.HasRole(r) {
-			return false
-		}
-	}
-	return true
-}
-
 // mayAnswer reports whether the user in ctx may see and answer offers to
 // person personID: anyone but a citizen, who sees only their own.
 func mayAnswer(ctx context.Context, personID int64) bool {
 	u := dost.UserFromContext(ctx)
-	return !citizenOnly(u) || u.PersonID != nil && *u.PersonID == personID
+	return !u.CitizenOnly() || u.PersonID != nil && *u.PersonID == personID
 }
 
 // FindOffers returns a person's offers, newest first (none for a citizen

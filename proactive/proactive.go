@@ -338,13 +338,6 @@ func (s *Service) now() time.Time { return s.clock.Now() }
 // today returns the date in Baku.
 func (s *Service) today() dost.Date { return dost.Today(s.clock) }
 
-// fieldError returns an EINVALID error with one field error.
-func fieldError(field, code, format string, args ...any) error {
-	var v dost.Validation
-	v.Add(field, code, format, args...)
-	return v.Err(v.Fields[0].Message)
-}
-
 // householdOf returns the person's household with its members (and their
 // person records), or nil if the person is in none.
 func (s *Service) householdOf(ctx context.Context, personID int64) (*dost.Household, error) {

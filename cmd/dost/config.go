@@ -7,13 +7,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/dost-az/dost"
 	dosthttp "github.com/dost-az/dost/http"
+	"github.com/dost-az/dost/notify"
 	"github.com/dost-az/dost/sqlstore"
 )
 
@@ -32,11 +36,13 @@ type Config struct {
 	// off, e.g. for load tests or behind a proxy that limits itself
 	// (DOST_PUBLIC_RATE).
 	PublicRate float64
+	// Notify chooses the senders of SMS and e-mail.
+	Notify NotifyConfig
 }
 
 // DefaultConfig returns the defaults with the environment applied.
 func DefaultConfig() Config {
-	c := Config{Addr: ":8080", DataDir: "./dost-data", LogLevel: "info", PublicRate: dosthttp.DefaultPublicLimit.Rate}
+	c := Config{Addr: ":8080", DataDir: "./dost-data", LogLevel: "info", PublicRate: dosthttp.DefaultPublicLimit.Rate, Notify: defaultNotifyConfig()}
 	if v := os.Getenv("DOST_ADDR"); v != "" {
 		c.Addr = v
 	}
@@ -88,7 +94,8 @@ func (c *Config) DSN() string {
 // Redacted returns the configuration as text with secrets hidden: a
 // PostgreSQL password never reaches the logs.
 func (c Config) Redacted() string {
-	return fmt.Sprintf("addr=%s data-dir=%s database=%s secure-cookies=%t", c.Addr, c.DataDir, redactDSN(c.DSN()), c.SecureCookies)
+	return fmt.Sprintf("addr=%s data-dir=%s database=%s secure-cookies=%t smtp-addr=%s sms-gateway-url=%s",
+		c.Addr, c.DataDir, redactDSN(c.DSN()), c.SecureCookies, c.Notify.SMTPAddr, redactDSN(c.Notify.SMSGatewayURL))
 }
 
 func redactDSN(dsn string) string {
@@ -138,4 +145,75 @@ func (c *Config) openDB(ctx context.Context, logger *slog.Logger, migrate bool) 
 // isPostgres reports whether dsn names a PostgreSQL database.
 func isPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// NotifyConfig chooses the senders of notifications. An empty SMTPAddr
+// delivers e-mail to the log, an empty SMSGatewayURL SMS; the secrets come
+// only from the environment, never from flags, which ps shows.
+type NotifyConfig struct {
+	SMTPAddr     string // DOST_SMTP_ADDR, host:port of the relay
+	SMTPFrom     string // DOST_SMTP_FROM, required with SMTPAddr
+	SMTPUsername string // DOST_SMTP_USERNAME; empty: no authentication
+	SMTPPassword string // DOST_SMTP_PASSWORD, environment only
+	// SMSGatewayURL is the http(s) address SMS are POSTed to
+	// (DOST_SMS_GATEWAY_URL).
+	SMSGatewayURL   string
+	SMSGatewayToken string // DOST_SMS_GATEWAY_TOKEN, environment only
+}
+
+// defaultNotifyConfig returns the notification settings of the environment.
+func defaultNotifyConfig() NotifyConfig {
+	return NotifyConfig{
+		SMTPAddr:        os.Getenv("DOST_SMTP_ADDR"),
+		SMTPFrom:        os.Getenv("DOST_SMTP_FROM"),
+		SMTPUsername:    os.Getenv("DOST_SMTP_USERNAME"),
+		SMTPPassword:    os.Getenv("DOST_SMTP_PASSWORD"),
+		SMSGatewayURL:   os.Getenv("DOST_SMS_GATEWAY_URL"),
+		SMSGatewayToken: os.Getenv("DOST_SMS_GATEWAY_TOKEN"),
+	}
+}
+
+// bindFlags adds the notification flags; the password and the token have
+// none.
+func (c *NotifyConfig) bindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "host:port of the SMTP relay for e-mail; empty: e-mail goes to the log (DOST_SMTP_ADDR)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, `sender of e-mail, e.g. "DOST <noreply@dost.gov.az>" (DOST_SMTP_FROM)`)
+	fs.StringVar(&c.SMTPUsername, "smtp-username", c.SMTPUsername, "SMTP user name; the password comes from DOST_SMTP_PASSWORD (DOST_SMTP_USERNAME)")
+	fs.StringVar(&c.SMSGatewayURL, "sms-gateway-url", c.SMSGatewayURL, "http(s) URL of the SMS gateway; empty: SMS go to the log; the token comes from DOST_SMS_GATEWAY_TOKEN (DOST_SMS_GATEWAY_URL)")
+}
+
+// Validate reports a combination that cannot send: an SMTP relay without
+// a valid sender or host:port, a gateway URL that is not http(s).
+func (c *NotifyConfig) Validate() error {
+	if c.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			return fmt.Errorf("--smtp-addr %q: want host:port", c.SMTPAddr)
+		}
+		if c.SMTPFrom == "" {
+			return errors.New("--smtp-addr needs --smtp-from (DOST_SMTP_FROM)")
+		}
+		if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+			return fmt.Errorf("--smtp-from %q: %w", c.SMTPFrom, err)
+		}
+	}
+	if c.SMSGatewayURL != "" {
+		u, err := url.Parse(c.SMSGatewayURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--sms-gateway-url %q: want an http:// or https:// URL", c.SMSGatewayURL)
+		}
+	}
+	return nil
+}
+
+// Senders returns the SMS and e-mail senders: the SMS gateway and the
+// SMTP relay when configured, else notify.Log senders writing to logger.
+func (c *NotifyConfig) Senders(logger *slog.Logger) []dost.Sender {
+	var sms, email dost.Sender = notify.NewLog(dost.NotifySMS, logger), notify.NewLog(dost.NotifyEmail, logger)
+	if c.SMSGatewayURL != "" {
+		sms = &notify.HTTPSMS{URL: c.SMSGatewayURL, Token: c.SMSGatewayToken}
+	}
+	if c.SMTPAddr != "" {
+		email = &notify.SMTP{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
+	}
+	return []dost.Sender{sms, email}
 }

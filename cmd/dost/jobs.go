@@ -14,7 +14,6 @@ import (
 	"github.com/dost-az/dost/casework"
 	dosthttp "github.com/dost-az/dost/http"
 	"github.com/dost-az/dost/jobs"
-	"github.com/dost-az/dost/notify"
 	"github.com/dost-az/dost/proactive"
 	"github.com/dost-az/dost/rulesrun"
 	"github.com/dost-az/dost/sqlstore"
@@ -70,8 +69,7 @@ func envInt(name string, def int) int {
 
 // startJobs builds the job runner over m.DB and starts it: the deadlines
 // job over the casework service s was given (if any), the outbox delivered
-// through the log senders (SMTP and an SMS gateway replace them once
-// configured), the population scan and the daily work of the proactive
+// through the configured senders (Config.Notify), the population scan and the daily work of the proactive
 // service (m.Proactive), and the end of awards past their end date.
 func (m *Main) startJobs(ctx context.Context, s *dosthttp.Server) error {
 	m.jobs.logger = m.logger
@@ -79,7 +77,7 @@ func (m *Main) startJobs(ctx context.Context, s *dosthttp.Server) error {
 		DB: m.DB.WriterDB(), Dialect: m.DB.Dialect(), Clock: m.DB.Clock(), Logger: m.logger,
 		InsertOnly: !m.jobs.work,
 		Outbox:     sqlstore.NewOutbox(m.DB),
-		Senders:    []dost.Sender{notify.NewLog(dost.NotifySMS, m.logger), notify.NewLog(dost.NotifyEmail, m.logger)},
+		Senders:    m.Config.Notify.Senders(m.logger),
 	}
 	// casework.Service both answers the deadline view and marks lateness.
 	if d, ok := s.Deadlines.(interface {

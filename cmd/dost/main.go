@@ -6,6 +6,7 @@
 //	dost demo                  load the demo catalogue, centres, staff and population
 //	dost gen --persons N       write a synthetic population as CSV (or into the database)
 //	dost import KIND FILE      import persons|households|incomes|insurance|disabilities (CSV, XLSX)
+//	dost user add --username U  create a staff or registry account
 //	dost token create --user U print a new API bearer token for a user
 //	dost bench                 measure import, generation and API throughput
 //	dost calc FILE|-           compute an OpenFisca-shaped situation with the rules
@@ -67,6 +68,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runGen(ctx, rest, stdout, stderr)
 	case "import":
 		return runImport(ctx, rest, stdout, stderr)
+	case "user":
+		return runUser(ctx, rest, stdout, stderr)
 	case "token":
 		return runToken(ctx, rest, stdout, stderr)
 	case "bench":
@@ -94,6 +97,7 @@ Usage:
   dost demo [--persons 2000] [--database URL]
   dost gen --persons N [--seed S] [--out DIR | --into-db]
   dost import persons|households|incomes|insurance|disabilities FILE.csv|FILE.xlsx
+  dost user add --username NAME --name "Full name" --role ROLE [--centre CODE ...]
   dost token create --user NAME [--ttl 720h] [--name NAME]
   dost bench [import|gen|api|all] [--persons N]
   dost calc [--trace] [--format json|text] FILE|-
@@ -101,5 +105,6 @@ Usage:
   dost scan --period 2026-11 [--wait] | scan --local [--period 2026-11]
 
 Environment: DOST_ADDR, DOST_DATA_DIR, DOST_DATABASE_URL (postgres://… for PostgreSQL;
-default: the SQLite file dost.db in the data directory).
+default: the SQLite file dost.db in the data directory); DOST_USER_PASSWORD for user add
+(staff roles; registry accounts have no password); DOST_SMTP_PASSWORD, DOST_SMS_GATEWAY_TOKEN.
 `

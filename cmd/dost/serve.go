@@ -66,6 +66,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	fs.BoolVar(&m.Config.SecureCookies, "secure-cookies", m.Config.SecureCookies, "mark cookies Secure and send HSTS; on when served over HTTPS (DOST_SECURE_COOKIES)")
 	m.Config.bindDatabase(fs)
 	m.jobs.bindFlags(fs)
+	m.Config.Notify.bindFlags(fs)
 	fs.BoolVar(&m.Demo, "demo", false, "load the demo catalogue, centres, staff accounts and population")
 	fs.IntVar(&m.DemoPersons, "demo-persons", m.DemoPersons, "size of the demo population")
 	fs.StringVar(&m.BaseURL, "base-url", "", "public address of dost for the verification links of decision letters (default http://<addr>)")
@@ -77,6 +78,9 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	}
 	if m.Worker && !m.jobs.work {
 		return fmt.Errorf("%s --jobs=false would do nothing", name)
+	}
+	if err := m.Config.Notify.Validate(); err != nil {
+		return err
 	}
 	return nil
 }
