@@ -236,12 +236,14 @@ func (s *Service) ScanShard(ctx context.Context, period dost.Month, sh rulesrun.
 
 // runTasks assigns or offers on Config.Workers goroutines, counting each
 // outcome in its task's stats, and stops at the first error that is not a
-// refusal of one beneficiary.
+// refusal of one beneficiary. Stopping starts no new task but lets those
+// under way finish on ctx: cancelling them would cut their commits short,
+// leaving awards stored that the summary does not count.
 func (s *Service) runTasks(ctx context.Context, period dost.Month, tasks []scanTask) error {
 	if len(tasks) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
+	stop, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var mu sync.Mutex // guards the tasks' stats
 	next := make(chan *scanTask)
@@ -273,13 +275,13 @@ feed:
 	for i := range tasks {
 		select {
 		case next <- &tasks[i]:
-		case <-ctx.Done():
+		case <-stop.Done():
 			break feed
 		}
 	}
 	close(next)
 	wg.Wait()
-	return context.Cause(ctx)
+	return context.Cause(stop)
 }
 
 // refusal reports whether err is casework's refusal of one beneficiary
