@@ -86,4 +86,12 @@ type FileStore interface {
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	// Delete removes key; deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
+	// Walk calls fn with every stored key and the time its content was
+	// stored (a file's modification time, an object's LastModified), in
+	// no particular order: every key stored when Walk starts and not
+	// deleted before it is reached is visited once; keys stored or deleted
+	// meanwhile may or may not be. fn may Delete the keys it was given. Walk
+	// stops at the first error of fn or ctx and returns it. Content that
+	// is not a key (a Put in progress) is never visited.
+	Walk(ctx context.Context, fn func(key string, modTime time.Time) error) error
 }

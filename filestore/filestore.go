@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/dost-az/dost"
 )
@@ -257,4 +258,52 @@ func (d *Disk) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
 	return nil
+}
+
+// Walk calls fn with every key under d and its file's modification time
+// (when Put wrote it), directory by directory in lexical order. It skips
+// what is not a key: directories, Put's temporary files (".tmp-*", also
+// those a crash left behind), anything else not a regular file, and names
+// ValidateKey refuses (put there by something other than Disk). fn may
+// Delete the keys it was given; a file or directory removed during the
+// walk is skipped. Walk returns fn's error as it is, or ctx's.
+func (d *Disk) Walk(ctx context.Context, fn func(key string, modTime time.Time) error) error {
+	return filepath.WalkDir(d.dir, func(name string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if name != d.dir && errors.Is(err, fs.ErrNotExist) {
+				return nil // removed since its directory was read
+			}
+			return fmt.Errorf("walk files: %w", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if name == d.dir {
+			return nil
+		}
+		if strings.HasPrefix(e.Name(), ".") {
+			if e.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !e.Type().IsRegular() {
+			return nil // a directory (walked into) or a link, device, …
+		}
+		rel, err := filepath.Rel(d.dir, name)
+		if err != nil {
+			return fmt.Errorf("walk files: %w", err)
+		}
+		key := filepath.ToSlash(rel)
+		if ValidateKey(key) != nil {
+			return nil
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("walk files: %w", err)
+		}
+		return fn(key, fi.ModTime())
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/filestore"
@@ -304,6 +305,176 @@ func FuzzValidateKey(f *testing.F) {
 			if b, err := os.ReadFile(name); err != nil || string(b) != "x" {
 				t.Fatalf("Put(%q) did not write %s: %q, %v", key, name, b, err)
 			}
+		}
+	})
+}
+
+// walk returns what d.Walk visits, key → modification time.
+func walk(t *testing.T, d *filestore.Disk) map[string]time.Time {
+	t.Helper()
+	got := map[string]time.Time{}
+	err := d.Walk(context.Background(), func(key string, modTime time.Time) error {
+		if _, dup := got[key]; dup {
+			t.Errorf("%s visited twice", key)
+		}
+		got[key] = modTime
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Walk: %v", err)
+	}
+	return got
+}
+
+func TestDisk_Walk(t *testing.T) {
+	ctx := context.Background()
+	keys := []string{"applications/2026/aa01", "applications/2026/bb02", "applications/2025/cc03", "top.pdf"}
+	old := time.Date(2026, time.November, 1, 8, 0, 0, 0, time.UTC)
+
+	// put stores keys, each modified i hours after old.
+	put := func(t *testing.T, d *filestore.Disk) {
+		t.Helper()
+		for i, k := range keys {
+			if err := d.Put(ctx, k, strings.NewReader("content of "+k)); err != nil {
+				t.Fatal(err)
+			}
+			at := old.Add(time.Duration(i) * time.Hour)
+			if err := os.Chtimes(filepath.Join(d.Dir(), filepath.FromSlash(k)), at, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		d := newDisk(t)
+		if got := walk(t, d); len(got) != 0 {
+			t.Fatalf("empty store: got %v, want nothing", got)
+		}
+		put(t, d)
+		// What is not a key: a temporary file a crashed Put left, one in a
+		// directory of its own, a name Disk refuses, a link, an empty directory.
+		dir := d.Dir()
+		for _, name := range []string{"applications/2026/.tmp-123", ".tmp-9/x", "applications/bad name.pdf", ".hidden"} {
+			p := filepath.Join(dir, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte("not a key"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Symlink(filepath.Join(dir, "top.pdf"), filepath.Join(dir, "applications", "link.pdf")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(filepath.Join(dir, "empty"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+
+		got := walk(t, d)
+		if len(got) != len(keys) {
+			t.Errorf("got %d keys %v, want %d", len(got), got, len(keys))
+		}
+		for i, k := range keys {
+			if want := old.Add(time.Duration(i) * time.Hour); !got[k].Equal(want) {
+				t.Errorf("%s: got modification time %v, want %v", k, got[k], want)
+			}
+		}
+	})
+
+	t.Run("DeleteWhileWalking", func(t *testing.T) {
+		d := newDisk(t)
+		put(t, d)
+		n := 0
+		err := d.Walk(ctx, func(key string, _ time.Time) error {
+			n++
+			// Deleting the visited key and one not yet visited.
+			if err := d.Delete(ctx, key); err != nil {
+				return err
+			}
+			return d.Delete(ctx, "top.pdf")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != len(keys)-1 {
+			t.Errorf("got %d keys visited, want %d (top.pdf deleted before it was reached)", n, len(keys)-1)
+		}
+		if got := walk(t, d); len(got) != 0 {
+			t.Errorf("got %v left, want nothing", got)
+		}
+	})
+
+	t.Run("ErrFromFn", func(t *testing.T) {
+		d := newDisk(t)
+		put(t, d)
+		stop := errors.New("stop")
+		n := 0
+		err := d.Walk(ctx, func(string, time.Time) error { n++; return stop })
+		if !errors.Is(err, stop) || n != 1 {
+			t.Fatalf("got %v after %d calls, want fn's error after one", err, n)
+		}
+	})
+
+	t.Run("ContextCanceled", func(t *testing.T) {
+		d := newDisk(t)
+		put(t, d)
+		cctx, cancel := context.WithCancel(ctx)
+		n := 0
+		err := d.Walk(cctx, func(string, time.Time) error { n++; cancel(); return nil })
+		if !errors.Is(err, context.Canceled) || n != 1 {
+			t.Fatalf("got %v after %d calls, want context.Canceled after one", err, n)
+		}
+	})
+
+	t.Run("ErrDirRemoved", func(t *testing.T) {
+		d := newDisk(t)
+		if err := os.Remove(d.Dir()); err != nil {
+			t.Fatal(err)
+		}
+		err := d.Walk(ctx, func(string, time.Time) error { return nil })
+		if err == nil || dost.ErrorCode(err) != dost.EINTERNAL {
+			t.Fatalf("got %v, want an internal error", err)
+		}
+	})
+
+	// Walking while Puts run never visits a Put's temporary file nor
+	// content not yet whole.
+	t.Run("ConcurrentPut", func(t *testing.T) {
+		d := newDisk(t)
+		content := strings.Repeat("x", 64<<10)
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 50 {
+					if err := d.Put(ctx, fmt.Sprintf("applications/2026/g%d-%03d", g, i), strings.NewReader(content)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		for walking := true; walking; {
+			select {
+			case <-done:
+				walking = false
+			default:
+			}
+			err := d.Walk(ctx, func(key string, _ time.Time) error {
+				if got := read(t, d, key); len(got) != len(content) {
+					return fmt.Errorf("%s: got %d bytes, want %d", key, len(got), len(content))
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := walk(t, d); len(got) != 200 {
+			t.Fatalf("got %d keys, want 200", len(got))
 		}
 	})
 }

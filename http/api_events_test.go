@@ -58,7 +58,7 @@ func TestEventAPI(t *testing.T) {
 			{name: "Repeat", role: dost.RoleRegistry, method: "POST", path: "/api/v1/events", body: eventBody(ts, "civil-1", "4NEW001"),
 				status: 200, contains: []string{`"fin":"4NEW001"`, `"status":"processed"`}},
 			{name: "ErrRepeatOtherContent", role: dost.RoleRegistry, method: "POST", path: "/api/v1/events", body: eventBody(ts, "civil-1", "4NEW002"),
-				status: 409, code: dost.ECONFLICT, contains: []string{"event civil-1 was already received with different content"},
+				status: 409, code: dost.ECONFLICT, contains: []string{"The event civil-1 from civil-registry was already received with other content; a new event needs a new id."},
 				excludes: []string{"4NEW001", "4NEW002"}},
 			{name: "Get", role: dost.RoleRegistry, method: "GET", path: "/api/v1/events/civil-1", status: 200,
 				contains: []string{`"id":"civil-1"`, `"outcome":[`}},

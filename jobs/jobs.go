@@ -24,7 +24,10 @@
 //   - offers_expire: offers past their last day expired
 //     (Config.ExpireOffers), daily at 00:10 in Baku;
 //   - awards_end: awards past their end date ended (Config.EndAwards),
-//     daily at 00:15 in Baku.
+//     daily at 00:15 in Baku;
+//   - files_sweep: document files no document refers to deleted once
+//     older than FilesGrace (Config.Files, Config.Documents; files.go),
+//     daily at 03:00 in Baku.
 //
 // The daily jobs but the scan also run when a node becomes River's leader
 // (at start), which makes up for a day missed while no node was up.
@@ -173,6 +176,16 @@ type Config struct {
 	// date by Clock) and returns how many
 	// (sqlstore.CaseStore.EndAwardsPastEndDate); nil: no awards_end job.
 	EndAwards func(ctx context.Context, today dost.Date) (int, error)
+
+	// Files is the store of the documents' files and Documents tells which
+	// of its keys documents refer to (sqlstore.CaseStore); both are needed
+	// for the files_sweep job, which deletes every file of Files that no
+	// document refers to: Files must hold documents' files only.
+	Files     dost.FileStore
+	Documents DocumentStore
+	// FilesGrace is the age a file must reach before the sweep may delete
+	// it, longer than any upload takes; DefaultFilesGrace if 0.
+	FilesGrace time.Duration
 }
 
 // Runner is dost's River client with its workers and periodic jobs. Build
@@ -246,6 +259,13 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		periodic = append(periodic, scanPeriodic(cfg.Clock))
 	}
 	periodic = append(periodic, proactiveJobs(cfg, workers, logger)...)
+	if cfg.Files != nil || cfg.Documents != nil {
+		job, err := filesSweepJob(cfg, workers, logger)
+		if err != nil {
+			return nil, err
+		}
+		periodic = append(periodic, job)
+	}
 
 	rc := &river.Config{
 		// River reports a job's failure as an error, and its routine

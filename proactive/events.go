@@ -119,7 +119,7 @@ func (s *Service) ReceiveEvent(ctx context.Context, in *dost.LifeEvent) (*dost.L
 // repeat is accepted).
 func repeat(prior, e *dost.LifeEvent) (*dost.LifeEvent, bool, error) {
 	if prior.ContentHash != "" && prior.ContentHash != e.ContentHash {
-		return nil, false, dost.Errorf(dost.ECONFLICT, "event %s was already received with different content", e.ID)
+		return nil, false, dost.Errorf(dost.ECONFLICT, "The event %s from %s was already received with other content; a new event needs a new id.", e.ID, e.Source)
 	}
 	return prior, false, nil
 }

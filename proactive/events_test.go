@@ -85,7 +85,7 @@ func TestReceiveEvent_Birth(t *testing.T) {
 			ev := birth("civil:b1", "1NEW009", e.p["Sevinc"], nil, 1) // other content, same ID
 			_, _, err := e.svc.ReceiveEvent(e.registry(), ev)
 			errCode(t, err, dost.ECONFLICT)
-			if want := "event civil:b1 was already received with different content"; dost.ErrorMessage(err) != want {
+			if want := "The event civil:b1 from civil-registry was already received with other content; a new event needs a new id."; dost.ErrorMessage(err) != want {
 				t.Errorf("got %q, want %q", dost.ErrorMessage(err), want)
 			}
 			if e.count(t, "persons") != persons || e.count(t, "awards") != awards || e.count(t, "life_events") != events {

@@ -31,6 +31,8 @@ var (
 	_ jobs.Scanner     = proactiveScanner{}
 )
 
+var _ jobs.DocumentStore = (*sqlstore.CaseStore)(nil)
+
 // jobsNode is a serve node's background work.
 type jobsNode struct {
 	// work tells whether this node works jobs (--jobs, DOST_JOBS); without
@@ -43,6 +45,9 @@ type jobsNode struct {
 	// after.
 	runner *jobs.Runner
 	logger *slog.Logger
+	// files is the documents' file store, set by wireCasework, for the
+	// sweep of orphan files.
+	files dost.FileStore
 	// lastKick is when the outbox was last kicked (UnixNano), to kick it
 	// at most once per kickEvery.
 	lastKick atomic.Int64
@@ -98,6 +103,9 @@ func (m *Main) startJobs(ctx context.Context, s *dosthttp.Server) error {
 		cfg.RetryEvents, cfg.ExpireOffers = p.RetryFailed, p.ExpireOffers
 	}
 	cfg.EndAwards = sqlstore.NewCaseStore(m.DB).EndAwardsPastEndDate
+	if m.jobs.files != nil {
+		cfg.Files, cfg.Documents = m.jobs.files, sqlstore.NewCaseStore(m.DB)
+	}
 	r, err := jobs.New(ctx, cfg)
 	if err != nil {
 		return err

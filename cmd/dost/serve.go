@@ -158,6 +158,7 @@ func (m *Main) wireCasework(s *dosthttp.Server) error {
 	if err != nil {
 		return fmt.Errorf("file store: %w", err)
 	}
+	m.jobs.files = files // swept of orphans (jobs.go)
 	baseURL := m.BaseURL
 	if baseURL == "" {
 		host := m.Config.Addr
