@@ -51,10 +51,30 @@ import (
 //     assessment.
 //   - pension_capital: not in the registry; 0 (so the capital part of the
 //     old-age pension is 0 and the minimum pension applies).
-//   - dismissal_reason, registered_unemployed: not in the registry yet; not
-//     given, so the defaults (none, false) hold and nobody is found entitled
-//     to the unemployment benefit until the employment service's records
-//     are imported.
+//   - dismissal_reason (P): the reason of the person's dismissal relevant
+//     for P (table dismissals, recorded by employment_ended events): the
+//     latest dated on or before End and in the month of P or the 5 months
+//     before it, unless an insurance period starts after its date and on
+//     or before End (the person was employed again, so it no longer says
+//     why their last employment ended); none without one. The window is
+//     the benefit's duration (6 months; the reference's 3 more are an
+//     extension decided on a case), which the rule set does not encode:
+//     without it one dismissal would give the right for ever. The
+//     registry's reasons liquidation, staff_cut, contract_end, voluntary
+//     and other are the rule set's values of the same names; any other
+//     reason string (an older or newer code) is given as other, which
+//     gives no right.
+//   - registered_unemployed (P): the employment service's registrations
+//     are not in the registry, so a person is taken as registered
+//     unemployed in P exactly when they have a dismissal relevant for P (as
+//     above): dismissed in the window and not employed again since. The law
+//     pays only after registration, and the benefit is assigned on
+//     application (proactive offers it, and accepting asks the person to
+//     register), so the case worker deciding it confirms the registration;
+//     the run only finds who may be entitled. Not seen: a job that began
+//     before the dismissal and goes on (the registry does not say which
+//     insurance period a dismissal ended, and the ended one is often left
+//     open), so such a person is taken as unemployed.
 //
 // Persons who died before Start are not in the population; a household is
 // its living members. A person in no household is a household of one, the
@@ -63,6 +83,14 @@ import (
 // incomeMonthsBefore is how many months before the period monthly_income is
 // given for: the TSSA formula reads the 12 months before the period.
 const incomeMonthsBefore = 12
+
+// dismissalMonths is how many months, from the month of a dismissal on,
+// it is relevant for: the unemployment benefit's duration of 6 months.
+const dismissalMonths = 6
+
+// dismissedFrom returns the first day a dismissal relevant for month
+// period p can be dated: the first day of the 5th month before p.
+func dismissedFrom(p rules.Period) rules.Date { return p.Offset(1 - dismissalMonths).Start() }
 
 // Inputs are a shard's population and the rule set's inputs for one month,
 // mapped from its registry records; every column has a row per person.
@@ -92,6 +120,11 @@ type Inputs struct {
 	// a rule set whose disability_degree is an enum.
 	DisabilityName  []string
 	DisabilityCause []string
+	// DismissalReason is the rule set's name of the relevant dismissal's
+	// reason (none, liquidation, staff_cut, contract_end, voluntary, other)
+	// and RegisteredUnemployed whether there is one.
+	DismissalReason      []string
+	RegisteredUnemployed []bool
 }
 
 // monthOf returns the dost.Month of a month period.
@@ -113,7 +146,8 @@ func MapInputs(p rules.Period, d *ShardData) (*Inputs, error) {
 		BirthDate: make([]rules.Date, n), DeathDate: make([]rules.Date, n), Sex: make([]string, n),
 		InsuranceYears: make([]float64, n), ServiceYearsBefore2006: make([]float64, n),
 		InsuranceMonthsLast24: make([]int64, n), AverageMonthlyWage: make([]dost.Money, n),
-		DisabilityDegree: make([]int64, n), DisabilityName: make([]string, n), DisabilityCause: make([]string, n)}
+		DisabilityDegree: make([]int64, n), DisabilityName: make([]string, n), DisabilityCause: make([]string, n),
+		DismissalReason: make([]string, n), RegisteredUnemployed: make([]bool, n)}
 	for k := range in.MonthlyIncome {
 		in.MonthlyIncome[k] = make([]dost.Money, n)
 	}
@@ -158,10 +192,12 @@ func MapInputs(p rules.Period, d *ShardData) (*Inputs, error) {
 		}
 		in.DisabilityName[i] = "none"
 		in.DisabilityCause[i] = "general"
+		in.DismissalReason[i] = "none"
 	}
 	in.mapInsurance(d.Insurance, row)
 	in.mapIncomes(d.Incomes, row)
 	in.mapDisabilities(d.Disabilities, row)
+	in.mapDismissals(d.Dismissals, d.Insurance, row)
 	return in, nil
 }
 
@@ -286,6 +322,52 @@ func (in *Inputs) mapDisabilities(dis []Disability, row map[int64]int32) {
 	}
 }
 
+// mapDismissals sets DismissalReason and RegisteredUnemployed from each
+// person's dismissal relevant for the period: the latest in the window,
+// unless an insurance period starts after it by the period's end.
+func (in *Inputs) mapDismissals(dis []Dismissal, ins []Insurance, row map[int64]int32) {
+	if len(dis) == 0 {
+		return
+	}
+	from, end := dismissedFrom(in.Period), in.Period.End()
+	latest := map[int32]Dismissal{}
+	for _, r := range dis {
+		i, ok := row[r.PersonID]
+		if !ok || r.Date < from || r.Date > end {
+			continue
+		}
+		// Two on one day (the registry has one a day) resolve by reason,
+		// so the choice does not depend on the records' order.
+		if cur, ok := latest[i]; ok && (r.Date < cur.Date || r.Date == cur.Date && r.Reason <= cur.Reason) {
+			continue
+		}
+		latest[i] = r
+	}
+	for _, r := range ins {
+		i, ok := row[r.PersonID]
+		if !ok {
+			continue
+		}
+		if cur, ok := latest[i]; ok && r.From > cur.Date && r.From <= end {
+			delete(latest, i) // employed again
+		}
+	}
+	for i, r := range latest {
+		in.DismissalReason[i] = reasonOf(r.Reason)
+		in.RegisteredUnemployed[i] = true
+	}
+}
+
+// reasonOf maps a registry dismissal reason to the rule set's
+// dismissal_reason: the known reasons by name, any other as other.
+func reasonOf(r dost.DismissalReason) string {
+	switch r {
+	case dost.DismissalLiquidation, dost.DismissalStaffCut, dost.DismissalContractEnd, dost.DismissalVoluntary:
+		return string(r)
+	}
+	return "other"
+}
+
 // degreeOf returns the rule set's degree (1–3) of an assessment.
 func degreeOf(r Disability) int64 {
 	switch r.Degree {
@@ -328,6 +410,7 @@ type input struct {
 	floats []float64
 	money  []dost.Money
 	names  []string
+	bools  []bool
 }
 
 // inputs lists the mapped columns. disability_degree carries both its
@@ -346,6 +429,8 @@ func (in *Inputs) inputs() []input {
 		{name: "disability_degree", period: p, ints: in.DisabilityDegree, names: in.DisabilityName},
 		{name: "disability_cause", period: p, names: in.DisabilityCause},
 		{name: "pension_capital", period: p, money: make([]dost.Money, n)},
+		{name: "dismissal_reason", period: p, names: in.DismissalReason},
+		{name: "registered_unemployed", period: p, bools: in.RegisteredUnemployed},
 	}
 	for k, col := range in.MonthlyIncome {
 		out = append(out, input{name: "monthly_income", period: p.Offset(k - incomeMonthsBefore), money: col})
@@ -449,12 +534,16 @@ func (x input) column(v *rules.Variable) (rules.Column, error) {
 			return bad()
 		}
 	case rules.Bool:
-		if x.ints == nil {
+		switch {
+		case x.bools != nil:
+			c.Bools = x.bools
+		case x.ints != nil:
+			c.Bools = make([]bool, len(x.ints))
+			for i, k := range x.ints {
+				c.Bools[i] = k != 0
+			}
+		default:
 			return bad()
-		}
-		c.Bools = make([]bool, len(x.ints))
-		for i, k := range x.ints {
-			c.Bools[i] = k != 0
 		}
 	}
 	return c, nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/rules"
 	"github.com/dost-az/dost/rulesrun"
 )
@@ -109,5 +110,117 @@ func TestMapInputsErrOrder(t *testing.T) {
 	}}
 	if _, err := rulesrun.MapInputs(rules.MonthOf(2026, time.November), d); err == nil {
 		t.Fatal("got no error, want one for members out of household order")
+	}
+}
+
+// TestMapInputsDismissals maps each person's dismissal relevant for
+// November 2026: the latest dated 2026-06-01 to 2026-11-30, unless an
+// insurance period starts after it by 2026-11-30.
+func TestMapInputsDismissals(t *testing.T) {
+	period := rules.MonthOf(2026, time.November)
+	var members []rulesrun.Member
+	for id := int64(1); id <= 10; id++ {
+		members = append(members, rulesrun.Member{PersonID: id, HouseholdID: 100 + id, Role: dost.RoleHead, BirthDate: date(t, "1980-01-01"), Sex: dost.SexMale})
+	}
+	dis := func(id int64, d string, r dost.DismissalReason) rulesrun.Dismissal {
+		return rulesrun.Dismissal{PersonID: id, Date: date(t, d), Reason: r}
+	}
+	d := &rulesrun.ShardData{
+		Members: members,
+		Dismissals: []rulesrun.Dismissal{
+			dis(1, "2026-09-30", dost.DismissalStaffCut),
+			dis(2, "2026-05-31", dost.DismissalStaffCut), // the day before the window
+			dis(3, "2026-06-01", dost.DismissalLiquidation),
+			dis(4, "2026-12-01", dost.DismissalStaffCut), // after the period
+			dis(5, "2026-10-01", dost.DismissalVoluntary),
+			dis(5, "2026-07-01", dost.DismissalStaffCut), // an earlier one
+			dis(6, "2026-08-01", dost.DismissalStaffCut),
+			dis(7, "2026-08-01", dost.DismissalStaffCut),
+			dis(8, "2026-11-30", "redundancy"), // not a reason the rule set knows
+			dis(9, "2026-11-15", dost.DismissalContractEnd),
+			dis(99, "2026-10-01", dost.DismissalStaffCut), // not a member
+		},
+		Insurance: []rulesrun.Insurance{
+			// 6 worked again in September: no longer unemployed.
+			{PersonID: 6, From: date(t, "2026-09-01"), To: date(t, "2026-09-30"), MonthlyWage: dost.AZN(500)},
+			// 7's job before the dismissal (left open) and one starting
+			// after the period do not count.
+			{PersonID: 7, From: date(t, "2010-01-01"), To: rulesrun.NoEnd, MonthlyWage: dost.AZN(500)},
+			{PersonID: 7, From: date(t, "2026-12-01"), To: rulesrun.NoEnd, MonthlyWage: dost.AZN(500)},
+			// 9 starts a job in the period, after the dismissal.
+			{PersonID: 9, From: date(t, "2026-11-20"), To: rulesrun.NoEnd, MonthlyWage: dost.AZN(500)},
+		},
+	}
+	in, err := rulesrun.MapInputs(period, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantReason := []string{"staff_cut", "none", "liquidation", "none", "voluntary", "none", "staff_cut", "other", "none", "none"}
+	wantReg := []bool{true, false, true, false, true, false, true, true, false, false}
+	if !slices.Equal(in.DismissalReason, wantReason) {
+		t.Errorf("dismissal_reason: got %v, want %v", in.DismissalReason, wantReason)
+	}
+	if !slices.Equal(in.RegisteredUnemployed, wantReg) {
+		t.Errorf("registered_unemployed: got %v, want %v", in.RegisteredUnemployed, wantReg)
+	}
+
+	// The same records in reverse order map the same.
+	slices.Reverse(d.Dismissals)
+	slices.Reverse(d.Insurance)
+	again, err := rulesrun.MapInputs(period, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again.DismissalReason, wantReason) || !slices.Equal(again.RegisteredUnemployed, wantReg) {
+		t.Errorf("reversed records: got %v %v, want %v %v", again.DismissalReason, again.RegisteredUnemployed, wantReason, wantReg)
+	}
+
+	// A month later (December) 3's dismissal of June is out of the window.
+	dec, err := rulesrun.MapInputs(rules.MonthOf(2026, time.December), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec.DismissalReason[2] != "none" || dec.RegisteredUnemployed[2] || dec.DismissalReason[0] != "staff_cut" {
+		t.Errorf("December: got 3 %q %v, 1 %q, want none false (June is 6 months back), staff_cut",
+			dec.DismissalReason[2], dec.RegisteredUnemployed[2], dec.DismissalReason[0])
+	}
+}
+
+// TestMapInputsUnemploymentBenefit gives the mapped dismissal to the
+// Azerbaijani rule set: a staff cut after 11 years of insurance pays 60 %
+// of the lost wage; the same person without the dismissal gets nothing.
+func TestMapInputsUnemploymentBenefit(t *testing.T) {
+	rs, err := az.RuleSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	period := rules.MonthOf(2026, time.October)
+	d := &rulesrun.ShardData{
+		Members: []rulesrun.Member{
+			{PersonID: 1, Role: dost.RoleHead, BirthDate: date(t, "1980-01-01"), Sex: dost.SexMale},
+			{PersonID: 2, Role: dost.RoleHead, BirthDate: date(t, "1980-01-01"), Sex: dost.SexMale},
+		},
+		Insurance: []rulesrun.Insurance{
+			{PersonID: 1, From: date(t, "2015-01-01"), To: date(t, "2026-08-31"), MonthlyWage: dost.AZN(1000)},
+			{PersonID: 2, From: date(t, "2015-01-01"), To: date(t, "2026-08-31"), MonthlyWage: dost.AZN(1000)},
+		},
+		Dismissals: []rulesrun.Dismissal{{PersonID: 1, Date: date(t, "2026-08-31"), Reason: dost.DismissalStaffCut}},
+	}
+	in, err := rulesrun.MapInputs(period, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h, want := range []float64{600, 0} {
+		sit, err := in.Situation(rs, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, _, err := rs.Calculate(sit, period, []string{"unemployment_benefit"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Values["unemployment_benefit"][sit.Persons[0].ID]; got != want {
+			t.Errorf("unemployment_benefit of person %s: got %v, want %v", sit.Persons[0].ID, got, want)
+		}
 	}
 }

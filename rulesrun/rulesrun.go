@@ -123,17 +123,29 @@ type Disability struct {
 
 // Window is what a run for a period needs read: persons alive on Start,
 // insurance periods starting by End, disability assessments in force on a
-// day of [Start, End], income records of the months IncomeFrom to IncomeTo.
+// day of [Start, End], income records of the months IncomeFrom to IncomeTo
+// and dismissals dated DismissedFrom to End.
 type Window struct {
 	Start, End           rules.Date
 	IncomeFrom, IncomeTo dost.Month
+	DismissedFrom        rules.Date
 }
 
 // WindowOf returns the Window of a month period: incomes of the 12 months
-// before it and of the month itself.
+// before it and of the month itself, dismissals of the month and the 5
+// before it (see dismissalMonths).
 func WindowOf(p rules.Period) Window {
 	m := monthOf(p)
-	return Window{Start: p.Start(), End: p.End(), IncomeFrom: m.Add(-incomeMonthsBefore), IncomeTo: m}
+	return Window{Start: p.Start(), End: p.End(), IncomeFrom: m.Add(-incomeMonthsBefore), IncomeTo: m,
+		DismissedFrom: dismissedFrom(p)}
+}
+
+// Dismissal is the end of a person's employment on Date, for Reason as
+// the registry records it (table dismissals).
+type Dismissal struct {
+	PersonID int64
+	Date     rules.Date
+	Reason   dost.DismissalReason
 }
 
 // ShardData is the registry's content for one shard: Members in household
@@ -145,6 +157,7 @@ type ShardData struct {
 	Insurance    []Insurance
 	Incomes      []Income
 	Disabilities []Disability
+	Dismissals   []Dismissal
 }
 
 // Result is one stored value: variable for a person (PersonID set) or a

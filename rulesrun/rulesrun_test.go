@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/internal/dosttest"
+	"github.com/dost-az/dost/proactive"
 	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/rules"
 	"github.com/dost-az/dost/rulesrun"
@@ -55,8 +57,29 @@ func TestExecute(t *testing.T) {
 		// 12 before it, and it has births in the month.
 		period := rules.MonthOf(2026, time.October)
 		batch := synth.Batch(synth.Options{Persons: 800, Seed: 3, Today: dost.MustDate("2026-11-01")})
+		// U, in no household, insured from 2015 at 1 000 AZN until cut
+		// from staff on 2026-08-31: 11.7 years, 60 % of the lost wage.
+		u := person("UUUUUU1", "1980-02-01")
+		batch.Persons = append(batch.Persons, u)
+		batch.Insurance = append(batch.Insurance, &dost.ImportedInsurancePeriod{FIN: u.FIN, InsurancePeriod: dost.InsurancePeriod{
+			Employer: "X", From: dost.MustDate("2015-01-01"), To: dost.MustDate("2026-08-31"), MonthlyWage: dost.AZN(1000)}})
 		if err := sqlstore.NewRegistryImporter(db).Import(ctx, batch); err != nil {
 			t.Fatal(err)
+		}
+		// Dismissals of U and of every 9th synthetic person, some before
+		// the window (2026-05-01 to 2026-10-31), with every reason.
+		pro := sqlstore.NewProactiveStore(db)
+		dismiss := func(id int64, date string, r dost.DismissalReason) {
+			t.Helper()
+			if _, err := pro.CreateDismissal(ctx, &proactive.Dismissal{PersonID: id, Date: dost.MustDate(date), Reason: r}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dismiss(u.ID, "2026-08-31", dost.DismissalStaffCut)
+		reasons := []dost.DismissalReason{dost.DismissalStaffCut, dost.DismissalLiquidation, dost.DismissalVoluntary,
+			dost.DismissalContractEnd, dost.DismissalOther, "unknown"}
+		for i := 0; i < 800; i += 9 {
+			dismiss(batch.Persons[i].ID, fmt.Sprintf("2026-%02d-%02d", 3+i%8, 1+i%28), reasons[i%len(reasons)])
 		}
 		alone := person("ZZZZZZ1", "1958-03-01")
 		if err := sqlstore.NewPersonService(db).CreatePerson(ctx, alone); err != nil {
@@ -96,13 +119,19 @@ func TestExecute(t *testing.T) {
 			t.Errorf("person in no household: got age %d, household size %d, want 68 and 1",
 				got[key{"age", 0, alone.ID}], got[key{"household_size", 0, alone.ID}])
 		}
+		if got := got[key{"unemployment_benefit", 0, u.ID}]; got != 60000 {
+			t.Errorf("unemployment benefit of U: got %d qəpik, want 60000 (60 %% of 1 000 AZN)", got)
+		}
 
-		// Batch equals single case, for every 7th household of each shard.
+		// Batch equals single case, for every 7th household of each shard
+		// and U: the inputs read with the shard equal those read for the
+		// household alone (as casework and the proactive service read
+		// it), and the stored results equal rules.Calculate's.
 		shards, err := s.PlanShards(ctx, 150)
 		if err != nil {
 			t.Fatal(err)
 		}
-		checked := 0
+		checked, dismissed := 0, 0
 		for _, sh := range shards {
 			d, err := s.ReadShard(ctx, sh, rulesrun.WindowOf(period))
 			if err != nil {
@@ -112,10 +141,37 @@ func TestExecute(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for h := 0; h < len(in.HouseholdIDs); h += 7 {
+			for h := range in.HouseholdIDs {
+				if h%7 != 0 && in.Loners[h] != u.ID {
+					continue
+				}
 				sit, err := in.Situation(rs, h)
 				if err != nil {
 					t.Fatal(err)
+				}
+				one := rulesrun.Shard{Kind: rulesrun.ShardHouseholds, Lo: in.HouseholdIDs[h], Hi: in.HouseholdIDs[h] + 1}
+				if in.HouseholdIDs[h] == 0 {
+					one = rulesrun.Shard{Kind: rulesrun.ShardLoners, Lo: in.Loners[h], Hi: in.Loners[h] + 1}
+				}
+				d1, err := s.ReadShard(ctx, one, rulesrun.WindowOf(period))
+				if err != nil {
+					t.Fatal(err)
+				}
+				in1, err := rulesrun.MapInputs(period, d1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sit1, err := in1.Situation(rs, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(sit1, sit) {
+					t.Fatalf("household %s read alone: got %+v, want the shard's %+v", sit.ID, sit1, sit)
+				}
+				for _, p := range sit.Persons {
+					if r := p.Inputs["dismissal_reason"].(map[string]any)[period.String()]; r != "none" {
+						dismissed++
+					}
 				}
 				res, _, err := rs.Calculate(sit, period, r.Variables)
 				if err != nil {
@@ -138,8 +194,8 @@ func TestExecute(t *testing.T) {
 				checked++
 			}
 		}
-		if checked < 20 {
-			t.Fatalf("checked %d households, want at least 20", checked)
+		if checked < 20 || dismissed < 3 {
+			t.Fatalf("checked %d households with %d dismissed persons, want at least 20 and 3", checked, dismissed)
 		}
 
 		t.Run("RerunShard", func(t *testing.T) {

@@ -103,8 +103,11 @@ func shardWhere(sh rulesrun.Shard) string {
 }
 
 // ReadShard reads a shard's persons alive on w.Start in household order
-// and their records in w, with four range queries in one read transaction
-// (a consistent snapshot).
+// and their records in w (insurance periods, income records, disability
+// assessments and dismissals), with five range queries in one read
+// transaction (a consistent snapshot). A one-household shard is how
+// casework and the proactive service read a single household, so they
+// and a population run get the same records.
 //
 // The records are read by person ID range when the members' IDs are dense
 // (persons imported household by household, as registry extracts and
@@ -122,6 +125,7 @@ func (s *PopulationStore) ReadShard(ctx context.Context, sh rulesrun.Shard, w ru
 	cond := shardWhere(sh)
 	d := &rulesrun.ShardData{}
 	start, end := dost.DateOf(w.Start.Time()), dost.DateOf(w.End.Time())
+	dismissedFrom := dost.DateOf(w.DismissedFrom.Time())
 	err = s.db.view(ctx, func(tx *Tx) error {
 		if err := readMembers(ctx, tx, sh, start, d); err != nil {
 			return fmt.Errorf("read members: %w", err)
@@ -224,6 +228,28 @@ func (s *PopulationStore) ReadShard(ctx context.Context, sh rulesrun.Shard, w ru
 		})
 		if err != nil {
 			return fmt.Errorf("read disability assessments: %w", err)
+		}
+
+		q, a, member = records(`dismissals`, `r.person_id, r.date, r.reason`, `r.date >= $3 AND r.date <= $4`)
+		err = eachRow(ctx, tx, q, append(a, dismissedFrom, end), 3, func(v []any) error {
+			var r rulesrun.Dismissal
+			var err error
+			if r.PersonID, err = intValue(v[0]); err != nil || !member(r.PersonID) {
+				return err
+			}
+			reason, err := textValue(v[2])
+			if err != nil {
+				return err
+			}
+			r.Reason = dost.DismissalReason(reason)
+			if err := (dayScanner{&r.Date, 0}).Scan(v[1]); err != nil {
+				return err
+			}
+			d.Dismissals = append(d.Dismissals, r)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read dismissals: %w", err)
 		}
 		return nil
 	})

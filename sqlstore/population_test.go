@@ -8,6 +8,7 @@ import (
 
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/internal/dosttest"
+	"github.com/dost-az/dost/proactive"
 	"github.com/dost-az/dost/rules"
 	"github.com/dost-az/dost/rulesrun"
 	"github.com/dost-az/dost/sqlstore"
@@ -65,6 +66,19 @@ func TestPopulationStore(t *testing.T) {
 		s := sqlstore.NewPopulationStore(db)
 		period := rules.MonthOf(2026, time.November)
 		w := rulesrun.WindowOf(period)
+		// Dismissals: A's is in the window (2026-06-01 to 2026-11-30),
+		// B's the day before it, D's after the period, L's on its last day
+		// for a reason the rule set does not know.
+		pro := sqlstore.NewProactiveStore(db)
+		for _, x := range []proactive.Dismissal{
+			{PersonID: ids["A"], Date: dost.MustDate("2026-09-30"), Reason: dost.DismissalStaffCut, EmployerTIN: "1234567891"},
+			{PersonID: ids["B"], Date: dost.MustDate("2026-05-31"), Reason: dost.DismissalLiquidation},
+			{PersonID: ids["D"], Date: dost.MustDate("2026-12-01"), Reason: dost.DismissalStaffCut},
+			{PersonID: ids["L"], Date: dost.MustDate("2026-11-30"), Reason: "redundancy"},
+		} {
+			_, err := pro.CreateDismissal(ctx, &x)
+			ok(t, err)
+		}
 
 		t.Run("PlanShards", func(t *testing.T) {
 			shards, err := s.PlanShards(ctx, 3)
@@ -122,6 +136,20 @@ func TestPopulationStore(t *testing.T) {
 			if len(d.Disabilities) != 1 || d.Disabilities[0].Degree != dost.DisabilityI || d.Disabilities[0].Percent != 90 {
 				t.Fatalf("disabilities: got %+v, want D's degree I only (III ended in 2019)", d.Disabilities)
 			}
+			want1 := []rulesrun.Dismissal{{PersonID: ids["A"], Date: rules.DateOf(2026, time.September, 30), Reason: dost.DismissalStaffCut}}
+			if !slices.Equal(d.Dismissals, want1) {
+				t.Fatalf("dismissals: got %+v, want %+v only (B's is before the window, D's after the period)", d.Dismissals, want1)
+			}
+			in, err := rulesrun.MapInputs(period, d)
+			ok(t, err)
+			// A is unemployed: the period open since 2010 began before the
+			// dismissal.
+			if got, want := in.DismissalReason, []string{"staff_cut", "none", "none", "none"}; !slices.Equal(got, want) {
+				t.Fatalf("dismissal_reason: got %v, want %v", got, want)
+			}
+			if got, want := in.RegisteredUnemployed, []bool{true, false, false, false}; !slices.Equal(got, want) {
+				t.Fatalf("registered_unemployed: got %v, want %v", got, want)
+			}
 		})
 
 		t.Run("ReadLoners", func(t *testing.T) {
@@ -132,6 +160,16 @@ func TestPopulationStore(t *testing.T) {
 			}
 			if len(d.Incomes) != 1 || d.Incomes[0].Month.String() != "2026-11" || len(d.Insurance) != 0 {
 				t.Fatalf("loner records: got incomes %+v, insurance %+v, want one income and no period starting after the period", d.Incomes, d.Insurance)
+			}
+			want := []rulesrun.Dismissal{{PersonID: ids["L"], Date: rules.DateOf(2026, time.November, 30), Reason: "redundancy"}}
+			if !slices.Equal(d.Dismissals, want) {
+				t.Fatalf("loner dismissals: got %+v, want %+v", d.Dismissals, want)
+			}
+			in, err := rulesrun.MapInputs(period, d)
+			ok(t, err)
+			if in.DismissalReason[0] != "other" || !in.RegisteredUnemployed[0] {
+				t.Fatalf("loner: got dismissal_reason %q, registered_unemployed %v, want other (an unknown reason), true",
+					in.DismissalReason[0], in.RegisteredUnemployed[0])
 			}
 		})
 
@@ -205,6 +243,11 @@ func TestPopulationStoreRecordRanges(t *testing.T) {
 				Degree: dost.DisabilityII, Cause: dost.CauseGeneral, Percent: i + 1, From: dost.MustDate("2020-01-01")}})
 		}
 		ok(t, sqlstore.NewRegistryImporter(db).Import(ctx, b))
+		pro := sqlstore.NewProactiveStore(db)
+		for _, i := range []int{0, 1, 2, 3, 5, 11} {
+			_, err := pro.CreateDismissal(ctx, &proactive.Dismissal{PersonID: ps[i].ID, Date: dost.MustDate("2026-10-01"), Reason: dost.DismissalStaffCut})
+			ok(t, err)
+		}
 		s := sqlstore.NewPopulationStore(db)
 		w := rulesrun.WindowOf(rules.MonthOf(2026, time.November))
 		for _, tc := range []struct {
@@ -216,7 +259,7 @@ func TestPopulationStoreRecordRanges(t *testing.T) {
 		} {
 			d, err := s.ReadShard(ctx, rulesrun.Shard{Kind: rulesrun.ShardHouseholds, Lo: tc.h.ID, Hi: tc.h.ID + 1}, w)
 			ok(t, err)
-			var members, incomes, insurance, disabilities []int64
+			var members, incomes, insurance, disabilities, dismissals []int64
 			for _, m := range d.Members {
 				members = append(members, m.PersonID)
 			}
@@ -229,12 +272,16 @@ func TestPopulationStoreRecordRanges(t *testing.T) {
 			for _, r := range d.Disabilities {
 				disabilities = append(disabilities, r.PersonID)
 			}
-			for _, got := range [][]int64{incomes, insurance, disabilities} {
+			for _, r := range d.Dismissals {
+				dismissals = append(dismissals, r.PersonID)
+			}
+			for _, got := range [][]int64{incomes, insurance, disabilities, dismissals} {
 				slices.Sort(got)
 			}
-			if !slices.Equal(members, tc.want) || !slices.Equal(incomes, tc.want) || !slices.Equal(insurance, tc.want) || !slices.Equal(disabilities, tc.want) {
-				t.Fatalf("household %s: got members %v, incomes %v, insurance %v, disabilities %v; want all of %v",
-					tc.h.Code, members, incomes, insurance, disabilities, tc.want)
+			if !slices.Equal(members, tc.want) || !slices.Equal(incomes, tc.want) || !slices.Equal(insurance, tc.want) ||
+				!slices.Equal(disabilities, tc.want) || !slices.Equal(dismissals, tc.want) {
+				t.Fatalf("household %s: got members %v, incomes %v, insurance %v, disabilities %v, dismissals %v; want all of %v",
+					tc.h.Code, members, incomes, insurance, disabilities, dismissals, tc.want)
 			}
 		}
 	})
