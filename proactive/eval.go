@@ -77,18 +77,27 @@ type dismissalFacts struct {
 }
 
 // assume gives the rules the facts f for the person of row: inputs
-// dismissal_reason and registered_unemployed for the period, their
-// defaults for everybody else. An input the rule set lacks is skipped.
+// dismissal_reason and registered_unemployed for the period; everybody
+// else keeps what the registry gives (rulesrun's inputs). An input the
+// rule set lacks is skipped.
 func (ev *evaluation) assume(rs *rules.RuleSet, row int, f *dismissalFacts) error {
 	n := len(ev.in.PersonIDs)
 	if v, ok := rs.Variable("dismissal_reason"); ok && v.IsInput() && v.Type == rules.Enum {
+		index := func(name string) int {
+			for i, value := range v.Values {
+				if value == name {
+					return i
+				}
+			}
+			return -1
+		}
 		col := rules.Column{Type: rules.Enum, Ints: make([]int64, n)}
-		k := -1
-		for i, name := range v.Values {
-			if name == string(f.reason) {
-				k = i
+		for i := range n {
+			if i < len(ev.in.DismissalReason) {
+				col.Ints[i] = int64(max(index(ev.in.DismissalReason[i]), 0))
 			}
 		}
+		k := index(string(f.reason))
 		if k < 0 {
 			return fmt.Errorf("the rule set's dismissal_reason has no value %q", f.reason)
 		}
@@ -99,6 +108,7 @@ func (ev *evaluation) assume(rs *rules.RuleSet, row int, f *dismissalFacts) erro
 	}
 	if v, ok := rs.Variable("registered_unemployed"); ok && v.IsInput() && v.Type == rules.Bool {
 		col := rules.Column{Type: rules.Bool, Bools: make([]bool, n)}
+		copy(col.Bools, ev.in.RegisteredUnemployed)
 		col.Bools[row] = true
 		if err := ev.sim.SetInput(v.Name, ev.period, col); err != nil {
 			return err

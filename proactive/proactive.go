@@ -46,11 +46,10 @@
 //     as the unemployment benefit is assigned on application, the person
 //     is offered it if the rules find a right once the person registers as
 //     unemployed, which is what accepting the offer asks for: the rules run
-//     with the event's dismissal reason and registered_unemployed true. The
-//     population run does not read dismissals yet (rulesrun's inputs give
-//     dismissal_reason and registered_unemployed their defaults), so a case
-//     worker deciding the accepted offer's application sees no right until
-//     the employment service's registrations reach the registry.
+//     with the event's dismissal reason and registered_unemployed true.
+//     The case worker deciding the accepted offer's application sees the
+//     same right: rulesrun reads the recorded dismissal into the same
+//     inputs.
 //   - date_changed (day D): everyone whose old-age pension right arises on
 //     D (rule set variable retirement_right_date) is assigned the pension
 //     from D. The candidates are found by birth date: born on the day D is
