@@ -16,6 +16,7 @@ const (
 	RoleSupervisor Role = "supervisor" // a centre's dashboards and staff
 	RoleAdmin      Role = "admin"      // catalogue, centres, staff
 	RoleAuditor    Role = "auditor"    // read-only, audit trail
+	RolePayroll    Role = "payroll"    // payroll cycles: prepare, approve, export, reconcile
 	RoleCitizen    Role = "citizen"    // the portal
 	// RoleRegistry is another registry's system account (the civil
 	// registry, the medical-social commission, the employment contracts
@@ -25,7 +26,7 @@ const (
 )
 
 // StaffRoles lists the staff roles.
-var StaffRoles = []Role{RoleOperator, RoleCaseWorker, RoleSupervisor, RoleAdmin, RoleAuditor}
+var StaffRoles = []Role{RoleOperator, RoleCaseWorker, RoleSupervisor, RoleAdmin, RoleAuditor, RolePayroll}
 
 // ValidRole reports whether r is a known role.
 func ValidRole(r Role) bool {

@@ -27,7 +27,12 @@
 //     daily at 00:15 in Baku;
 //   - files_sweep: document files no document refers to deleted once
 //     older than FilesGrace (Config.Files, Config.Documents; files.go),
-//     daily at 03:00 in Baku.
+//     daily at 03:00 in Baku;
+//   - payroll_prepare and payroll_shard: the preparation of a payroll
+//     cycle (Config.Payroll), whenever EnqueuePayroll asks: the
+//     coordinator plans the shards and enqueues one payroll_shard job per
+//     shard on QueuePayroll; the shard that completes a cycle sets it
+//     prepared.
 //
 // The daily jobs but the scan also run when a node becomes River's leader
 // (at start), which makes up for a day missed while no node was up.
@@ -158,6 +163,12 @@ type Config struct {
 	// of CPUs if 0.
 	ScanWorkers int
 
+	// Payroll prepares payroll cycles in shards (payroll.Service); nil:
+	// no payroll_prepare and payroll_shard jobs. PayrollWorkers is how
+	// many shards this node prepares at once; the number of CPUs if 0.
+	Payroll        Payroll
+	PayrollWorkers int
+
 	// DateChanged sends the date-change event of day
 	// (proactive.Service.ReceiveEvent of proactive.DateChanged(day));
 	// nil: no date_tick job.
@@ -258,6 +269,10 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		river.AddWorker(workers, &scanShardWorker{scanner: cfg.Scanner, scans: cfg.Scans, logger: logger})
 		periodic = append(periodic, scanPeriodic(cfg.Clock))
 	}
+	if cfg.Payroll != nil {
+		river.AddWorker(workers, &payrollWorker{payroll: cfg.Payroll, logger: logger})
+		river.AddWorker(workers, &payrollShardWorker{payroll: cfg.Payroll, logger: logger})
+	}
 	periodic = append(periodic, proactiveJobs(cfg, workers, logger)...)
 	if cfg.Files != nil || cfg.Documents != nil {
 		job, err := filesSweepJob(cfg, workers, logger)
@@ -286,6 +301,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		}
 		if cfg.Scanner != nil {
 			rc.Queues[QueueScan] = river.QueueConfig{MaxWorkers: cmp.Or(cfg.ScanWorkers, runtime.NumCPU())}
+		}
+		if cfg.Payroll != nil {
+			rc.Queues[QueuePayroll] = river.QueueConfig{MaxWorkers: cmp.Or(cfg.PayrollWorkers, runtime.NumCPU())}
 		}
 		rc.PeriodicJobs = periodic
 	}
