@@ -281,7 +281,9 @@ type ApplicationService interface {
 	// Act applies an action other than approve/refuse (use Decide for
 	// those). ECONFLICT when the status does not allow it or changed
 	// meanwhile; EINVALID for a missing reason where one is required
-	// (request_information, refuse, uphold, overturn).
+	// (request_information, uphold, appeal, close by staff, withdraw by
+	// staff on the applicant's behalf; a citizen withdrawing their own
+	// application may omit it).
 	Act(ctx context.Context, id int64, r TransitionRequest) (*Application, error)
 
 	// Assess runs the rules for the application's period without deciding:
@@ -293,8 +295,9 @@ type ApplicationService interface {
 	// rule-set version, amounts and trace, and on approval makes the
 	// award(s), all in one transaction with the transition and the
 	// notifications. EFORBIDDEN when the user decides their own or a
-	// household member's application; EINVALID for a refusal without a
-	// reason of the passport's list.
+	// household member's application, or is staff whose account is linked
+	// to no person (User.PersonID nil), so that this cannot be checked;
+	// EINVALID for a refusal without a reason of the passport's list.
 	Decide(ctx context.Context, id int64, r TransitionRequest) (*Decision, error)
 
 	// AddDocument attaches a document to an open application.

@@ -170,6 +170,15 @@ type UserFilter struct {
 	Limit    int
 }
 
+// UserUpdate changes a user account; nil fields are left alone.
+type UserUpdate struct {
+	// PersonID links the account to the registry's person it is (a
+	// pointer to 0 unlinks it). A staff member not linked to a person may
+	// not decide applications: the check that nobody decides their own or
+	// a household member's application needs the link.
+	PersonID *int64
+}
+
 // UserService manages accounts, password sign-in, sessions and API tokens.
 type UserService interface {
 	// FindUserByID returns a user. ENOTFOUND if there is none.
@@ -184,6 +193,12 @@ type UserService interface {
 	// EINVALID for a password shorter than MinPasswordLength, ECONFLICT
 	// if the username is taken.
 	CreateUser(ctx context.Context, u *User, password string) error
+
+	// UpdateUser changes the account id as upd says and returns it.
+	// Administrators' work (dost user link). ENOTFOUND for an unknown
+	// user, EINVALID (field "person_id", code "person.unknown") for a
+	// person not in the registry.
+	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*User, error)
 
 	// SetPassword replaces a user's password and ends their sessions.
 	SetPassword(ctx context.Context, userID int64, password string) error

@@ -10,14 +10,17 @@
 // the ended awards, the notifications to the applicant) is written by one
 // Store call, so it happens whole or not at all. Files are the exception,
 // as a file store has no transactions: they are stored before the database
-// transaction and deleted again (best effort) when it fails.
+// transaction and deleted again (best effort) when it certainly stored
+// nothing; after an ambiguous failure (the commit may have happened) they
+// are left for the orphan-file sweep.
 //
 // The acting user comes from the context (dost.UserFromContext); nil is
 // dost itself (proactive work, jobs), recorded as actor 0. Route
 // permissions are the HTTP layer's; the service still refuses what no role
-// may do: deciding one's own or a household member's application
-// (EFORBIDDEN), a citizen reviewing or deciding (EFORBIDDEN), a citizen
-// reading someone else's application (ENOTFOUND).
+// may do: deciding one's own or a household member's application, or
+// deciding from a staff account linked to no person, where that cannot be
+// checked (EFORBIDDEN), a citizen reviewing or deciding (EFORBIDDEN), a citizen
+// reading someone else's application, award or decision (ENOTFOUND).
 package casework
 
 import (
@@ -279,20 +282,82 @@ func (s *Service) Assign(ctx context.Context, id, assigneeID int64) (*dost.Appli
 	return s.store.FindApplicationByID(ctx, id)
 }
 
-// FindAwardByID returns an award. ENOTFOUND if there is none.
+// FindAwardByID returns an award. ENOTFOUND if there is none, or if the
+// user is a citizen who is neither its payee nor its beneficiary, nor a
+// member of the household it is for.
 func (s *Service) FindAwardByID(ctx context.Context, id int64) (*dost.Award, error) {
-	return s.store.FindAwardByID(ctx, id)
+	w, err := s.store.FindAwardByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, u := actor(ctx); u.CitizenOnly() {
+		ok, err := s.mayReadAward(ctx, u, w)
+		if err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, dost.Errorf(dost.ENOTFOUND, "Award not found.")
+		}
+	}
+	return w, nil
 }
 
-// FindAwards returns matching awards, newest first, and the total count.
+// mayReadAward reports whether citizen u may see award w: they are its
+// payee or its beneficiary, or it is their household's.
+func (s *Service) mayReadAward(ctx context.Context, u *dost.User, w *dost.Award) (bool, error) {
+	if u.PersonID == nil {
+		return false, nil
+	}
+	me := *u.PersonID
+	if w.PayeeID == me || w.PersonID == me {
+		return true, nil
+	}
+	if w.HouseholdID == 0 {
+		return false, nil
+	}
+	hh, err := s.householdOf(ctx, me)
+	return hh != 0 && hh == w.HouseholdID, err
+}
+
+// FindAwards returns matching awards, newest first, and the total count. A
+// citizen finds only their own: with f.HouseholdID their household's (any
+// other household finds none), else the awards they are the payee or the
+// beneficiary of (f.PersonID, if set, must be theirs).
 func (s *Service) FindAwards(ctx context.Context, f dost.AwardFilter) ([]*dost.Award, int, error) {
+	if _, u := actor(ctx); u.CitizenOnly() {
+		if u.PersonID == nil || f.PersonID != 0 && f.PersonID != *u.PersonID {
+			return []*dost.Award{}, 0, nil
+		}
+		if f.HouseholdID != 0 {
+			hh, err := s.householdOf(ctx, *u.PersonID)
+			if err != nil {
+				return nil, 0, err
+			}
+			if hh == 0 || hh != f.HouseholdID {
+				return []*dost.Award{}, 0, nil
+			}
+		} else {
+			f.PersonID = *u.PersonID
+		}
+	}
 	return s.store.FindAwards(ctx, f)
 }
 
 // FindDecisionByID returns a decision with its trace. ENOTFOUND if there is
-// none.
+// none, or if the user is a citizen and it decides someone else's
+// application.
 func (s *Service) FindDecisionByID(ctx context.Context, id int64) (*dost.Decision, error) {
-	return s.store.FindDecisionByID(ctx, id)
+	d, err := s.store.FindDecisionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, u := actor(ctx); u.CitizenOnly() {
+		if _, err := s.FindApplicationByID(ctx, d.ApplicationID); dost.ErrorCode(err) == dost.ENOTFOUND {
+			return nil, dost.Errorf(dost.ENOTFOUND, "Decision not found.")
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 // FindDecisionByLetterCode returns the decision a letter's code names, for
@@ -351,6 +416,25 @@ func (s *Service) deadline(ctx context.Context, svc *dost.Service, day dost.Date
 			return d, nil
 		}
 		last = d.Year()
+	}
+}
+
+// removeUnusedFiles deletes the files stored for a record whose storing
+// failed with err, if err says for certain that nothing was stored: a
+// dost error with the code EINVALID, ECONFLICT or ENOTFOUND, a refusal
+// made before the commit. Any other error (the context cancelled or its
+// deadline exceeded, a connection lost, a failed COMMIT) is ambiguous: the
+// transaction may have committed, and then the files belong to a stored
+// document, so they are left and logged; the orphan-file sweep removes
+// them if no record names them.
+func (s *Service) removeUnusedFiles(keys []string, err error) {
+	switch dost.ErrorCode(err) {
+	case dost.EINVALID, dost.ECONFLICT, dost.ENOTFOUND:
+		s.removeFiles(keys)
+	default:
+		if len(keys) > 0 {
+			s.log.Warn("casework: document files kept: the record may have been stored", "keys", keys, "error", err)
+		}
 	}
 }
 

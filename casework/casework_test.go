@@ -338,7 +338,7 @@ func TestLife(t *testing.T) {
 		// Appeal, then overturn: the approval is replaced by a refusal
 		// and the award ends.
 		e.clock.Advance(3 * 24 * time.Hour)
-		e.act(t, "citizen", a.ID, dost.ActionAppeal, "")
+		e.act(t, "citizen", a.ID, dost.ActionAppeal, "My insurance record is complete.")
 		_, err = e.svc.Decide(e.as(cw), a.ID, dost.TransitionRequest{Action: dost.ActionOverturn})
 		errCode(t, err, dost.EINVALID)
 		d2, err := e.svc.Decide(e.as(cw), a.ID, dost.TransitionRequest{Action: dost.ActionOverturn, Reason: "The insurance record was forged."})
@@ -366,7 +366,7 @@ func TestLife(t *testing.T) {
 		if ns := e.notifications(t, "Ali", "decision.refused"); len(ns) != 2 || !strings.Contains(ns[0].Body, "forged") {
 			t.Errorf("refusal notifications %+v", ns)
 		}
-		e.act(t, cw, a.ID, dost.ActionClose, "")
+		e.act(t, cw, a.ID, dost.ActionClose, "Nothing more to do.")
 		_, err = e.svc.Act(e.as(cw), a.ID, dost.TransitionRequest{Action: dost.ActionAppeal})
 		errCode(t, err, dost.ECONFLICT)
 	})
@@ -414,7 +414,7 @@ func TestRefuse(t *testing.T) {
 
 		t.Run("ErrAppealTooLate", func(t *testing.T) {
 			e.clock.Advance(31 * 24 * time.Hour)
-			_, err := e.svc.Act(e.as(cw), a.ID, dost.TransitionRequest{Action: dost.ActionAppeal})
+			_, err := e.svc.Act(e.as(cw), a.ID, dost.TransitionRequest{Action: dost.ActionAppeal, Reason: "The car was sold."})
 			errCode(t, err, dost.EINVALID)
 			if !hasField(err, "action", "appeal.too_late") {
 				t.Errorf("fields %+v", dost.ErrorFields(err))
@@ -423,7 +423,7 @@ func TestRefuse(t *testing.T) {
 		})
 
 		// Overturning the refusal approves: the household's TSSA award.
-		e.act(t, cw, a.ID, dost.ActionAppeal, "")
+		e.act(t, cw, a.ID, dost.ActionAppeal, "The applicant says the car was sold.")
 		d2, err := e.svc.Decide(e.as(cw), a.ID, dost.TransitionRequest{Action: dost.ActionOverturn, Reason: "The car was sold in 2025."})
 		if err != nil {
 			t.Fatal(err)

@@ -32,8 +32,13 @@ var decisionActions = []dost.ApplicationAction{dost.ActionApprove, dost.ActionRe
 // Act applies an action other than approve, refuse and overturn (EINVALID
 // "use Decide" for those) to an application, recording who, when and why.
 //
-// A reason is required to request information (it says what is needed)
-// and to uphold an appeal (field "reason"). An appeal is allowed within
+// A reason is required (field "reason", code "required") to request
+// information (it says what is needed), to uphold an appeal, to appeal
+// (the applicant says why), to close, and to withdraw on the applicant's
+// behalf: every transition records who, when and why. A citizen
+// withdrawing their own application may omit it, and so may dost itself
+// (a nil user), whose actions name their cause in the code that takes
+// them. An appeal is allowed within
 // AppealDays days of the decision (EINVALID afterwards). A citizen may
 // only provide information, appeal or withdraw, on their own application
 // (EFORBIDDEN otherwise). The applicant is notified of a request for
@@ -57,7 +62,7 @@ func (s *Service) Act(ctx context.Context, id int64, r dost.TransitionRequest) (
 	}
 	var v dost.Validation
 	reason := checkReason(&v, r)
-	if reason == "" && (r.Action == dost.ActionRequestInformation || r.Action == dost.ActionUphold) {
+	if reason == "" && reasonRequired(u, r.Action) {
 		v.Add("reason", "required", "A reason is required to %s.", strings.ReplaceAll(string(r.Action), "_", " "))
 	}
 	if err := v.Err("The action has errors."); err != nil {
@@ -91,6 +96,22 @@ func (s *Service) Act(ctx context.Context, id int64, r dost.TransitionRequest) (
 		return nil, err
 	}
 	return s.store.FindApplicationByID(ctx, a.ID)
+}
+
+// reasonRequired reports whether user u must give a reason for action (see
+// Act): always to request information, uphold or appeal; to close or
+// withdraw unless u is dost itself, and to withdraw unless u is a citizen
+// withdrawing their own application.
+func reasonRequired(u *dost.User, action dost.ApplicationAction) bool {
+	switch action {
+	case dost.ActionRequestInformation, dost.ActionUphold, dost.ActionAppeal:
+		return true
+	case dost.ActionClose:
+		return u != nil
+	case dost.ActionWithdraw:
+		return u != nil && !u.CitizenOnly()
+	}
+	return false
 }
 
 // checkReason validates a request's reason texts and returns the free text
@@ -163,7 +184,8 @@ func stepID(a *dost.Application) string {
 // trace, a letter code (verified at BaseURL/verify/<code>) and the
 // applicant's language; the applicant is notified by SMS and e-mail.
 // Errors: EFORBIDDEN when the user is the applicant or a member of the
-// applicant's household (or a citizen), ECONFLICT when the status does not
+// applicant's household, is linked to no person (User.PersonID nil: the
+// check cannot be made), or is a citizen; ECONFLICT when the status does not
 // allow the action or changed meanwhile, EINVALID.
 func (s *Service) Decide(ctx context.Context, id int64, r dost.TransitionRequest) (*dost.Decision, error) {
 	if !slices.Contains(decisionActions, r.Action) {
@@ -290,13 +312,22 @@ func (s *Service) Decide(ctx context.Context, id int64, r dost.TransitionRequest
 // a beneficiary has the programme's award for the period already.
 func (s *Service) applicationAwards(ctx context.Context, p *dost.Programme, a *dost.Application, hh int64, ev *evaluation, now time.Time) ([]*dost.Award, error) {
 	var out []*dost.Award
-	add := func(personID int64, amount dost.Money) {
+	add := func(personID int64, amount dost.Money) error {
 		w := newAward(p, personID, hh, a.PersonID, a.Period, a.Period.First(), amount, now)
 		w.ApplicationID = a.ID
+		if o, err := s.overlapping(ctx, p, w); err != nil {
+			return err
+		} else if o != nil {
+			return dost.Errorf(dost.ECONFLICT, "The award %d of %s (from %s%s, %s) covers days from %s already; a back-dated award would pay them twice: refuse with a reason, or apply for a later period.",
+				o.ID, p.Name.EN, o.Start, endText(o), o.Status, w.Start)
+		}
 		out = append(out, w)
+		return nil
 	}
 	if applicationScope(p) != scopeMembers {
-		add(a.PersonID, ev.total)
+		if err := add(a.PersonID, ev.total); err != nil {
+			return nil, err
+		}
 		return out, nil
 	}
 	for _, m := range ev.amounts {
@@ -311,18 +342,67 @@ func (s *Service) applicationAwards(ctx context.Context, p *dost.Programme, a *d
 			return nil, dost.Errorf(dost.ECONFLICT, "Person %d has the award %d of %s for %s already (application %d); refuse with a reason.",
 				m.PersonID, w.ID, p.Name.EN, a.Period, w.ApplicationID)
 		}
-		add(m.PersonID, m.Amount)
+		if err := add(m.PersonID, m.Amount); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// overlapping returns another monthly award of programme p for w's
+// beneficiary, in any status, whose days (start to end, open-ended when it
+// has none) overlap those of the new monthly award w; nil if there is none
+// or w is one-off (one-off awards are unique per period). An approval or a
+// proactive award never starts back before an ended award's end: the
+// months it paid are not paid twice (the store refuses such an award too).
+// The new award is refused rather than moved to start after the other
+// one: its amount was computed for its whole period, and a case worker
+// (or the applicant, with a later period) decides what is right.
+func (s *Service) overlapping(ctx context.Context, p *dost.Programme, w *dost.Award) (*dost.Award, error) {
+	if w.Kind != dost.AwardMonthly {
+		return nil, nil
+	}
+	f := dost.AwardFilter{Programme: p.Code, PersonID: w.PersonID, HouseholdID: w.HouseholdID, Limit: 1000}
+	awards, _, err := s.store.FindAwards(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("find awards: %w", err)
+	}
+	for _, o := range awards {
+		if o.PersonID == w.PersonID && o.HouseholdID == w.HouseholdID && overlaps(o, w) {
+			return o, nil
+		}
+	}
+	return nil, nil
+}
+
+// overlaps reports whether monthly awards a and b share a day; one-off
+// awards overlap nothing.
+func overlaps(a, b *dost.Award) bool {
+	if a.Kind != dost.AwardMonthly || b.Kind != dost.AwardMonthly {
+		return false
+	}
+	return (a.End.IsZero() || !a.End.Before(b.Start)) && (b.End.IsZero() || !b.End.Before(a.Start))
+}
+
+// endText is ", to <end>" for an award with an end, "" for an open one.
+func endText(w *dost.Award) string {
+	if w.End.IsZero() {
+		return ""
+	}
+	return " to " + w.End.String()
 }
 
 // checkImpartial refuses (EFORBIDDEN) a decision by the applicant or by a
 // member of the applicant's household: the one recorded on the
 // application or the one the applicant belongs to now. A user linked to
-// no person cannot be checked and is allowed.
+// no person cannot be checked, so is refused too (an administrator links
+// the account: dost user link); nil, dost itself, is impartial.
 func (s *Service) checkImpartial(ctx context.Context, u *dost.User, a *dost.Application) error {
-	if u == nil || u.PersonID == nil {
+	if u == nil {
 		return nil
+	}
+	if u.PersonID == nil {
+		return dost.Errorf(dost.EFORBIDDEN, "Your account is not linked to your person in the registry, so dost cannot check that the application is not yours or your household's: an administrator must link it (dost user link --username %s --fin FIN) before you decide.", u.Username)
 	}
 	me := *u.PersonID
 	if me == a.PersonID {

@@ -8,11 +8,15 @@ import (
 	"github.com/dost-az/dost"
 )
 
-// MarkLate is the body of the deadline job: it marks every application
-// still awaiting its first decision after its deadline as late (once: a
+// MarkLate is the body of the deadline job: it marks as late (once: a
 // second run, or a run on another node at the same time, marks nothing
-// twice) and escalates each to the supervisors of its centre by e-mail,
-// in the outbox in the same transaction. The recipients are the active
+// twice) every application still awaiting its first decision after its
+// deadline, and every refused application whose refusal was not delivered
+// to the applicant by its NotifyBy (RefusalNoticeDays; see
+// Store.MarkLate for what counts as delivered), and escalates each to the
+// supervisors of its centre by e-mail, in the outbox in the same
+// transaction. Late refusals then count as decided late in DeadlineCounts
+// and are found with ApplicationFilter.Late. The recipients are the active
 // supervisors with an e-mail address scoped to the application's centre;
 // when there are none (or the application has no centre, as online and
 // proactive ones may not), the supervisors of the whole network (no
@@ -34,14 +38,21 @@ func (s *Service) MarkLate(ctx context.Context) (int, error) {
 		if len(to) == 0 {
 			to = sup[0]
 		}
+		id, topic := "late:%d:user%d", "application.late"
+		subject := say(lang, "late.subject", a.Number)
+		body := say(lang, "late.body", a.Number, a.ServiceCode, names[a.ServiceCode].In(lang), a.Deadline.String())
+		if !a.Status.Open() { // a refusal not delivered in time
+			id, topic = "notice-late:%d:user%d", "refusal.notice_late"
+			subject = say(lang, "notice_late.subject", a.Number)
+			body = say(lang, "notice_late.body", a.Number, a.ServiceCode, names[a.ServiceCode].In(lang), RefusalNoticeDays)
+		}
 		var out []*dost.Notification
 		for _, u := range to {
 			out = append(out, &dost.Notification{
-				MessageID: fmt.Sprintf("late:%d:user%d", a.ID, u.ID), UserID: u.ID,
-				Channel: dost.NotifyEmail, To: u.Email, Language: lang, Topic: "application.late",
-				Subject: say(lang, "late.subject", a.Number),
-				Body:    say(lang, "late.body", a.Number, a.ServiceCode, names[a.ServiceCode].In(lang), a.Deadline.String()),
-				Status:  dost.NotificationPending, NextAttemptAt: now, CreatedAt: now,
+				MessageID: fmt.Sprintf(id, a.ID, u.ID), UserID: u.ID,
+				Channel: dost.NotifyEmail, To: u.Email, Language: lang, Topic: topic,
+				Subject: subject, Body: body,
+				Status: dost.NotificationPending, NextAttemptAt: now, CreatedAt: now,
 			})
 		}
 		return out

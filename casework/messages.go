@@ -98,6 +98,17 @@ var messages = map[string]dost.Text{
 		EN: "Application %[1]s for service %[2]s (%[3]s) passed its deadline of %[4]s without a decision.",
 		RU: "Заявление %[1]s по услуге %[2]s («%[3]s») не решено в срок до %[4]s.",
 	},
+	"notice_late.subject": {
+		AZ: "İmtina bildirilməyib: müraciət %[1]s",
+		EN: "Refusal not notified: application %[1]s",
+		RU: "Отказ не доставлен: заявление %[1]s",
+	},
+	// 1 number, 2 service code, 3 service, 4 notice days.
+	"notice_late.body": {
+		AZ: "%[1]s nömrəli müraciət (%[2]s, «%[3]s») üzrə imtina %[4]d gün ərzində ərizəçiyə çatdırılmayıb.",
+		EN: "The refusal of application %[1]s for service %[2]s (%[3]s) was not delivered to the applicant within %[4]d days.",
+		RU: "Отказ по заявлению %[1]s по услуге %[2]s («%[3]s») не доставлен заявителю в течение %[4]d дней.",
+	},
 }
 
 // say formats message key in lang (az when lang is unknown).

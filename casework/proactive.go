@@ -3,6 +3,7 @@ package casework
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/pdf"
@@ -49,10 +50,12 @@ func (r *ProactiveRequest) idempotencyKey() string {
 // It returns the award and true when it made one; nil, false, nil when the
 // rules find no right; and the existing award and false when the
 // beneficiary already has one for the programme in the period, or an open
-// monthly award of it, however many times or however concurrently the
-// same request is made (the application's idempotency key and the store's
-// uniqueness rules). Errors: EINVALID for an unknown programme,
-// beneficiary or payee, or a start outside the period.
+// monthly award of it, or a monthly award (ended too) whose days the new
+// one's would overlap (a back-dated start inside months already paid),
+// however many times or however concurrently the same request is made (the
+// application's idempotency key and the store's uniqueness rules).
+// Errors: EINVALID for an unknown programme, beneficiary or payee, or a
+// start outside the period.
 func (s *Service) AssignProactively(ctx context.Context, r ProactiveRequest) (*dost.Award, bool, error) {
 	p := s.programmes[r.Programme]
 	if p == nil {
@@ -109,6 +112,11 @@ func (s *Service) AssignProactively(ctx context.Context, r ProactiveRequest) (*d
 	personID := r.PersonID
 
 	if w, err := s.existingAward(ctx, p, personID, hh, r.Period, 0); err != nil || w != nil {
+		return w, false, err
+	}
+	// A monthly award may not start back inside the days of an ended one
+	// (see overlapping): the ended award stands for the request.
+	if w, err := s.overlapping(ctx, p, newAward(p, personID, hh, 0, r.Period, start, 0, time.Time{})); err != nil || w != nil {
 		return w, false, err
 	}
 	ev, err := s.evaluate(ctx, p, personID, hh, r.Period, scopeBeneficiary)

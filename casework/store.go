@@ -55,8 +55,17 @@ type Store interface {
 	FindDocument(ctx context.Context, applicationID, documentID int64) (*dost.ApplicationDocument, error)
 
 	// MarkLate sets LateSince to now on every open application whose
-	// deadline is before today and that is not late yet, writes one
-	// notification per application from notify (which may return nil),
+	// deadline is before today and that is not late yet, and on every
+	// refused application not late yet whose refusal (its latest
+	// decision, outcome refused) has NotifyBy before today and was not
+	// delivered by then: no notification of topic "decision.refused"
+	// for it in the outbox has status sent with SentAt on or before
+	// NotifyBy (Baku's date). That is the outbox's word, the only record
+	// of delivery dost has: a refusal told only by a letter handed over
+	// counts as not delivered, and one whose applicant has no phone or
+	// e-mail is always late, for the supervisor to see to. An application
+	// already late when it was refused is not marked again. It writes one
+	// notification per application from notify (which may return nil)
 	// and returns those applications. Safe to run on several nodes at
 	// once: an application is marked (and notified) once.
 	MarkLate(ctx context.Context, today dost.Date, now time.Time, notify func(*dost.Application) []*dost.Notification) ([]*dost.Application, error)
@@ -89,8 +98,10 @@ type Effects struct {
 	// set); the Awards below get its ID as DecisionID.
 	Decision *dost.Decision
 	// Awards are inserted (IDs set). A second award for the same
-	// beneficiary, programme and period, or a second open monthly award
-	// of a programme for one beneficiary, is ECONFLICT.
+	// beneficiary, programme and period, a second open monthly award
+	// of a programme for one beneficiary, or a monthly award whose days
+	// overlap those of another of its programme and beneficiary (ended
+	// ones too), is ECONFLICT.
 	Awards []*dost.Award
 	// EndAwards ends (or suspends) existing awards.
 	EndAwards []AwardChange

@@ -150,11 +150,12 @@ func (s *Service) SubmitApplication(ctx context.Context, n *dost.NewApplication)
 		return nil, false, err
 	}
 	stored, created, err := s.store.CreateApplication(ctx, a, docs, nil)
-	if err != nil || !created {
-		s.removeFiles(keys)
-	}
-	if err != nil {
+	switch {
+	case err != nil:
+		s.removeUnusedFiles(keys, err)
 		return nil, false, err
+	case !created:
+		s.removeFiles(keys) // the first submission's files are the ones kept
 	}
 	return stored, created, nil
 }
@@ -352,7 +353,7 @@ func (s *Service) AddDocument(ctx context.Context, id int64, nd dost.NewDocument
 		d.StorageKey, keys = key, []string{key}
 	}
 	if err := s.store.AddDocument(ctx, d); err != nil {
-		s.removeFiles(keys)
+		s.removeUnusedFiles(keys, err)
 		return nil, err
 	}
 	return d, nil

@@ -177,8 +177,10 @@ type Account struct {
 
 // Accounts returns one staff account per staff role, its username the
 // role's name ("admin", "operator", "caseworker", "supervisor",
-// "auditor"). Operator, case worker and supervisor work at centre No3 in
-// Baku; the administrator and the auditor act for the whole network.
+// "auditor", "payroll"). Operator, case worker and supervisor work at
+// centre No3 in Baku; the administrator, the auditor and the payroll
+// officer act for the whole network. Seed links each to a person of the
+// synthetic population.
 func Accounts() []Account {
 	return []Account{
 		{Username: "admin", Password: "demo-admin-2026", Name: "Demo Administrator", Roles: []dost.Role{dost.RoleAdmin}},
@@ -186,5 +188,6 @@ func Accounts() []Account {
 		{Username: "caseworker", Password: "demo-caseworker-2026", Name: "Demo Case Worker", Roles: []dost.Role{dost.RoleCaseWorker}, CentreCodes: []string{CentreBaku3}},
 		{Username: "supervisor", Password: "demo-supervisor-2026", Name: "Demo Supervisor", Roles: []dost.Role{dost.RoleSupervisor}, CentreCodes: []string{CentreBaku3}},
 		{Username: "auditor", Password: "demo-auditor-2026", Name: "Demo Auditor", Roles: []dost.Role{dost.RoleAuditor}},
+		{Username: "payroll", Password: "demo-payroll-2026", Name: "Demo Payroll Officer", Roles: []dost.Role{dost.RolePayroll}},
 	}
 }

@@ -149,7 +149,7 @@ func TestAccounts(t *testing.T) {
 				t.Errorf("%s: unknown centre %s", a.Username, c)
 			}
 		}
-		network := role == dost.RoleAdmin || role == dost.RoleAuditor
+		network := role == dost.RoleAdmin || role == dost.RoleAuditor || role == dost.RolePayroll
 		if network && len(a.CentreCodes) != 0 {
 			t.Errorf("%s: scoped to %v, want the whole network", a.Username, a.CentreCodes)
 		}
@@ -261,6 +261,65 @@ func TestSeed(t *testing.T) {
 		}
 		if _, _, err := st.Users.SignIn(ctx, "operator", "demo-operator-2026", dost.SignInMeta{IP: "127.0.0.1"}); err != nil {
 			t.Errorf("operator cannot sign in: %v", err)
+		}
+
+		// Every account is linked to a different living person of working
+		// age, no two of one household, those living alone first, so that
+		// casework lets it decide others' applications.
+		households := sqlstore.NewHouseholdService(db)
+		seen, seenHH := map[int64]bool{}, map[int64]bool{}
+		alone := 0
+		for _, a := range first.Accounts {
+			u, err := st.Users.FindUserByUsername(ctx, a.Username)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u.PersonID == nil || seen[*u.PersonID] || a.FIN == "" {
+				t.Errorf("%s linked to %v (FIN %q), want a person of its own", a.Username, u.PersonID, a.FIN)
+				continue
+			}
+			seen[*u.PersonID] = true
+			p, err := persons.FindPersonByID(ctx, *u.PersonID)
+			if err != nil || p.FIN != a.FIN || p.Status == dost.PersonDeceased {
+				t.Errorf("%s's person %+v, %v; want FIN %s, alive", a.Username, p, err, a.FIN)
+				continue
+			}
+			if age := p.BirthDate.AgeOn(opts.Today); age < 25 || age > 60 {
+				t.Errorf("%s's person is %d, want 25 to 60", a.Username, age)
+			}
+			id := p.ID
+			hs, _, err := households.FindHouseholds(ctx, dost.HouseholdFilter{PersonID: &id})
+			if err != nil || len(hs) != 1 || seenHH[hs[0].ID] {
+				t.Errorf("%s's households %+v, %v; want one, not another account's", a.Username, hs, err)
+				continue
+			}
+			seenHH[hs[0].ID] = true
+			if len(hs[0].Members) == 1 {
+				alone++
+			}
+		}
+		if alone == 0 {
+			t.Error("no account is linked to a person living alone")
+		}
+	})
+}
+
+// TestSeedWithoutPopulation checks that without a population the accounts
+// are made unlinked.
+func TestSeedWithoutPopulation(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		st := demo.Stores{Catalogue: sqlstore.NewCatalogueService(db), Centres: sqlstore.NewCentreService(db),
+			Users: sqlstore.NewUserService(db), Importer: sqlstore.NewRegistryImporter(db), Persons: sqlstore.NewPersonService(db)}
+		res, err := demo.Seed(ctx, st, demo.Options{Persons: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range res.Accounts {
+			u, err := st.Users.FindUserByUsername(ctx, a.Username)
+			if err != nil || u.PersonID != nil || a.FIN != "" {
+				t.Errorf("%s: %+v, %v; want unlinked", a.Username, u, err)
+			}
 		}
 	})
 }

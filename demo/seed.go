@@ -62,6 +62,10 @@ type Result struct {
 type SeededAccount struct {
 	Account
 	Created bool
+	// FIN is the person of the population the account was linked to when
+	// Seed created it; empty when it created it unlinked (no population)
+	// or did not create it.
+	FIN dost.FIN
 }
 
 // Seed fills a database with the demo: the shipped catalogue, the demo
@@ -72,7 +76,11 @@ type SeededAccount struct {
 //     with the same code, so the catalogue is brought up to date);
 //   - a centre whose code exists (FindCentreByCode) is left as it is;
 //   - an account whose username exists (FindUserByUsername) is left as it
-//     is, password included;
+//     is, password included; a new one is linked to a person of the
+//     synthetic population (staffPersons: of working age, preferably
+//     living alone), so that it may decide applications, which casework refuses to
+//     an account linked to no person; without a population (or Persons),
+//     or when the registry holds another one, it is created unlinked;
 //   - the population is imported only into an empty registry: with
 //     Stores.Persons set, when FindPersons finds nobody; without it, Seed
 //     tries the import and takes an *dost.ImportError (rows conflicting
@@ -119,7 +127,25 @@ func Seed(ctx context.Context, st Stores, opts Options) (*Result, error) {
 		log.Info("demo centre created", "centre", c.Code, "counters", len(c.Counters), "services", len(c.Services))
 	}
 
-	for _, a := range Accounts() {
+	// The population first: the staff accounts are linked to persons of it.
+	// The batch is built once, when needed: to import it, or to choose
+	// the persons of new accounts.
+	var batch *dost.ImportBatch
+	getBatch := func() *dost.ImportBatch {
+		if batch == nil && opts.Persons >= 0 {
+			batch = population(opts)
+		}
+		return batch
+	}
+	n, err := seedPopulation(ctx, st, opts, getBatch, log)
+	if err != nil {
+		return res, err
+	}
+	res.PersonsImported, res.PopulationSkipped = n, n == 0
+	var staff []dost.FIN
+	staffOnce := false
+
+	for i, a := range Accounts() {
 		_, err := st.Users.FindUserByUsername(ctx, a.Username)
 		switch {
 		case err == nil:
@@ -136,24 +162,78 @@ func Seed(ctx context.Context, st Stores, opts Options) (*Result, error) {
 			}
 			u.CentreIDs = append(u.CentreIDs, id)
 		}
+		if !staffOnce {
+			staff, staffOnce = staffPersons(getBatch(), populationToday(opts), len(Accounts())), true
+		}
+		var fin dost.FIN
+		if i < len(staff) && st.Persons != nil {
+			p, err := st.Persons.FindPersonByFIN(ctx, staff[i])
+			switch {
+			case err == nil:
+				u.PersonID, fin = &p.ID, p.FIN
+			case dost.ErrorCode(err) == dost.ENOTFOUND:
+				log.Warn("demo account not linked to a person: the registry holds another population", "username", a.Username)
+			default:
+				return res, fmt.Errorf("demo: find the person of account %s: %w", a.Username, err)
+			}
+		}
 		if err := st.Users.CreateUser(ctx, u, a.Password); err != nil {
 			return res, fmt.Errorf("demo: create user %s: %w", a.Username, err)
 		}
-		res.Accounts = append(res.Accounts, SeededAccount{Account: a, Created: true})
-		log.Info("demo account created", "username", a.Username, "roles", a.Roles)
+		res.Accounts = append(res.Accounts, SeededAccount{Account: a, Created: true, FIN: fin})
+		log.Info("demo account created", "username", a.Username, "roles", a.Roles, "linked", fin != "")
 	}
-
-	n, err := seedPopulation(ctx, st, opts, log)
-	if err != nil {
-		return res, err
-	}
-	res.PersonsImported, res.PopulationSkipped = n, n == 0
 	return res, nil
+}
+
+// staffPersons returns the FINs of up to n persons of batch for the demo
+// staff accounts, chosen deterministically among the living persons aged
+// 25 to 60 on today, no two of one household: first those who live alone
+// (the only member of their household), in the batch's order, then, if
+// too few do, the first such member of each other household in order. A
+// member of staff is forbidden to decide the applications of their
+// household (casework), so those who live alone leave every other
+// application of the demo to them. Nil batch: none.
+func staffPersons(batch *dost.ImportBatch, today dost.Date, n int) []dost.FIN {
+	if batch == nil {
+		return nil
+	}
+	byFIN := make(map[dost.FIN]*dost.Person, len(batch.Persons))
+	for _, p := range batch.Persons {
+		byFIN[p.FIN] = p
+	}
+	fit := func(m *dost.HouseholdMember) bool {
+		p := byFIN[m.FIN]
+		if p == nil || p.Status == dost.PersonDeceased {
+			return false
+		}
+		age := p.BirthDate.AgeOn(today)
+		return age >= 25 && age <= 60
+	}
+	var out []dost.FIN
+	used := make([]bool, len(batch.Households))
+	for _, alone := range []bool{true, false} {
+		for i, h := range batch.Households {
+			if len(out) == n {
+				return out
+			}
+			if used[i] || alone != (len(h.Members) == 1) {
+				continue
+			}
+			for _, m := range h.Members {
+				if fit(m) {
+					out, used[i] = append(out, m.FIN), true
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 // seedPopulation imports the synthetic population if the registry is
 // empty, returning how many persons it imported.
-func seedPopulation(ctx context.Context, st Stores, opts Options, log *slog.Logger) (int, error) {
+func seedPopulation(ctx context.Context, st Stores, opts Options, getBatch func() *dost.ImportBatch, log *slog.Logger) (int, error) {
 	if opts.Persons < 0 {
 		return 0, nil
 	}
@@ -167,7 +247,7 @@ func seedPopulation(ctx context.Context, st Stores, opts Options, log *slog.Logg
 			return 0, nil
 		}
 	}
-	batch := population(opts)
+	batch := getBatch()
 	start := time.Now()
 	err := st.Importer.Import(ctx, batch)
 	var ie *dost.ImportError
@@ -189,11 +269,16 @@ func population(opts Options) *dost.ImportBatch {
 	if persons == 0 {
 		persons = DefaultPersons
 	}
-	today := opts.Today
-	if today.IsZero() {
-		today = dost.DateOf(time.Now().In(baku))
+	return synth.Batch(synth.Options{Persons: persons, Seed: opts.Seed, Today: populationToday(opts)})
+}
+
+// populationToday is the date the population is generated for:
+// opts.Today, or the current date in Baku.
+func populationToday(opts Options) dost.Date {
+	if opts.Today.IsZero() {
+		return dost.DateOf(time.Now().In(baku))
 	}
-	return synth.Batch(synth.Options{Persons: persons, Seed: opts.Seed, Today: today})
+	return opts.Today
 }
 
 // baku is the demo centres' time zone, for "today" when none is given.

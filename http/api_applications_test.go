@@ -117,6 +117,7 @@ func wantProblem(t testing.TB, r *result, status int, code, field string) {
 
 func TestApplicationAPI(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, ts *dosttest.TestServer) {
+		linkStaff(t, ts)
 		ctx := context.Background()
 		f := ts.Fixtures
 		baby := &dost.Person{FIN: "4NB5RN6", FirstName: "Aysel", LastName: "Aliyeva", Patronymic: "Rashad",

@@ -2,7 +2,9 @@ package http_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -147,5 +149,30 @@ func forEachDialect(t *testing.T, fn func(t *testing.T, ts *dosttest.TestServer)
 		t.Run(d, func(t *testing.T) {
 			fn(t, dosttest.NewServer(t, d))
 		})
+	}
+}
+
+// linkStaff links the seeded staff accounts to persons of their own, in no
+// household, created here: casework lets only a staff member linked to
+// their person in the registry decide (so that nobody decides their own or
+// a household member's application).
+func linkStaff(t *testing.T, ts *dosttest.TestServer) {
+	t.Helper()
+	ctx := context.Background()
+	for i, role := range dost.StaffRoles {
+		u := ts.Fixtures.Users[role]
+		if u == nil || u.PersonID != nil {
+			continue
+		}
+		p := &dost.Person{FIN: dost.FIN(fmt.Sprintf("9STF%03d", i)), FirstName: "Staff", LastName: string(role),
+			BirthDate: dost.MustDate("1980-01-01"), Sex: dost.SexFemale, Region: "Baku", District: "Nizami", Address: "Street 9"}
+		if err := ts.Persons.CreatePerson(ctx, p); err != nil {
+			t.Fatalf("person of %s: %v", role, err)
+		}
+		linked, err := ts.Users.UpdateUser(ctx, u.ID, dost.UserUpdate{PersonID: &p.ID})
+		if err != nil {
+			t.Fatalf("link %s: %v", role, err)
+		}
+		*u = *linked
 	}
 }

@@ -615,12 +615,14 @@ type actionForm struct {
 }
 
 // actionReasons says which actions of the application page ask for a
-// reason (true: required). The others are a button alone.
+// reason (true: required; casework requires one of staff to request
+// information, withdraw, appeal and close). The others are a button alone.
 var actionReasons = map[dost.ApplicationAction]bool{
 	dost.ActionRequestInformation: true,
 	dost.ActionProvideInformation: false,
-	dost.ActionWithdraw:           false,
-	dost.ActionAppeal:             false,
+	dost.ActionWithdraw:           true,
+	dost.ActionAppeal:             true,
+	dost.ActionClose:              true,
 }
 
 // deciding are the actions of the decision screen.

@@ -90,6 +90,7 @@ func newBaby(t *testing.T, ts *dosttest.TestServer, fin dost.FIN) *dost.Person {
 
 func TestUIApplications(t *testing.T) {
 	ts := dosttest.NewServer(t, "sqlite")
+	linkStaff(t, ts)
 	ctx := context.Background()
 	f := ts.Fixtures
 	baby := newBaby(t, ts, "4NB5RN6")
@@ -540,6 +541,7 @@ func TestUIVerifyRateLimited(t *testing.T) {
 // panel and the verification page.
 func TestUILetterWithoutAmounts(t *testing.T) {
 	ts := dosttest.NewServer(t, "sqlite")
+	linkStaff(t, ts)
 	ctx := context.Background()
 	f := ts.Fixtures
 	all, _, err := ts.Catalogue.FindServices(ctx, dost.ServiceFilter{ActiveOnly: true})

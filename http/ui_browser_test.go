@@ -27,6 +27,7 @@ func TestUIBrowser(t *testing.T) {
 		t.Fatalf("read axe-core (run scripts/vendor-assets.sh): %v", err)
 	}
 	ts := dosttest.NewServer(t, "sqlite")
+	linkStaff(t, ts)
 	seedRecords(t, ts)
 	head := ts.Fixtures.Head
 

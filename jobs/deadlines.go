@@ -10,7 +10,9 @@ import (
 )
 
 // DeadlinesArgs is the deadlines job: mark the applications past their
-// deadline as late and escalate them (Config.MarkLate).
+// deadline as late, and the refused ones whose refusal was not delivered
+// to the applicant by its notice deadline, and escalate them
+// (Config.MarkLate).
 type DeadlinesArgs struct{}
 
 // Kind implements river.JobArgs.
@@ -33,7 +35,7 @@ type deadlinesWorker struct {
 // Timeout bounds one run.
 func (w *deadlinesWorker) Timeout(*river.Job[DeadlinesArgs]) time.Duration { return JobTimeout }
 
-// Work marks the late applications.
+// Work marks the late applications and refusals.
 func (w *deadlinesWorker) Work(ctx context.Context, _ *river.Job[DeadlinesArgs]) error {
 	n, err := w.markLate(ctx)
 	if err != nil {

@@ -207,7 +207,7 @@ func TestScan_Decided(t *testing.T) {
 	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
 		e := newEnv(t, db)
 		cw := &dost.User{Username: "caseworker", Name: "Case Worker", Roles: []dost.Role{dost.RoleCaseWorker},
-			CentreIDs: []int64{e.centreID}}
+			CentreIDs: []int64{e.centreID}, PersonID: &e.p["Kamran"].ID}
 		if err := sqlstore.NewUserService(db).CreateUser(ctx, cw, ""); err != nil {
 			t.Fatal(err)
 		}

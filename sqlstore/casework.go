@@ -468,7 +468,9 @@ func (s *CaseStore) FindDocument(ctx context.Context, applicationID, documentID 
 const markLateChunk = 500
 
 // MarkLate sets LateSince to now on every open application whose deadline
-// is before today and that is not late yet, stores the notifications
+// is before today and that is not late yet, and on every refused one whose
+// refusal was not delivered by its NotifyBy (markRefusalsLate), stores the
+// notifications
 // notify returns for each, and returns them, oldest deadline first. The
 // conditional update marks each application once, however many nodes run
 // it at the same moment: the later one waits for the earlier one's row
@@ -489,6 +491,11 @@ func (s *CaseStore) MarkLate(ctx context.Context, today dost.Date, now time.Time
 		if err != nil {
 			return err
 		}
+		refusals, err := markRefusalsLate(ctx, tx, today, now)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, refusals...)
 		for len(ids) > 0 {
 			chunk := ids[:min(len(ids), markLateChunk)]
 			ids = ids[len(chunk):]
@@ -522,6 +529,59 @@ func (s *CaseStore) MarkLate(ctx context.Context, today dost.Date, now time.Time
 	return marked, nil
 }
 
+// markRefusalsLate sets late_since to now on the refused applications not
+// late yet whose refusal was not delivered by its notify_by (see
+// casework.Store.MarkLate) and returns their IDs. The outbox row of a
+// refusal is found by its message ID, "decision:<application ID>.<step>:
+// <channel>" (casework's decisionNotifications), and its topic: an
+// application is refused at most once (refused → appealed → overturned
+// approves; approved → appealed → overturned refuses, and ends there), so
+// the application's "decision.refused" rows are its refusal's.
+//
+// The refusals checked are all those of applications not late yet; the
+// ones delivered on time stay candidates, read again at each run.
+func markRefusalsLate(ctx context.Context, tx *Tx, today dost.Date, now time.Time) ([]int64, error) {
+	var late []int64
+	err := each(ctx, tx, `SELECT a.id, d.notify_by,
+		(SELECT min(n.sent_at) FROM notifications n WHERE n.person_id = a.person_id AND n.topic = 'decision.refused'
+			AND n.status = 'sent' AND n.message_id LIKE 'decision:' || a.id || '.%')
+		FROM applications a JOIN decisions d ON d.id = a.decision_id
+		WHERE a.late_since IS NULL AND d.outcome = 'refused' AND d.notify_by < $1`, []any{today},
+		func(rows *sql.Rows) error {
+			var id int64
+			var notifyBy dost.Date
+			var sent *time.Time
+			if err := rows.Scan(&id, &notifyBy, scanNullTime(&sent)); err != nil {
+				return err
+			}
+			if sent == nil || civilDate(*sent).After(notifyBy) {
+				late = append(late, id)
+			}
+			return nil
+		})
+	if err != nil || len(late) == 0 {
+		return nil, err
+	}
+	var marked []int64
+	for len(late) > 0 {
+		chunk := late[:min(len(late), markLateChunk)]
+		late = late[len(chunk):]
+		var a args
+		t := a.add(tx.ts(now))
+		err := each(ctx, tx, `UPDATE applications SET late_since = `+t+` WHERE late_since IS NULL AND id IN (`+
+			addList(&a, chunk)+`) RETURNING id`, a, func(rows *sql.Rows) error {
+			var id int64
+			err := rows.Scan(&id)
+			marked = append(marked, id)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return marked, nil
+}
+
 // sortByDeadline orders applications by deadline, then ID.
 func sortByDeadline(as []*dost.Application) {
 	slices.SortFunc(as, func(a, b *dost.Application) int {
@@ -534,7 +594,8 @@ func sortByDeadline(as []*dost.Application) {
 
 // DeadlineCounts counts, per service, the applications of the centres
 // (all if centreIDs is empty) submitted in [from, to], Baku time: decided
-// on time (the first decision on or before the deadline) or late, and
+// on time (the first decision on or before the deadline) or late (after
+// it, or a refusal MarkLate found not delivered in time), and
 // still open on time or late as of today. Withdrawn applications count
 // in none.
 func (s *CaseStore) DeadlineCounts(ctx context.Context, centreIDs []int64, from, to, today dost.Date) ([]dost.DeadlineCounts, error) {
@@ -547,8 +608,8 @@ func (s *CaseStore) DeadlineCounts(ctx context.Context, centreIDs []int64, from,
 		}
 		t := a.add(today)
 		return each(ctx, tx, `SELECT service_code,
-			COALESCE(sum(CASE WHEN decided_on <= deadline THEN 1 ELSE 0 END), 0),
-			COALESCE(sum(CASE WHEN decided_on > deadline THEN 1 ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN decided_on <= deadline AND late_since IS NULL THEN 1 ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN decided_on > deadline OR decided_on IS NOT NULL AND late_since IS NOT NULL THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN decided_on IS NULL AND status IN `+openStatuses+` AND deadline >= `+t+` THEN 1 ELSE 0 END), 0),
 			COALESCE(sum(CASE WHEN decided_on IS NULL AND status IN `+openStatuses+` AND deadline < `+t+` THEN 1 ELSE 0 END), 0)
 			FROM applications`+where(conds)+` GROUP BY service_code ORDER BY service_code`, a,

@@ -154,7 +154,8 @@ func findDecision(ctx context.Context, tx *Tx, column string, v any) (*dost.Deci
 
 // insertAward stores a, the i-th award of its effects. ECONFLICT if the
 // beneficiary has the programme's award for the period, or an open monthly
-// award of it, already; EINVALID as checkAlive says for a deceased
+// award of it, already, or (monthly) another monthly award of it whose
+// days overlap a's (checkOverlap); EINVALID as checkAlive says for a deceased
 // beneficiary. The checks give the clear message; the unique
 // indexes stay the last line against a concurrent insert (and PostgreSQL
 // aborts the transaction on a violation, so nothing could be asked
@@ -190,6 +191,11 @@ func insertAward(ctx context.Context, tx *Tx, a *dost.Award, i int) error {
 			return dost.Errorf(dost.ECONFLICT, "The beneficiary has an open monthly award of %s already.", a.Programme)
 		}
 	}
+	if a.Kind == dost.AwardMonthly {
+		if err := checkOverlap(ctx, tx, a); err != nil {
+			return err
+		}
+	}
 	err := tx.QueryRowContext(ctx, `INSERT INTO awards (programme, service_code, person_id, household_id, payee_id,
 		kind, amount, period, starts_on, ends_on, status, status_reason, decision_id, application_id, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
@@ -201,6 +207,34 @@ func insertAward(ctx context.Context, tx *Tx, a *dost.Award, i int) error {
 		return dost.Errorf(dost.EINVALID, "Award %d names an unknown payee or decision.", i)
 	}
 	return err
+}
+
+// checkOverlap refuses (ECONFLICT, naming it) another monthly award of
+// a's programme and beneficiary, in any status, whose days overlap a's
+// (from its start to its end, open-ended when it has none): the months
+// an ended award paid must not be paid again by a back-dated one.
+func checkOverlap(ctx context.Context, tx *Tx, a *dost.Award) error {
+	var ar args
+	q := `SELECT id, starts_on, ends_on FROM awards WHERE programme = ` + ar.add(a.Programme) +
+		` AND person_id = ` + ar.add(a.PersonID) + ` AND household_id = ` + ar.add(a.HouseholdID) +
+		` AND kind = 'monthly' AND (ends_on IS NULL OR ends_on >= ` + ar.add(a.Start) + `)`
+	if !a.End.IsZero() {
+		q += ` AND starts_on <= ` + ar.add(a.End)
+	}
+	var id int64
+	var start, end dost.Date
+	err := tx.QueryRowContext(ctx, q+` ORDER BY id LIMIT 1`, ar...).Scan(&id, &start, &end)
+	if isNoRows(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	last := "open-ended"
+	if !end.IsZero() {
+		last = "to " + end.String()
+	}
+	return dost.Errorf(dost.ECONFLICT, "The beneficiary's award %d of %s (from %s %s) covers days of the new award from %s already.",
+		id, a.Programme, start, last, a.Start)
 }
 
 // checkAlive checks award a against its beneficiary's death, read in the

@@ -102,6 +102,40 @@ func (s *UserService) CreateUser(ctx context.Context, u *dost.User, password str
 	return s.db.update(ctx, func(tx *Tx) error { return createUser(ctx, tx, u, hash) })
 }
 
+// UpdateUser changes the account id as upd says (PersonID: a pointer to 0
+// unlinks the person) and returns it. ENOTFOUND for an unknown user,
+// EINVALID (field "person_id", code "person.unknown") for a person not in
+// the registry. The account's sessions stay: they read the account afresh
+// at every request.
+func (s *UserService) UpdateUser(ctx context.Context, id int64, upd dost.UserUpdate) (*dost.User, error) {
+	var u *dost.User
+	err := s.db.update(ctx, func(tx *Tx) error {
+		if upd.PersonID != nil {
+			var person *int64
+			if *upd.PersonID != 0 {
+				person = upd.PersonID
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE users SET person_id = $1, updated_at = $2 WHERE id = $3`,
+				person, tx.ts(tx.now), id)
+			if isForeignKey(err) {
+				return &dost.Error{Code: dost.EINVALID, Message: "The person is not in the registry.",
+					Fields: []dost.FieldError{{Field: "person_id", Code: "person.unknown", Message: "No such person in the registry."}}}
+			} else if err != nil {
+				return err
+			} else if n, _ := res.RowsAffected(); n == 0 {
+				return dost.Errorf(dost.ENOTFOUND, "User not found.")
+			}
+		}
+		var err error
+		u, err = findUserByID(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
 // SetPassword replaces a user's password, clears a lock-out and ends the
 // user's sessions. EINVALID for a short password, ENOTFOUND for an unknown
 // user.

@@ -290,3 +290,54 @@ func TestUserService_LockLiftedBySuccess(t *testing.T) {
 		ok(t, err)
 	})
 }
+
+// TestUserService_UpdateUser links an account to its person, unlinks it,
+// and refuses an unknown person or user, changing nothing.
+func TestUserService_UpdateUser(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		s := sqlstore.NewUserService(db)
+		p := &dost.Person{FIN: "5UPD6US", FirstName: "Aysel", LastName: "Məmmədova", BirthDate: dost.MustDate("1985-04-01"), Sex: dost.SexFemale}
+		ok(t, sqlstore.NewPersonService(db).CreatePerson(ctx, p))
+		u := &dost.User{Username: "aysel", Name: "Aysel Məmmədova", Roles: []dost.Role{dost.RoleCaseWorker}}
+		ok(t, s.CreateUser(ctx, u, password))
+
+		t.Run("OK", func(t *testing.T) {
+			got, err := s.UpdateUser(ctx, u.ID, dost.UserUpdate{PersonID: &p.ID})
+			ok(t, err)
+			if got.PersonID == nil || *got.PersonID != p.ID || !got.HasRole(dost.RoleCaseWorker) {
+				t.Errorf("got %+v, want linked to %d", got, p.ID)
+			}
+			if again, err := s.FindUserByID(ctx, u.ID); err != nil || again.PersonID == nil || *again.PersonID != p.ID {
+				t.Errorf("stored %+v, %v", again, err)
+			}
+			if same, err := s.UpdateUser(ctx, u.ID, dost.UserUpdate{}); err != nil || same.PersonID == nil || *same.PersonID != p.ID {
+				t.Errorf("empty update: %+v, %v; want it unchanged", same, err)
+			}
+		})
+
+		t.Run("ErrUnknownPerson", func(t *testing.T) {
+			bad := p.ID + 1000
+			_, err := s.UpdateUser(ctx, u.ID, dost.UserUpdate{PersonID: &bad})
+			if dost.ErrorCode(err) != dost.EINVALID || len(dost.ErrorFields(err)) != 1 || dost.ErrorFields(err)[0].Code != "person.unknown" {
+				t.Errorf("got %v, want invalid person.unknown", err)
+			}
+			if got, err := s.FindUserByID(ctx, u.ID); err != nil || got.PersonID == nil || *got.PersonID != p.ID {
+				t.Errorf("after the refusal %+v, %v; want still linked to %d", got, err, p.ID)
+			}
+		})
+
+		t.Run("ErrUnknownUser", func(t *testing.T) {
+			if _, err := s.UpdateUser(ctx, u.ID+1000, dost.UserUpdate{PersonID: &p.ID}); dost.ErrorCode(err) != dost.ENOTFOUND {
+				t.Errorf("got %v, want not found", err)
+			}
+		})
+
+		t.Run("OKUnlink", func(t *testing.T) {
+			zero := int64(0)
+			got, err := s.UpdateUser(ctx, u.ID, dost.UserUpdate{PersonID: &zero})
+			if err != nil || got.PersonID != nil {
+				t.Errorf("got %+v, %v; want unlinked", got, err)
+			}
+		})
+	})
+}
