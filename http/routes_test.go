@@ -183,7 +183,7 @@ func accessAllows(access string, u *dost.User) bool {
 	case signedIn:
 		return u != nil
 	case staff:
-		access = "roles:operator,caseworker,supervisor,admin,auditor"
+		access = "roles:operator,caseworker,supervisor,admin,auditor,payroll"
 	}
 	roles, ok := strings.CutPrefix(access, "roles:")
 	if !ok || u == nil {
