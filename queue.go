@@ -577,7 +577,9 @@ type QueueService interface {
 	// serves, and calls it: two callers never get the same ticket.
 	// EFORBIDDEN unless the operator is signed in at the counter;
 	// ENOTFOUND (code "queue.empty") when no ticket waits that they may
-	// serve.
+	// serve; ECONFLICT (code "counter.busy") while the counter has a
+	// ticket called or being served (finish, park, transfer or mark it a
+	// no-show first).
 	CallNext(ctx context.Context, counterID int64) (*Ticket, *CallReason, error)
 
 	// CallTicket calls a waiting or parked ticket by number to the
@@ -590,8 +592,10 @@ type QueueService interface {
 	// (NextTicketStatus's state machine). ECONFLICT for an action its
 	// status does not allow (a ticket finished twice) or a recall beyond
 	// the centre's limits (Ticket.CheckRecall); EINVALID for a transfer to
-	// an unknown service or counter, or a finish without services done;
-	// EFORBIDDEN if the ticket is at another operator's counter.
+	// an unknown service or counter, or a finish without services done,
+	// or the action call (code "ticket_action.use_call": CallNext and
+	// CallTicket call); EFORBIDDEN if the ticket is at another operator's
+	// counter. A cancel is any staff member's of the ticket's centre.
 	ActOnTicket(ctx context.Context, ticketID int64, r TicketActionRequest) (*Ticket, error)
 
 	// FindQueueEvents returns matching events oldest first, and the total.
