@@ -72,6 +72,8 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.uiRoutes()...)
 	rs = append(rs, s.applicationPageRoutes()...)
 	rs = append(rs, s.verifyRoutes()...)
+	rs = append(rs, s.payrollRoutes()...)
+	rs = append(rs, s.payrollPageRoutes()...)
 	return rs
 }
 

@@ -53,6 +53,10 @@ const (
 	handlers   = "roles:caseworker,supervisor"
 	docReaders = "roles:operator,caseworker,supervisor,auditor"
 	overseers  = "roles:supervisor,admin,auditor"
+	// payrollOfficers prepare, approve, export and correct the payroll;
+	// payrollReaders read it (citizens read their own payments).
+	payrollOfficers = "roles:payroll"
+	payrollReaders  = "roles:payroll,supervisor,admin,auditor"
 )
 
 // routeAccess is who may call each route, written out by hand and not
@@ -160,6 +164,30 @@ var routeAccess = map[string]string{
 	"GET /verify":                       public,
 	"GET /verify/{code}":                public,
 	"GET /verify/{code}/letter.pdf":     public,
+
+	"GET /api/v1/payroll/cycles":                 payrollReaders,
+	"POST /api/v1/payroll/cycles":                payrollOfficers,
+	"GET /api/v1/payroll/cycles/{id}":            payrollReaders,
+	"POST /api/v1/payroll/cycles/{id}/approve":   payrollOfficers,
+	"POST /api/v1/payroll/cycles/{id}/reject":    payrollOfficers,
+	"GET /api/v1/payroll/cycles/{id}/compare":    payrollReaders,
+	"POST /api/v1/payroll/cycles/{id}/export":    payrollOfficers,
+	"GET /api/v1/payroll/cycles/{id}/imports":    payrollReaders,
+	"POST /api/v1/payroll/cycles/{id}/imports":   payrollOfficers,
+	"GET /api/v1/payroll/payments":               payrollReaders + ",citizen",
+	"GET /api/v1/payroll/payments/{id}":          payrollReaders + ",citizen",
+	"POST /api/v1/payroll/payments/{id}/correct": payrollOfficers,
+	"GET /api/v1/payroll/banks":                  payrollReaders,
+	"GET /payroll":                               payrollReaders,
+	"POST /payroll/cycles":                       payrollOfficers,
+	"GET /payroll/cycles/{id}":                   payrollReaders,
+	"POST /payroll/cycles/{id}/approve":          payrollOfficers,
+	"POST /payroll/cycles/{id}/reject":           payrollOfficers,
+	"POST /payroll/cycles/{id}/export":           payrollOfficers,
+	"POST /payroll/cycles/{id}/imports":          payrollOfficers,
+	"GET /payroll/payments":                      payrollReaders,
+	"GET /payroll/corrections":                   payrollReaders,
+	"POST /payroll/payments/{id}/correct":        payrollOfficers,
 }
 
 // normAccess returns an access with its roles sorted, so that the order

@@ -93,6 +93,14 @@ type Server struct {
 	// answer 404.
 	RuleSet *rules.RuleSet
 
+	// Payroll prepares, approves and pays the payroll cycles (the
+	// /api/v1/payroll routes and the /payroll pages); payroll.Service
+	// implements it. Without it those routes answer 404. Programmes are
+	// the benefits paid, which the payroll pages offer and name; without
+	// them the prepare form takes a programme's code.
+	Payroll    dost.PayrollService
+	Programmes []dost.Programme
+
 	// Ready reports whether the database is reachable and migrated; it
 	// answers /readyz.
 	Ready func(ctx context.Context) error

@@ -23,7 +23,8 @@ var uiFS embed.FS
 // one is missing, so a typo in a handler's view name cannot reach a user.
 var views = []string{"home", "services", "service", "signin", "staff", "persons", "person", "error",
 	"rules_variables", "rules_variable", "rules_parameters", "rules_parameter", "rules_try",
-	"application", "application_decide", "applications", "deadlines", "verify"}
+	"application", "application_decide", "applications", "deadlines", "verify",
+	"payroll", "payroll_cycle", "payroll_payments", "payroll_corrections"}
 
 // ui is the parsed web UI: one template set per language and view, the
 // message catalogue and the fingerprints of the static files. It is built
@@ -165,6 +166,8 @@ type page struct {
 	// MayQueue and MayDeadlines show the work queue and the deadline view
 	// in the navigation to the roles their routes admit.
 	MayQueue, MayDeadlines bool
+	// MayPayroll shows the payroll pages to the roles that read them.
+	MayPayroll bool
 }
 
 // langLink is one entry of the language switcher.
@@ -180,6 +183,7 @@ func (s *Server) pageFor(r *http.Request, lang, nav string, data any) *page {
 	p := &page{Lang: lang, User: u, Demo: s.Demo, Nav: nav, Data: data}
 	p.IsStaff = Route{Access: Staff}.Allows(u)
 	p.MayQueue, p.MayDeadlines = hasAnyRole(u, caseHandlers), hasAnyRole(u, overseers)
+	p.MayPayroll = hasAnyRole(u, payrollReaders)
 	// The switcher links back to the same page with the same query; after
 	// a POST (a sign-in error) the form's values are not repeated.
 	for _, l := range dost.Languages {

@@ -21,6 +21,8 @@ import (
 	"github.com/dost-az/dost/demo"
 	"github.com/dost-az/dost/filestore"
 	dosthttp "github.com/dost-az/dost/http"
+	"github.com/dost-az/dost/iso20022"
+	"github.com/dost-az/dost/payroll"
 	"github.com/dost-az/dost/proactive"
 	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/sqlstore"
@@ -70,6 +72,12 @@ type TestServer struct {
 	Proactive      *proactive.Service
 	ProactiveStore *sqlstore.ProactiveStore
 
+	// Payroll prepares and pays the payroll cycles over PayrollStore,
+	// in-process (no job queue: PrepareCycle returns the cycle
+	// prepared), paying from DebtorIBAN.
+	Payroll      *payroll.Service
+	PayrollStore *sqlstore.PayrollStore
+
 	t      testing.TB
 	tokens map[dost.Role]string
 
@@ -93,6 +101,10 @@ type Fixtures struct {
 // Roles are the roles NewServer seeds a user for: every staff role,
 // citizen, and registry (a system account named "civil-registry").
 var Roles = append(append([]dost.Role{}, dost.StaffRoles...), dost.RoleCitizen, dost.RoleRegistry)
+
+// DebtorIBAN is the paying agency's account in the test server's bank
+// files (bank AIIB).
+const DebtorIBAN = "AZ86AIIB00000000000000000001"
 
 // Password returns the password of the seeded user with role: the demo
 // account's for staff roles, whose usernames are the roles' names (see
@@ -187,6 +199,16 @@ func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
 		t.Fatalf("proactive: %v", err)
 	}
 	s.EventService, s.OfferService = ts.Proactive, ts.Proactive
+	ts.PayrollStore = sqlstore.NewPayrollStore(db)
+	ts.Payroll, err = payroll.New(payroll.Config{
+		Store: ts.PayrollStore, Persons: ts.Persons, Population: sqlstore.NewPopulationStore(db), RuleSet: rs,
+		Programmes: az.Programmes(), Clock: db.Clock(), Logger: s.Logger,
+		Debtor: iso20022.Account{Name: "DOST Agentliyi", IBAN: DebtorIBAN, BIC: "AIIBAZ2X"},
+	})
+	if err != nil {
+		t.Fatalf("payroll: %v", err)
+	}
+	s.Payroll, s.Programmes = ts.Payroll, az.Programmes()
 	for _, o := range opts {
 		o(s)
 	}
