@@ -24,6 +24,11 @@ type ProgrammeScan struct {
 	// Later: of the entitled, those whose right arises after today; the
 	// date change of that day assigns it.
 	Later int `json:"later"`
+	// Found: of the entitled, the newly entitled (neither held nor
+	// later), whom the scan awards or offers the programme; for a scan
+	// that is not a dry run, Found = Awarded + Offered + Unchanged +
+	// Failed.
+	Found int `json:"found"`
 	// Awarded and Offered: new awards and offers made.
 	Awarded int `json:"awarded"`
 	Offered int `json:"offered"`
@@ -66,6 +71,7 @@ func (s *ScanSummary) Add(o ScanSummary) {
 		q.Entitled += p.Entitled
 		q.Held += p.Held
 		q.Later += p.Later
+		q.Found += p.Found
 		q.Awarded += p.Awarded
 		q.Offered += p.Offered
 		q.Unchanged += p.Unchanged
@@ -138,16 +144,40 @@ type scanTask struct {
 // counted as failed and logged; other errors stop the scan of the shard
 // and are returned with the counts so far.
 func (s *Service) ScanShard(ctx context.Context, period dost.Month, sh rulesrun.Shard) (ScanSummary, error) {
+	sum, tasks, err := s.findShard(ctx, period, sh)
+	if err != nil {
+		return sum, err
+	}
+	t := time.Now()
+	err = s.runTasks(ctx, period, tasks)
+	sum.Assign = time.Since(t)
+	if err != nil {
+		return sum, fmt.Errorf("shard %s: %w", sh, err)
+	}
+	return sum, nil
+}
+
+// FindNewlyEntitled is ScanShard's dry run: it counts, as ScanShard
+// would, who in the shard is newly entitled (ProgrammeScan.Found) and
+// makes nothing.
+func (s *Service) FindNewlyEntitled(ctx context.Context, period dost.Month, sh rulesrun.Shard) (ScanSummary, error) {
+	sum, _, err := s.findShard(ctx, period, sh)
+	return sum, err
+}
+
+// findShard reads and computes one shard for ScanShard: the summary so
+// far and the tasks of the newly entitled.
+func (s *Service) findShard(ctx context.Context, period dost.Month, sh rulesrun.Shard) (ScanSummary, []scanTask, error) {
 	sum := ScanSummary{Shards: 1}
 	t0 := time.Now()
 	ev, err := s.load(ctx, sh, period)
 	if err != nil {
-		return sum, err
+		return sum, nil, err
 	}
 	defer ev.release()
 	holdings, err := s.store.FindHoldings(ctx, sh, period)
 	if err != nil {
-		return sum, fmt.Errorf("shard %s: find awards and offers: %w", sh, err)
+		return sum, nil, fmt.Errorf("shard %s: find awards and offers: %w", sh, err)
 	}
 	t1 := time.Now()
 	sum.Read = t1.Sub(t0)
@@ -184,12 +214,12 @@ func (s *Service) ScanShard(ctx context.Context, period dost.Month, sh rulesrun.
 		p := s.programmes[stats.Programme]
 		amounts, err := ev.rights(p)
 		if err != nil {
-			return sum, fmt.Errorf("shard %s: %w", sh, err)
+			return sum, nil, fmt.Errorf("shard %s: %w", sh, err)
 		}
 		var starts []rules.Date
 		if name := startVariables[p.Code]; name != "" && p.Entity == "person" {
 			if starts, err = ev.dates(name); err != nil {
-				return sum, fmt.Errorf("shard %s: %w", sh, err)
+				return sum, nil, fmt.Errorf("shard %s: %w", sh, err)
 			}
 		}
 		for row, q := range amounts {
@@ -221,17 +251,12 @@ func (s *Service) ScanShard(ctx context.Context, period dost.Month, sh rulesrun.
 					t.start = dostDate(d)
 				}
 			}
+			stats.Found++
 			tasks = append(tasks, t)
 		}
 	}
-	t2 := time.Now()
-	sum.Compute = t2.Sub(t1)
-	err = s.runTasks(ctx, period, tasks)
-	sum.Assign = time.Since(t2)
-	if err != nil {
-		return sum, fmt.Errorf("shard %s: %w", sh, err)
-	}
-	return sum, nil
+	sum.Compute = time.Since(t1)
+	return sum, tasks, nil
 }
 
 // runTasks assigns or offers on Config.Workers goroutines, counting each

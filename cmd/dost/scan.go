@@ -39,6 +39,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	workers := fs.Int("workers", runtime.NumCPU(), "with --local: shards scanned at once")
 	shardSize := fs.Int("shard-size", rulesrun.DefaultShardSize, "with --local: persons per shard")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	dryRun := fs.Bool("dry-run", false, "with --local: count the newly entitled without awarding or offering anything")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,6 +48,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *local && *wait {
 		return errors.New("dost scan: --wait is for an enqueued scan; --local always waits")
+	}
+	if *dryRun && !*local {
+		return errors.New("dost scan: --dry-run needs --local")
 	}
 	logger := c.logger(stderr)
 	db, err := c.openDB(ctx, logger, false)
@@ -91,11 +95,18 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	start := time.Now()
-	sc, err := scanLocal(ctx, m.Proactive, scans, p, *shardSize, *workers, stderr, *quiet)
+	scanShard := m.Proactive.ScanShard
+	if *dryRun {
+		scanShard = m.Proactive.FindNewlyEntitled
+	}
+	sc, err := scanLocal(ctx, m.Proactive, scanShard, scans, p, *shardSize, *workers, stderr, *quiet)
 	if err != nil {
 		return err
 	}
 	printScan(stdout, sc, time.Since(start))
+	if *dryRun {
+		fmt.Fprintln(stdout, "dry run: nothing was awarded or offered")
+	}
 	return nil
 }
 
@@ -121,8 +132,8 @@ func checkCatalogue(ctx context.Context, catalogue dost.CatalogueService) error 
 
 // scanLocal scans period's shards in this process, workers at once, each
 // recorded in scans like a shard job's, and returns the finished scan.
-func scanLocal(ctx context.Context, svc *proactive.Service, scans *sqlstore.ScanStore, period dost.Month, shardSize, workers int,
-	stderr io.Writer, quiet bool) (*sqlstore.Scan, error) {
+func scanLocal(ctx context.Context, svc *proactive.Service, scanShard func(context.Context, dost.Month, rulesrun.Shard) (proactive.ScanSummary, error),
+	scans *sqlstore.ScanStore, period dost.Month, shardSize, workers int, stderr io.Writer, quiet bool) (*sqlstore.Scan, error) {
 	id, err := scans.CreateScan(ctx, period, 0)
 	if err != nil {
 		return nil, err
@@ -154,7 +165,7 @@ func scanLocal(ctx context.Context, svc *proactive.Service, scans *sqlstore.Scan
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(shards) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
 				sh := shards[i]
-				sum, err := svc.ScanShard(ctx, period, sh)
+				sum, err := scanShard(ctx, period, sh)
 				if err == nil {
 					var js []byte
 					if js, err = json.Marshal(sum); err == nil {
@@ -238,17 +249,19 @@ func printScan(w io.Writer, sc *sqlstore.Scan, wall time.Duration) {
 	fmt.Fprintf(w, "scan %d of %s: %s; %d persons in %d households, %d shards\n\n", sc.ID, sc.Period, sc.Status,
 		s.Persons, s.Households, s.Shards)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "programme\tentitled\theld\tlater\tawarded\toffered\tunchanged\tfailed\t")
+	fmt.Fprintln(tw, "programme\tentitled\theld\tlater\tnew\tawarded\toffered\tunchanged\tfailed\t")
+	found := 0
 	for _, p := range s.Programmes {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", p.Programme, p.Entitled, p.Held, p.Later, p.Awarded,
-			p.Offered, p.Unchanged, p.Failed)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", p.Programme, p.Entitled, p.Held, p.Later, p.Found,
+			p.Awarded, p.Offered, p.Unchanged, p.Failed)
+		found += p.Found
 	}
 	tw.Flush()
 	var rate float64
 	if wall > 0 {
 		rate = float64(s.Persons) / wall.Seconds()
 	}
-	fmt.Fprintf(w, "\n%d new awards and offers; time %s (%.0f persons/s); summed over shards: read %s, compute %s, assign %s\n",
-		s.New(), wall.Round(time.Millisecond), rate, s.Read.Round(time.Millisecond), s.Compute.Round(time.Millisecond),
+	fmt.Fprintf(w, "\n%d newly entitled, %d new awards and offers; time %s (%.0f persons/s); summed over shards: read %s, compute %s, assign %s\n",
+		found, s.New(), wall.Round(time.Millisecond), rate, s.Read.Round(time.Millisecond), s.Compute.Round(time.Millisecond),
 		s.Assign.Round(time.Millisecond))
 }

@@ -37,12 +37,26 @@ func TestScan(t *testing.T) {
 			t.Fatalf("%s: %v\n%s\n%s", args[0], err, out, stderr)
 		}
 	}
-	out, stderr, err := run(t, "scan", "--local", "--quiet", "--shard-size", "50", "--database", db)
+	// A dry run counts the newly entitled and makes nothing; the scan
+	// then makes exactly as many.
+	out, stderr, err := run(t, "scan", "--local", "--dry-run", "--quiet", "--shard-size", "50", "--database", db)
+	if err != nil {
+		t.Fatalf("dry run: %v\n%s", err, stderr)
+	}
+	m := regexp.MustCompile(`(\d+) newly entitled, 0 new awards and offers`).FindStringSubmatch(out)
+	if newMade(t, out) != 0 || m == nil || m[1] == "0" || !strings.Contains(out, "dry run: nothing was awarded") {
+		t.Fatalf("dry run:\n%s", out)
+	}
+	found, _ := strconv.Atoi(m[1])
+	if _, _, err := run(t, "scan", "--dry-run", "--database", db); err == nil || !strings.Contains(err.Error(), "--dry-run needs --local") {
+		t.Fatalf("enqueued dry run: got %v, want an error", err)
+	}
+	out, stderr, err = run(t, "scan", "--local", "--quiet", "--shard-size", "50", "--database", db)
 	if err != nil {
 		t.Fatalf("first scan: %v\n%s", err, stderr)
 	}
-	if n := newMade(t, out); n == 0 || !strings.Contains(out, "old_age_pension") {
-		t.Fatalf("first scan made nothing:\n%s", out)
+	if n := newMade(t, out); n == 0 || n > found || !strings.Contains(out, "old_age_pension") {
+		t.Fatalf("first scan made %d, the dry run found %d:\n%s", n, found, out)
 	}
 	out, stderr, err = run(t, "scan", "--local", "--quiet", "--shard-size", "50", "--database", db)
 	if err != nil {
