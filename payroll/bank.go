@@ -135,24 +135,3 @@ func (s *Service) exportFile(ctx context.Context, c *dost.Cycle, f *dost.ExportF
 	}
 	return w.Close()
 }
-
-// ImportStatus implements dost.PayrollService. Not built yet: reading the
-// bank's reports (iso20022's readers) comes with the next increment; it
-// returns EINTERNAL and changes nothing.
-func (s *Service) ImportStatus(ctx context.Context, cycleID int64, kind dost.StatusImportKind, r io.Reader) (*dost.StatusImport, error) {
-	if _, err := mayPay(ctx); err != nil {
-		return nil, err
-	}
-	return nil, dost.Errorf(dost.EINTERNAL, "Importing bank reports is not available yet.")
-}
-
-// FindStatusImports implements dost.PayrollService: none are made yet.
-func (s *Service) FindStatusImports(ctx context.Context, cycleID int64) ([]*dost.StatusImport, error) {
-	if err := mayReadCycles(ctx); err != nil {
-		return nil, err
-	}
-	if _, err := s.store.FindCycleByID(ctx, cycleID); err != nil {
-		return nil, err
-	}
-	return []*dost.StatusImport{}, nil
-}

@@ -56,8 +56,9 @@
 // ExportCycle writes an approved cycle's pain.001.001.09 files, one per
 // bank (message ID "DOST-<cycle>-<bank>"), streamed from the store
 // through package iso20022; the first export marks the payments sent and
-// the cycle exported. Reading the banks' reports (ImportStatus) is not
-// built yet.
+// the cycle exported. The banks' reports (pain.002 status reports,
+// camt.054 notifications) are read back by ImportStatus: checked whole
+// first, applied all at once or not at all (see ImportStatus).
 //
 // # Who may do what
 //

@@ -99,6 +99,8 @@ type Store interface {
 	// exported (or reconciled) already it changes nothing. ECONFLICT for a
 	// cycle in another status.
 	MarkExported(ctx context.Context, cycleID, actorID int64) (*dost.Cycle, error)
+
+	ReportStore
 }
 
 // ExportGroup is the count and total of a cycle's payments to one bank
@@ -120,4 +122,40 @@ type ShardAward struct {
 	// Paid are the months (from ShardAwards' from on) that have a payment
 	// which stays.
 	Paid []dost.Month
+}
+
+// ReportStore is the storage of the bank reports' import (ImportStatus);
+// sqlstore.PayrollStore implements it with Store.
+type ReportStore interface {
+	// ReportPayments streams every payment of a cycle to fn, by ID, with
+	// the fields a bank report is checked against: ID, Reference, Amount,
+	// Status, Bank, Programme and PaidOn (the rest zero). fn's error stops
+	// it and is returned.
+	ReportPayments(ctx context.Context, cycleID int64, fn func(p *dost.Payment) error) error
+	// FindStatusImportBySHA256 returns a cycle's import of the file with
+	// that SHA-256 (hex). ENOTFOUND if there is none.
+	FindStatusImportBySHA256(ctx context.Context, cycleID int64, sha256 string) (*dost.StatusImport, error)
+	// FindStatusImports returns a cycle's imports, oldest first.
+	FindStatusImports(ctx context.Context, cycleID int64) ([]*dost.StatusImport, error)
+	// ApplyStatusImport records imp (ID and At set by the store) and
+	// applies moves in one transaction: each payment of a move goes from
+	// its From status to To (with the reason, and PaidOn for paid) and
+	// gets an event naming the import; when no payment of the cycle is
+	// pending or sent any more, the cycle becomes reconciled. When the
+	// cycle already has an import of the same file (imp.SHA256; a
+	// concurrent import of it won) it returns that one and changes
+	// nothing. ECONFLICT when the cycle is not exported or reconciled, or
+	// a payment is no longer in From (a report imported meanwhile): then
+	// nothing is stored. ENOTFOUND for an unknown cycle.
+	ApplyStatusImport(ctx context.Context, imp *dost.StatusImport, moves []*StatusMove) (*dost.StatusImport, error)
+}
+
+// StatusMove is the payments a bank report moves alike: from one status
+// to another, with the same reason (and date paid, for To paid).
+type StatusMove struct {
+	From, To   dost.PaymentStatus
+	ReasonCode string
+	Reason     string
+	PaidOn     dost.Date // for To paid
+	PaymentIDs []int64
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -166,23 +167,32 @@ func (s *PayrollStore) PlanCycle(ctx context.Context, cycleID int64, run int, sh
 
 // shardAwards returns the condition selecting the awards (alias a) of
 // shard sh and, unless programme is "", of programme, with its
-// arguments appended to args: a household's award, or a person's whose
-// person is a member of a household of a households shard; a person in
-// no household's in a loners shard.
+// arguments appended to args: see shardAwardIDs.
 func shardAwards(sh rulesrun.Shard, programme string, args *args) string {
+	return `a.id IN (` + shardAwardIDs(sh, programme, args) + `)`
+}
+
+// shardAwardIDs returns a query of the IDs of the awards of shard sh and,
+// unless programme is "", of programme, with its arguments appended to
+// args: a household's award, or a person's whose person is a member of a
+// household of a households shard; a person in no household's in a
+// loners shard. Each part reads an index (awards_household,
+// awards_person, household_members), never the whole awards table: a
+// cycle has a few dozen shards and a million awards. The redundant "<> 0"
+// terms let SQLite use those partial indexes.
+func shardAwardIDs(sh rulesrun.Shard, programme string, args *args) string {
 	lo, hi := args.add(sh.Lo), args.add(sh.Hi)
-	var cond string
-	if sh.Kind == rulesrun.ShardHouseholds {
-		cond = `(a.household_id >= ` + lo + ` AND a.household_id < ` + hi + ` OR a.household_id = 0 AND a.person_id IN
-			(SELECT m.person_id FROM household_members m WHERE m.household_id >= ` + lo + ` AND m.household_id < ` + hi + `))`
-	} else {
-		cond = `(a.household_id = 0 AND a.person_id >= ` + lo + ` AND a.person_id < ` + hi + ` AND NOT EXISTS
-			(SELECT 1 FROM household_members m WHERE m.person_id = a.person_id))`
-	}
+	prog := ""
 	if programme != "" {
-		cond += ` AND a.programme = ` + args.add(programme)
+		prog = ` AND x.programme = ` + args.add(programme)
 	}
-	return cond
+	if sh.Kind == rulesrun.ShardHouseholds {
+		return `SELECT x.id FROM awards x WHERE x.household_id <> 0 AND x.household_id >= ` + lo + ` AND x.household_id < ` + hi + prog + `
+			UNION ALL SELECT x.id FROM household_members m JOIN awards x ON x.person_id = m.person_id
+			WHERE x.person_id <> 0 AND x.household_id = 0 AND m.household_id >= ` + lo + ` AND m.household_id < ` + hi + prog
+	}
+	return `SELECT x.id FROM awards x WHERE x.person_id <> 0 AND x.household_id = 0 AND x.person_id >= ` + lo + ` AND x.person_id < ` + hi + prog + `
+		AND NOT EXISTS (SELECT 1 FROM household_members m WHERE m.person_id = x.person_id)`
 }
 
 // ShardAwards implements payroll.Store.
@@ -214,9 +224,9 @@ func (s *PayrollStore) ShardAwards(ctx context.Context, c *dost.Cycle, sh rulesr
 			return err
 		}
 		b := args{from, c.ID}
-		cond = shardAwards(sh, c.Programme, &b)
-		return each(ctx, tx, `SELECT y.award_id, y.period FROM payments y JOIN awards a ON a.id = y.award_id
-			WHERE y.period >= $1 AND NOT (y.cycle_id = $2 AND y.attempts = 1 AND y.status IN ('pending', 'held')) AND `+cond,
+		ids := shardAwardIDs(sh, c.Programme, &b)
+		return each(ctx, tx, `SELECT y.award_id, y.period FROM payments y
+			WHERE y.period >= $1 AND NOT (y.cycle_id = $2 AND y.attempts = 1 AND y.status IN ('pending', 'held')) AND y.award_id IN (`+ids+`)`,
 			b, func(rows *sql.Rows) error {
 				var id int64
 				var m dost.Month
@@ -276,10 +286,12 @@ func (s *PayrollStore) WriteShard(ctx context.Context, c *dost.Cycle, sh rulesru
 		}
 
 		// What an earlier attempt of the shard wrote.
+		// "+ 0" and "|| ''" keep the planner on the awards' payments
+		// (payments_award_period) rather than all of the cycle's.
 		a := args{c.ID}
-		cond := shardAwards(sh, c.Programme, &a)
-		if _, err := tx.ExecContext(ctx, `DELETE FROM payments WHERE cycle_id = $1 AND attempts = 1 AND status IN ('pending', 'held')
-			AND award_id IN (SELECT a.id FROM awards a WHERE `+cond+`)`, a...); err != nil {
+		ids := shardAwardIDs(sh, c.Programme, &a)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM payments WHERE cycle_id + 0 = $1 AND attempts = 1 AND status || '' IN ('pending', 'held')
+			AND award_id IN (`+ids+`)`, a...); err != nil {
 			return err
 		}
 		if err := reattach(ctx, tx, cur, sh); err != nil {
@@ -322,9 +334,9 @@ func reattach(ctx context.Context, tx *Tx, c *dost.Cycle, sh rulesrun.Shard) err
 	}
 	var list []corrected
 	a := args{c.Period}
-	cond := shardAwards(sh, c.Programme, &a)
-	err := each(ctx, tx, `SELECT y.id, y.award_id, y.period, y.attempts FROM payments y JOIN awards a ON a.id = y.award_id
-		WHERE y.status = 'corrected' AND y.period <= $1 AND `+cond+` ORDER BY y.id`, a, func(rows *sql.Rows) error {
+	ids := shardAwardIDs(sh, c.Programme, &a)
+	err := each(ctx, tx, `SELECT y.id, y.award_id, y.period, y.attempts FROM payments y
+		WHERE y.status = 'corrected' AND y.period <= $1 AND y.award_id IN (`+ids+`) ORDER BY y.id`, a, func(rows *sql.Rows) error {
 		var r corrected
 		if err := rows.Scan(&r.id, &r.award, &r.period, &r.attempts); err != nil {
 			return err
@@ -834,6 +846,37 @@ func (s *PayrollStore) ExportPayments(ctx context.Context, cycleID int64, bank, 
 	return nil
 }
 
+// sentChunk is how many payment IDs one statement of markSent covers.
+const sentChunk = 20000
+
+// markSent sets a cycle's pending payments sent, each with its event, a
+// range of IDs per statement: one statement over a million payments would
+// keep a statement journal (in memory, temp_store) of every page it
+// changes, hundreds of megabytes on SQLite. Adding 0 to cycle_id and
+// the empty string to status keeps the planner on the ID range (the
+// primary key).
+func markSent(ctx context.Context, tx *Tx, cycleID, actorID int64) error {
+	now := tx.ts(tx.now)
+	var lo, hi sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(id), MAX(id) FROM payments WHERE cycle_id = $1 AND status = 'pending'`,
+		cycleID).Scan(&lo, &hi); err != nil || !lo.Valid {
+		return err
+	}
+	for from := lo.Int64; from <= hi.Int64; from += sentChunk {
+		to := from + sentChunk
+		if _, err := tx.ExecContext(ctx, `INSERT INTO payment_events (payment_id, cycle_id, status, actor_id, at)
+			SELECT id, cycle_id, 'sent', $1, $2 FROM payments WHERE id >= $3 AND id < $4 AND cycle_id + 0 = $5 AND status || '' = 'pending'`,
+			actorID, now, from, to, cycleID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = 'sent', updated_at = $1
+			WHERE id >= $2 AND id < $3 AND cycle_id + 0 = $4 AND status || '' = 'pending'`, now, from, to, cycleID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // MarkExported implements payroll.Store.
 func (s *PayrollStore) MarkExported(ctx context.Context, cycleID, actorID int64) (*dost.Cycle, error) {
 	var c *dost.Cycle
@@ -849,12 +892,7 @@ func (s *PayrollStore) MarkExported(ctx context.Context, cycleID, actorID int64)
 			return err
 		}
 		if n > 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO payment_events (payment_id, cycle_id, status, actor_id, at)
-				SELECT id, cycle_id, 'sent', $1, $2 FROM payments WHERE cycle_id = $3 AND status = 'pending'`, actorID, now, cycleID); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = 'sent', updated_at = $1 WHERE cycle_id = $2 AND status = 'pending'`,
-				now, cycleID); err != nil {
+			if err := markSent(ctx, tx, cycleID, actorID); err != nil {
 				return err
 			}
 		}
@@ -870,4 +908,219 @@ func (s *PayrollStore) MarkExported(ctx context.Context, cycleID, actorID int64)
 		return nil, fmt.Errorf("mark payroll cycle %d exported: %w", cycleID, err)
 	}
 	return c, nil
+}
+
+// ReportPayments implements payroll.ReportStore.
+func (s *PayrollStore) ReportPayments(ctx context.Context, cycleID int64, fn func(p *dost.Payment) error) error {
+	err := s.db.view(ctx, func(tx *Tx) error {
+		// One string per distinct bank and programme, not per payment.
+		names := map[string]string{}
+		intern := func(v string) string {
+			if w, ok := names[v]; ok {
+				return w
+			}
+			names[v] = v
+			return v
+		}
+		p := &dost.Payment{CycleID: cycleID}
+		return each(ctx, tx, `SELECT id, reference, amount, status, bank, programme, paid_on FROM payments WHERE cycle_id = $1 ORDER BY id`,
+			[]any{cycleID}, func(rows *sql.Rows) error {
+				*p = dost.Payment{CycleID: cycleID}
+				var status, bank, programme string
+				if err := rows.Scan(&p.ID, &p.Reference, &p.Amount, &status, &bank, &programme, &p.PaidOn); err != nil {
+					return err
+				}
+				p.Status, p.Bank, p.Programme = dost.PaymentStatus(intern(status)), intern(bank), intern(programme)
+				return fn(p)
+			})
+	})
+	if err != nil {
+		return fmt.Errorf("read payments of payroll cycle %d: %w", cycleID, err)
+	}
+	return nil
+}
+
+// statusImportColumns are the columns scanStatusImport reads.
+const statusImportColumns = `id, cycle_id, kind, message_id, sha256, entries, paid, failed, returned, pending, problems,
+	actor_id, at FROM status_imports`
+
+func scanStatusImport(row interface{ Scan(...any) error }) (*dost.StatusImport, error) {
+	imp := &dost.StatusImport{}
+	var problems sql.NullString
+	if err := row.Scan(&imp.ID, &imp.CycleID, &imp.Kind, &imp.MessageID, &imp.SHA256, &imp.Entries, &imp.Paid, &imp.Failed,
+		&imp.Returned, &imp.Pending, &problems, &imp.ActorID, scanTime(&imp.At)); err != nil {
+		return nil, err
+	}
+	if problems.Valid && problems.String != "" {
+		if err := json.Unmarshal([]byte(problems.String), &imp.Problems); err != nil {
+			return nil, fmt.Errorf("status import %d: problems: %w", imp.ID, err)
+		}
+	}
+	return imp, nil
+}
+
+// FindStatusImportBySHA256 implements payroll.ReportStore.
+func (s *PayrollStore) FindStatusImportBySHA256(ctx context.Context, cycleID int64, sha256 string) (*dost.StatusImport, error) {
+	if !storable(sha256) {
+		return nil, dost.Errorf(dost.ENOTFOUND, "Status import not found.")
+	}
+	var imp *dost.StatusImport
+	err := s.db.view(ctx, func(tx *Tx) (err error) {
+		imp, err = findStatusImport(ctx, tx, cycleID, sha256)
+		return err
+	})
+	return imp, err
+}
+
+// findStatusImport reads a cycle's import of a file in tx. ENOTFOUND if
+// there is none.
+func findStatusImport(ctx context.Context, tx *Tx, cycleID int64, sha256 string) (*dost.StatusImport, error) {
+	imp, err := scanStatusImport(tx.QueryRowContext(ctx, `SELECT `+statusImportColumns+` WHERE cycle_id = $1 AND sha256 = $2`,
+		cycleID, sha256))
+	if isNoRows(err) {
+		return nil, dost.Errorf(dost.ENOTFOUND, "Status import not found.")
+	}
+	return imp, err
+}
+
+// FindStatusImports implements payroll.ReportStore.
+func (s *PayrollStore) FindStatusImports(ctx context.Context, cycleID int64) ([]*dost.StatusImport, error) {
+	out := []*dost.StatusImport{}
+	err := s.db.view(ctx, func(tx *Tx) error {
+		out = out[:0]
+		return each(ctx, tx, `SELECT `+statusImportColumns+` WHERE cycle_id = $1 ORDER BY id`, []any{cycleID},
+			func(rows *sql.Rows) error {
+				imp, err := scanStatusImport(rows)
+				if err != nil {
+					return err
+				}
+				out = append(out, imp)
+				return nil
+			})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find status imports of payroll cycle %d: %w", cycleID, err)
+	}
+	return out, nil
+}
+
+// statusChunk is how many payments one statement of ApplyStatusImport
+// moves: far below both dialects' limits on bound parameters.
+const statusChunk = 2000
+
+// ApplyStatusImport implements payroll.ReportStore. Each move is applied
+// a few thousand payments per statement, so that a million-entry report
+// is a thousand statements or so.
+func (s *PayrollStore) ApplyStatusImport(ctx context.Context, imp *dost.StatusImport, moves []*payroll.StatusMove) (*dost.StatusImport, error) {
+	if !storable(string(imp.Kind), imp.MessageID, imp.SHA256) {
+		return nil, dost.Errorf(dost.EINVALID, "The report's message ID cannot be stored.")
+	}
+	for _, m := range moves {
+		if !storable(m.ReasonCode, m.Reason) {
+			return nil, dost.Errorf(dost.EINVALID, "The report's reasons cannot be stored.")
+		}
+	}
+	var out *dost.StatusImport
+	err := s.db.update(ctx, func(tx *Tx) error {
+		out = nil
+		now := tx.ts(tx.now)
+		// The cycle's row lock orders the imports of a cycle on PostgreSQL.
+		res, err := tx.ExecContext(ctx, `UPDATE payroll_cycles SET updated_at = $1 WHERE id = $2 AND status IN ('exported', 'reconciled')`,
+			now, imp.CycleID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			c, err := findCycle(ctx, tx, imp.CycleID)
+			if err != nil {
+				return err
+			}
+			return dost.Errorf(dost.ECONFLICT, "Payroll cycle %d is %s: bank reports are read into exported cycles only.", c.ID, c.Status)
+		}
+		var id int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO status_imports (cycle_id, kind, message_id, sha256, entries, paid, failed,
+			returned, pending, actor_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (cycle_id, sha256) DO NOTHING RETURNING id`,
+			imp.CycleID, string(imp.Kind), imp.MessageID, imp.SHA256, imp.Entries, imp.Paid, imp.Failed, imp.Returned,
+			imp.Pending, imp.ActorID, now).Scan(&id)
+		if isNoRows(err) {
+			out, err = findStatusImport(ctx, tx, imp.CycleID, imp.SHA256)
+			return err
+		} else if err != nil {
+			return err
+		}
+		for _, m := range moves {
+			ids := m.PaymentIDs
+			for len(ids) > 0 {
+				n := min(statusChunk, len(ids))
+				if err := s.move(ctx, tx, imp, id, m.From, m.To, m.ReasonCode, m.Reason, m.PaidOn, ids[:n]); err != nil {
+					return err
+				}
+				ids = ids[n:]
+			}
+		}
+		var open int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM payments WHERE cycle_id = $1 AND status IN ('pending', 'sent')`,
+			imp.CycleID).Scan(&open); err != nil {
+			return err
+		}
+		if open == 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE payroll_cycles SET status = $1, updated_at = $2 WHERE id = $3`,
+				dost.CycleReconciled, now, imp.CycleID); err != nil {
+				return err
+			}
+		}
+		out, err = findStatusImport(ctx, tx, imp.CycleID, imp.SHA256)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("import status report into payroll cycle %d: %w", imp.CycleID, err)
+	}
+	return out, nil
+}
+
+// move moves the payments ids from one status to another for import id
+// and records their events; ECONFLICT unless every one was in from.
+func (s *PayrollStore) move(ctx context.Context, tx *Tx, imp *dost.StatusImport, id int64, from, to dost.PaymentStatus,
+	code, reason string, paidOn dost.Date, ids []int64) error {
+	a := args{string(to), code, reason, tx.ts(tx.now)}
+	set := `status = $1, reason_code = $2, reason = $3, updated_at = $4`
+	if to == dost.PaymentPaid {
+		set += `, paid_on = ` + a.add(paidOn)
+	}
+	// "|| ''" and "+ 0" keep the planner on the IDs (the primary key)
+	// rather than every payment of the cycle in that status, per chunk.
+	cond := `status || '' = ` + a.add(string(from)) + ` AND cycle_id + 0 = ` + a.add(imp.CycleID)
+	var in strings.Builder
+	for i, pid := range ids {
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		a = append(a, pid)
+		in.WriteString(s.db.placeholder(len(a)))
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE payments SET `+set+` WHERE `+cond+` AND id IN (`+in.String()+`)`, a...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if int(n) != len(ids) {
+		return dost.Errorf(dost.ECONFLICT, "Payments of cycle %d changed while the report was read; import it again.", imp.CycleID)
+	}
+	// The events: the same IDs, renumbered after the six values.
+	ev := args{imp.CycleID, string(to), code, reason, id, imp.ActorID, tx.ts(tx.now)}
+	in.Reset()
+	for i, pid := range ids {
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		ev = append(ev, pid)
+		in.WriteString(s.db.placeholder(len(ev)))
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO payment_events (payment_id, cycle_id, status, reason_code, reason, import_id, actor_id, at)
+		SELECT id, $1, $2, $3, $4, $5, $6, $7 FROM payments WHERE id IN (`+in.String()+`)`, ev...)
+	return err
 }

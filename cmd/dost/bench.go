@@ -34,6 +34,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	duration := fs.Duration("duration", 10*time.Second, "length of the API load run")
 	conns := fs.Int("connections", 32, "concurrent connections of the API load run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	payrollPersons := fs.Int("payroll-persons", 1000000, "payroll: persons in the registry")
+	payrollAwards := fs.Int("payroll-awards", 1000000, "payroll: awards to pay (the rules' monthly awards, topped up with one-off awards)")
+	payrollWorkers := fs.Int("payroll-workers", runtime.NumCPU(), "payroll: shards prepared at once")
+	payrollKeep := fs.String("payroll-keep", "", "payroll: keep (and reuse) the database in this directory and stop after the approval")
 	which := "all"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		which, args = args[0], args[1:]
@@ -76,6 +80,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if which == "api" || which == "all" {
 		if err := benchAPI(ctx, c, tmp, *apiPersons, *duration, *conns, today, stdout, stderr); err != nil {
+			return err
+		}
+	}
+	if which == "payroll" { // not in all: it takes minutes (bench_payroll.go)
+		if err := benchPayroll(ctx, c, tmp, *payrollPersons, *payrollAwards, *payrollWorkers, *payrollKeep, stdout, stderr); err != nil {
 			return err
 		}
 	}

@@ -103,6 +103,9 @@ func (m *Main) startJobs(ctx context.Context, s *dosthttp.Server) error {
 		cfg.RetryEvents, cfg.ExpireOffers = p.RetryFailed, p.ExpireOffers
 	}
 	cfg.EndAwards = sqlstore.NewCaseStore(m.DB).EndAwardsPastEndDate
+	if m.Payroll != nil {
+		cfg.Payroll = m.Payroll // its Config.Enqueue calls back m.jobs.runner (payroll.go)
+	}
 	if m.jobs.files != nil {
 		cfg.Files, cfg.Documents = m.jobs.files, sqlstore.NewCaseStore(m.DB)
 	}

@@ -12,6 +12,7 @@
 //	dost calc FILE|-           compute an OpenFisca-shaped situation with the rules
 //	dost rules test|check|run  test, check or run the rule set over the registry
 //	dost scan --period M       scan the registry for the newly entitled (jobs or --local)
+//	dost payroll prepare|approve|reject|export|reconcile|show  payroll cycles
 //
 // Every command takes --database / DOST_DATABASE_URL and --data-dir /
 // DOST_DATA_DIR; serve also takes --addr / DOST_ADDR.
@@ -80,6 +81,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runRules(ctx, rest, stdout, stderr)
 	case "scan":
 		return runScan(ctx, rest, stdout, stderr)
+	case "payroll":
+		return runPayroll(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -99,10 +102,13 @@ Usage:
   dost import persons|households|incomes|insurance|disabilities FILE.csv|FILE.xlsx
   dost user add --username NAME --name "Full name" --role ROLE [--centre CODE ...]
   dost token create --user NAME [--ttl 720h] [--name NAME]
-  dost bench [import|gen|api|all] [--persons N]
+  dost bench [import|gen|api|all] [--persons N] | bench payroll [--payroll-persons N --payroll-awards N]
   dost calc [--trace] [--format json|text] FILE|-
   dost rules test [DIR] | rules check [DIR] | rules run --period 2026-11
   dost scan --period 2026-11 [--wait] | scan --local [--period 2026-11]
+  dost payroll prepare --programme P --period 2026-11 [--wait | --local] | payroll approve --cycle N --as USER
+  dost payroll export --cycle N --out DIR | payroll reconcile --cycle N --file F [--kind pain.002|camt.054]
+  dost payroll show --cycle N | payroll reject --cycle N --as USER --reason TEXT
 
 Environment: DOST_ADDR, DOST_DATA_DIR, DOST_DATABASE_URL (postgres://… for PostgreSQL;
 default: the SQLite file dost.db in the data directory); DOST_USER_PASSWORD for user add

@@ -14,6 +14,7 @@ import (
 	"github.com/dost-az/dost/demo"
 	"github.com/dost-az/dost/filestore"
 	dosthttp "github.com/dost-az/dost/http"
+	"github.com/dost-az/dost/payroll"
 	"github.com/dost-az/dost/proactive"
 	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/sqlstore"
@@ -41,6 +42,11 @@ type Main struct {
 	// Proactive receives life events, answers offers and scans the
 	// registry (set by Run, for the jobs).
 	Proactive *proactive.Service
+	// Payroll prepares and pays payroll cycles (set by Run, for the jobs;
+	// payroll.go).
+	Payroll *payroll.Service
+
+	payrollDebtor debtorFlags // --payroll-debtor-* (payroll.go)
 
 	stdout, stderr io.Writer
 	logger         *slog.Logger
@@ -67,6 +73,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	m.Config.bindDatabase(fs)
 	m.jobs.bindFlags(fs)
 	m.Config.Notify.bindFlags(fs)
+	m.payrollDebtor.bindFlags(fs)
 	fs.BoolVar(&m.Demo, "demo", false, "load the demo catalogue, centres, staff accounts and population")
 	fs.IntVar(&m.DemoPersons, "demo-persons", m.DemoPersons, "size of the demo population")
 	fs.StringVar(&m.BaseURL, "base-url", "", "public address of dost for the verification links of decision letters (default http://<addr>)")
@@ -189,7 +196,7 @@ func (m *Main) wireCasework(s *dosthttp.Server) error {
 		return err
 	}
 	s.EventService, s.OfferService = m.Proactive, m.Proactive
-	return nil
+	return m.wirePayroll(s) // payroll.go
 }
 
 // Close stops the HTTP server, draining requests, then the background
