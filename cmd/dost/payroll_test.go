@@ -14,7 +14,7 @@ import (
 
 // pain001Schema is the official schema the exported files must validate
 // against.
-const pain001Schema = "../../../shared/reference/iso20022/pain.001.001.09.xsd"
+const pain001Schema = "../../iso20022/testdata/pain.001.001.09.xsd"
 
 // statusReport returns a pain.002.001.10 report settling every payment of
 // a pain.001 file but the first, which is rejected with AC01.
