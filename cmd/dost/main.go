@@ -100,12 +100,13 @@ Usage:
   dost demo [--persons 2000] [--database URL]
   dost gen --persons N [--seed S] [--out DIR | --into-db]
   dost import persons|households|incomes|insurance|disabilities FILE.csv|FILE.xlsx
-  dost user add --username NAME --name "Full name" --role ROLE [--centre CODE ...]
+  dost user add --username NAME --name "Full name" --role ROLE [--centre CODE ...] [--fin FIN]
+  dost user link --username NAME --fin FIN
   dost token create --user NAME [--ttl 720h] [--name NAME]
   dost bench [import|gen|api|all] [--persons N] | bench payroll [--payroll-persons N --payroll-awards N]
   dost calc [--trace] [--format json|text] FILE|-
   dost rules test [DIR] | rules check [DIR] | rules run --period 2026-11
-  dost scan --period 2026-11 [--wait] | scan --local [--period 2026-11]
+  dost scan --period 2026-11 [--wait] | scan --local [--period 2026-11] [--dry-run]
   dost payroll prepare --programme P --period 2026-11 [--wait | --local] | payroll approve --cycle N --as USER
   dost payroll export --cycle N --out DIR | payroll reconcile --cycle N --file F [--kind pain.002|camt.054]
   dost payroll show --cycle N | payroll reject --cycle N --as USER --reason TEXT

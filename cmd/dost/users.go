@@ -22,7 +22,7 @@ func (f *stringsFlag) Set(v string) error { *f = append(*f, v); return nil }
 // userAddUsage is the usage of "dost user add"; userLinkUsage of "dost
 // user link".
 const (
-	userAddUsage  = "usage: dost user add --username NAME --name \"Full name\" --role registry|operator|caseworker|supervisor|admin|auditor [--centre CODE ...] [--fin FIN]"
+	userAddUsage  = "usage: dost user add --username NAME --name \"Full name\" --role registry|operator|caseworker|supervisor|admin|auditor|payroll [--centre CODE ...] [--fin FIN]"
 	userLinkUsage = "usage: dost user link --username NAME --fin FIN"
 )
 
