@@ -74,6 +74,8 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.verifyRoutes()...)
 	rs = append(rs, s.payrollRoutes()...)
 	rs = append(rs, s.payrollPageRoutes()...)
+	rs = append(rs, s.hallRoutes()...)
+	rs = append(rs, s.hallPageRoutes()...)
 	return rs
 }
 
@@ -93,6 +95,7 @@ func (s *Server) buildHandler() (http.Handler, error) {
 		return nil, err
 	}
 	s.metrics = newMetrics()
+	s.board = &Board{}
 	// Rate limits use the wall clock, not s.Clock: a test clock standing
 	// still would never refill the buckets.
 	s.signInLimiter = newRateLimiter(s.SignInLimit, time.Now)

@@ -57,6 +57,8 @@ const (
 	// payrollReaders read it (citizens read their own payments).
 	payrollOfficers = "roles:payroll"
 	payrollReaders  = "roles:payroll,supervisor,admin,auditor"
+	// hallOperators work at the hall's counters.
+	hallOperators = "roles:operator"
 )
 
 // routeAccess is who may call each route, written out by hand and not
@@ -188,6 +190,44 @@ var routeAccess = map[string]string{
 	"GET /payroll/payments":                      payrollReaders,
 	"GET /payroll/corrections":                   payrollReaders,
 	"POST /payroll/payments/{id}/correct":        payrollOfficers,
+	// the hall: the kiosk, boards and a visitor's pages are public;
+	// operators work at counters; administrators certify them.
+	"POST /api/v1/tickets":                       public,
+	"GET /api/v1/tickets":                        staff,
+	"GET /api/v1/tickets/{id}":                   public,
+	"POST /api/v1/tickets/{id}/actions":          staff,
+	"POST /api/v1/counters/{counter}/sign-in":    hallOperators,
+	"POST /api/v1/counters/{counter}/sign-out":   hallOperators,
+	"POST /api/v1/counters/{counter}/call-next":  hallOperators,
+	"POST /api/v1/counters/{counter}/call":       hallOperators,
+	"GET /api/v1/centres/{code}/slots":           public,
+	"GET /api/v1/centres/{code}/estimate":        public,
+	"GET /api/v1/centres/{code}/board":           public,
+	"GET /api/v1/centres/{code}/board/events":    public,
+	"POST /api/v1/appointments":                  public,
+	"GET /api/v1/appointments":                   signedIn,
+	"GET /api/v1/appointments/{id}":              signedIn,
+	"POST /api/v1/appointments/{id}/cancel":      signedIn,
+	"POST /api/v1/appointments/check-in":         public,
+	"GET /api/v1/certifications":                 "roles:admin,supervisor,auditor",
+	"POST /api/v1/certifications":                admins,
+	"POST /api/v1/certifications/{id}/revoke":    admins,
+	"POST /api/v1/feedback":                      public,
+	"GET /centres/{code}/kiosk":                  public,
+	"POST /centres/{code}/kiosk/tickets":         public,
+	"POST /centres/{code}/kiosk/check-in":        public,
+	"GET /centres/{code}/kiosk/tickets/{id}":     public,
+	"GET /centres/{code}/board":                  public,
+	"GET /tickets/{id}":                          public,
+	"GET /feedback/{id}":                         public,
+	"POST /feedback/{id}":                        public,
+	"GET /hall":                                  hallOperators,
+	"GET /hall/counters/{counter}":               hallOperators,
+	"POST /hall/counters/{counter}/sign-in":      hallOperators,
+	"POST /hall/counters/{counter}/sign-out":     hallOperators,
+	"POST /hall/counters/{counter}/call-next":    hallOperators,
+	"POST /hall/counters/{counter}/call":         hallOperators,
+	"POST /hall/counters/{counter}/tickets/{id}": hallOperators,
 }
 
 // normAccess returns an access with its roles sorted, so that the order

@@ -104,6 +104,20 @@ type Server struct {
 	// Ready reports whether the database is reachable and migrated; it
 	// answers /readyz.
 	Ready func(ctx context.Context) error
+
+	// Hall runs the centres' halls: tickets, counters, appointments,
+	// certifications and ratings (the hall's /api/v1 routes and the
+	// kiosk, board, console, ticket and feedback pages); hall.Service
+	// implements it. Without it those routes answer 404.
+	Hall HallService
+	// BoardRelay carries the display boards' events between nodes that
+	// share a database (PGBoardRelay for PostgreSQL); nil on a single
+	// node, where calls reach this node's boards directly.
+	BoardRelay BoardRelay
+
+	board     *Board             // the boards' connections on this node
+	stopRelay context.CancelFunc // stops BoardRelay.Listen
+	relayDone chan struct{}      // closed when BoardRelay.Listen returned
 }
 
 // NewServer returns a Server with defaults: system clock, default logger.
@@ -145,6 +159,9 @@ func (s *Server) Open() (err error) {
 		// slow links and the event streams to come; a handler that needs
 		// a limit sets one with http.ResponseController.SetWriteDeadline.
 	}
+	// Open board streams never go idle: end them when shutdown begins.
+	s.server.RegisterOnShutdown(s.board.Close)
+	s.startRelay()
 	go func() {
 		if err := s.server.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger().Error("http serve", "err", err)
@@ -173,5 +190,7 @@ func (s *Server) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
-	return s.server.Shutdown(ctx)
+	err := s.server.Shutdown(ctx)
+	s.stopBoardRelay()
+	return err
 }

@@ -24,7 +24,8 @@ var uiFS embed.FS
 var views = []string{"home", "services", "service", "signin", "staff", "persons", "person", "error",
 	"rules_variables", "rules_variable", "rules_parameters", "rules_parameter", "rules_try",
 	"application", "application_decide", "applications", "deadlines", "verify",
-	"payroll", "payroll_cycle", "payroll_payments", "payroll_corrections"}
+	"payroll", "payroll_cycle", "payroll_payments", "payroll_corrections",
+	"hall_kiosk", "hall_kiosk_ticket", "hall_board", "hall_ticket", "hall_feedback", "hall_console_index", "hall_console"}
 
 // ui is the parsed web UI: one template set per language and view, the
 // message catalogue and the fingerprints of the static files. It is built
@@ -168,6 +169,8 @@ type page struct {
 	MayQueue, MayDeadlines bool
 	// MayPayroll shows the payroll pages to the roles that read them.
 	MayPayroll bool
+	// MayHall shows the counter console to operators.
+	MayHall bool
 }
 
 // langLink is one entry of the language switcher.
@@ -184,6 +187,7 @@ func (s *Server) pageFor(r *http.Request, lang, nav string, data any) *page {
 	p.IsStaff = Route{Access: Staff}.Allows(u)
 	p.MayQueue, p.MayDeadlines = hasAnyRole(u, caseHandlers), hasAnyRole(u, overseers)
 	p.MayPayroll = hasAnyRole(u, payrollReaders)
+	p.MayHall = hasAnyRole(u, hallOperators)
 	// The switcher links back to the same page with the same query; after
 	// a POST (a sign-in error) the form's values are not repeated.
 	for _, l := range dost.Languages {

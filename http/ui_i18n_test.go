@@ -141,6 +141,15 @@ func TestMessages(t *testing.T) {
 		"deadlines.error.":     {"date", "range", "centre"},
 		"decide.":              {"assess_failed"},
 		"verify.error.":        {"format"},
+		// the hall's pages (ui_hall.go); reasons and alerts are chosen by
+		// the handlers
+		"hall.priority.":        strs(dost.PriorityGroups),
+		"hall.status.":          strs(dost.TicketStatuses),
+		"hall.feedback.rating.": {"1", "2", "3", "4", "5"},
+		"hall.feedback.error.":  {"not_finished", "exists", "rating"},
+		"hall.kiosk.error.":     hallKioskErrors(),
+		"hall.alert.":           hallAlerts(),
+		"hall.reason.":          {"by_number", "priority", "appointment", "longest_wait", "waited", "passed", "among"},
 	}
 	t.Run("KeyFamilies", func(t *testing.T) {
 		for prefix := range prefixes {

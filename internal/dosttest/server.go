@@ -20,6 +20,7 @@ import (
 	"github.com/dost-az/dost/casework"
 	"github.com/dost-az/dost/demo"
 	"github.com/dost-az/dost/filestore"
+	"github.com/dost-az/dost/hall"
 	dosthttp "github.com/dost-az/dost/http"
 	"github.com/dost-az/dost/iso20022"
 	"github.com/dost-az/dost/payroll"
@@ -77,6 +78,11 @@ type TestServer struct {
 	// prepared), paying from DebtorIBAN.
 	Payroll      *payroll.Service
 	PayrollStore *sqlstore.PayrollStore
+
+	// Hall runs the centres' halls (queue, appointments,
+	// certifications, ratings) over HallStore.
+	Hall      *hall.Service
+	HallStore *sqlstore.HallStore
 
 	t      testing.TB
 	tokens map[dost.Role]string
@@ -209,6 +215,12 @@ func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
 		t.Fatalf("payroll: %v", err)
 	}
 	s.Payroll, s.Programmes = ts.Payroll, az.Programmes()
+	ts.HallStore = sqlstore.NewHallStore(db)
+	ts.Hall, err = hall.New(hall.Config{Store: ts.HallStore, Centres: ts.Centres, Catalogue: ts.Catalogue, Clock: db.Clock()})
+	if err != nil {
+		t.Fatalf("hall: %v", err)
+	}
+	s.Hall = ts.Hall
 	for _, o := range opts {
 		o(s)
 	}
