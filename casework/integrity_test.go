@@ -3,8 +3,10 @@ package casework_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -537,6 +539,58 @@ func TestBackdatedAward(t *testing.T) {
 			}
 			if got, _ := e.store.FindApplicationByID(ctx, app.ID); got.Status != dost.ApplicationInReview {
 				t.Errorf("status %s, want in review: nothing stored", got.Status)
+			}
+		})
+
+		t.Run("ConcurrentOverlap", func(t *testing.T) {
+			// Eight approvals at once, each with an award from the first
+			// day of a month of its own (January to August) to 20
+			// September: no unique index tells them apart, all overlap,
+			// exactly one is stored. They start together, and again in
+			// several rounds, to make the race likely.
+			const n = 8
+			apps := make([]*dost.Application, n)
+			for i := range apps {
+				apps[i] = submit(dost.Month{Year: 2026, Month: time.September})
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, n)
+			start := make(chan struct{})
+			for i, app := range apps {
+				wg.Go(func() {
+					<-start
+					d := &dost.Decision{Outcome: dost.DecisionApproved, Period: app.Period, DecidedAt: e.clock.Now(),
+						LetterCode: fmt.Sprintf("TESTRACE%04d", i), Language: "en"}
+					w := &dost.Award{Programme: "old_age_pension", ServiceCode: "05-01-01-00", PersonID: e.p["Ali"].ID, PayeeID: e.p["Ali"].ID,
+						Kind: dost.AwardMonthly, Amount: dost.AZN(100), Period: dost.Month{Year: 2026, Month: time.Month(i + 1)},
+						Start: dost.DateOf(time.Date(2026, time.Month(i+1), 1, 0, 0, 0, 0, time.UTC)), End: dost.MustDate("2026-09-20"), Status: dost.AwardEnded}
+					errs[i] = e.store.Transition(ctx, &dost.Transition{ApplicationID: app.ID, Action: dost.ActionApprove, From: dost.ApplicationInReview,
+						To: dost.ApplicationApproved, At: e.clock.Now()}, &casework.Effects{Decision: d, Awards: []*dost.Award{w}})
+				})
+			}
+			close(start)
+			wg.Wait()
+			stored := 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					stored++
+				case dost.ErrorCode(err) != dost.ECONFLICT:
+					t.Errorf("approval: %v, want ECONFLICT or nil", err)
+				}
+			}
+			ws, _, err := e.store.FindAwards(ctx, dost.AwardFilter{PersonID: e.p["Ali"].ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			racing := 0
+			for _, w := range ws {
+				if w.End == dost.MustDate("2026-09-20") {
+					racing++
+				}
+			}
+			if stored != 1 || racing != 1 {
+				t.Errorf("%d approvals stored, %d of their awards; want exactly one", stored, racing)
 			}
 		})
 	})

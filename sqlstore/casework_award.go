@@ -159,7 +159,10 @@ func findDecision(ctx context.Context, tx *Tx, column string, v any) (*dost.Deci
 // beneficiary. The checks give the clear message; the unique
 // indexes stay the last line against a concurrent insert (and PostgreSQL
 // aborts the transaction on a violation, so nothing could be asked
-// afterwards).
+// afterwards). On PostgreSQL the awards of one programme for one
+// beneficiary are made one at a time (a transaction-scoped advisory
+// lock), so that two transactions cannot both pass the overlap check,
+// which no unique index can express.
 func insertAward(ctx context.Context, tx *Tx, a *dost.Award, i int) error {
 	if (a.PersonID == 0) == (a.HouseholdID == 0) {
 		return dost.Errorf(dost.EINVALID, "Award %d is for neither a person nor a household, or for both.", i)
@@ -169,6 +172,12 @@ func insertAward(ctx context.Context, tx *Tx, a *dost.Award, i int) error {
 	}
 	if a.Status == "" {
 		a.Status = dost.AwardActive
+	}
+	if tx.db.dialect == DialectPostgres {
+		key := fmt.Sprintf("award:%s:%d:%d", a.Programme, a.PersonID, a.HouseholdID)
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, key); err != nil {
+			return fmt.Errorf("lock the beneficiary's awards: %w", err)
+		}
 	}
 	if err := checkAlive(ctx, tx, a); err != nil {
 		return err
