@@ -48,6 +48,10 @@ type Main struct {
 
 	payrollDebtor debtorFlags // --payroll-debtor-* (payroll.go)
 
+	// boardRelay carries the hall boards' events between nodes on
+	// PostgreSQL (hall.go); nil on SQLite.
+	boardRelay *dosthttp.PGBoardRelay
+
 	stdout, stderr io.Writer
 	logger         *slog.Logger
 	jobs           jobsNode // background work on River (jobs.go)
@@ -196,6 +200,9 @@ func (m *Main) wireCasework(s *dosthttp.Server) error {
 		return err
 	}
 	s.EventService, s.OfferService = m.Proactive, m.Proactive
+	if err := m.wireHall(s); err != nil { // hall.go
+		return err
+	}
 	return m.wirePayroll(s) // payroll.go
 }
 
@@ -205,6 +212,11 @@ func (m *Main) Close() error {
 	var first error
 	if m.HTTPServer != nil {
 		if err := m.HTTPServer.Close(); err != nil {
+			first = err
+		}
+	}
+	if m.boardRelay != nil { // after the server: its boards' streams are closed
+		if err := m.boardRelay.Close(); err != nil && first == nil {
 			first = err
 		}
 	}
