@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -297,12 +298,14 @@ func (s *PayrollStore) WriteShard(ctx context.Context, c *dost.Cycle, sh rulesru
 		if err := reattach(ctx, tx, cur, sh); err != nil {
 			return err
 		}
-		for len(payments) > 0 {
-			n := min(paymentInsertChunk, len(payments))
-			if err := s.insertPayments(ctx, tx, payments[:n]); err != nil {
+		w := &paymentWriter{s: s, tx: tx}
+		defer w.close()
+		for rest := payments; len(rest) > 0; {
+			n := min(paymentInsertChunk, len(rest))
+			if err := w.insert(ctx, rest[:n]); err != nil {
 				return err
 			}
-			payments = payments[n:]
+			rest = rest[n:]
 		}
 
 		// On PostgreSQL, shards finishing at once wait here for each
@@ -361,69 +364,147 @@ func reattach(ctx context.Context, tx *Tx, c *dost.Cycle, sh rulesrun.Shard) err
 	return nil
 }
 
-// paymentInsertColumns are the columns insertPayments writes.
+// paymentInsertColumns are the columns paymentWriter writes.
 var paymentInsertColumns = []string{"cycle_id", "award_id", "programme", "period", "payee_id", "amount", "iban", "bank",
 	"reference", "status", "reason_code", "reason", "attempts", "created_at", "updated_at"}
 
-// insertPayments inserts payments with one statement, skipping those
-// whose award and period (or reference) exist, sets the IDs of those
-// inserted and records their first event.
-func (s *PayrollStore) insertPayments(ctx context.Context, tx *Tx, payments []*dost.Payment) error {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO payments (` + strings.Join(paymentInsertColumns, ", ") + `) VALUES `)
-	a := make([]any, 0, len(paymentInsertColumns)*len(payments))
-	byRef := make(map[string]*dost.Payment, len(payments))
-	for i, p := range payments {
+// paymentEventColumns are the columns of the first event of a payment
+// paymentWriter writes.
+const paymentEventColumns = 6
+
+// paymentWriter inserts a shard's payments and their first events in its
+// transaction, paymentInsertChunk per statement. The statements of a full
+// chunk are prepared once per transaction (on its connection) and reused:
+// parsing a statement of thousands of placeholders cost SQLite a fifth of
+// the insert.
+type paymentWriter struct {
+	s  *PayrollStore
+	tx *Tx
+	// payments and events are the prepared statements of a full chunk,
+	// nil until first needed.
+	payments, events *sql.Stmt
+	args             []any
+}
+
+// close closes the prepared statements.
+func (w *paymentWriter) close() {
+	for _, st := range []*sql.Stmt{w.payments, w.events} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// valuesSQL returns "(?, ?), (?, ?)…": rows rows of cols placeholders.
+func (w *paymentWriter) valuesSQL(b *strings.Builder, rows, cols int) {
+	n := 0
+	for i := range rows {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString("(")
-		for j, v := range []any{p.CycleID, p.AwardID, p.Programme, p.Period, p.PayeeID, int64(p.Amount), p.IBAN, p.Bank,
-			p.Reference, string(p.Status), p.ReasonCode, p.Reason, p.Attempts, tx.ts(p.CreatedAt), tx.ts(p.UpdatedAt)} {
+		for j := range cols {
 			if j > 0 {
 				b.WriteString(", ")
 			}
-			a = append(a, v)
-			b.WriteString(s.db.placeholder(len(a)))
+			n++
+			b.WriteString(w.s.db.placeholder(n))
 		}
 		b.WriteString(")")
+	}
+}
+
+// paymentsSQL returns the insert of rows payments.
+func (w *paymentWriter) paymentsSQL(rows int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO payments (` + strings.Join(paymentInsertColumns, ", ") + `) VALUES `)
+	w.valuesSQL(&b, rows, len(paymentInsertColumns))
+	b.WriteString(` ON CONFLICT DO NOTHING RETURNING id, reference`)
+	return b.String()
+}
+
+// eventsSQL returns the insert of rows first events.
+func (w *paymentWriter) eventsSQL(rows int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO payment_events (payment_id, cycle_id, status, reason_code, reason, at) VALUES `)
+	w.valuesSQL(&b, rows, paymentEventColumns)
+	return b.String()
+}
+
+// stmt returns the prepared statement *st of a full chunk (preparing it
+// with query on first use) when rows is a full chunk, else nil. It
+// belongs to the transaction: used as it is (Tx.StmtContext would
+// prepare it again on every call).
+func (w *paymentWriter) stmt(ctx context.Context, st **sql.Stmt, rows int, query func(int) string) (*sql.Stmt, error) {
+	if rows != paymentInsertChunk {
+		return nil, nil
+	}
+	if *st == nil {
+		p, err := w.tx.Tx.PrepareContext(ctx, query(rows))
+		if err != nil {
+			return nil, err
+		}
+		*st = p
+	}
+	return *st, nil
+}
+
+// insert inserts payments (at most paymentInsertChunk) with one
+// statement, skipping those whose award and period (or reference) exist,
+// sets the IDs of those inserted and records their first event.
+func (w *paymentWriter) insert(ctx context.Context, payments []*dost.Payment) error {
+	tx := w.tx
+	a := w.args[:0]
+	byRef := make(map[string]*dost.Payment, len(payments))
+	for _, p := range payments {
+		a = append(a, p.CycleID, p.AwardID, p.Programme, p.Period, p.PayeeID, int64(p.Amount), p.IBAN, p.Bank,
+			p.Reference, string(p.Status), p.ReasonCode, p.Reason, p.Attempts, tx.ts(p.CreatedAt), tx.ts(p.UpdatedAt))
 		byRef[p.Reference] = p
 	}
-	b.WriteString(` ON CONFLICT DO NOTHING RETURNING id, reference`)
-	var inserted []*dost.Payment
-	err := each(ctx, tx, b.String(), a, func(rows *sql.Rows) error {
+	w.args = a
+	st, err := w.stmt(ctx, &w.payments, len(payments), w.paymentsSQL)
+	if err != nil {
+		return err
+	}
+	var rows *sql.Rows
+	if st != nil {
+		rows, err = st.QueryContext(ctx, a...)
+	} else {
+		rows, err = tx.Tx.QueryContext(ctx, w.paymentsSQL(len(payments)), a...)
+	}
+	if err != nil {
+		return err
+	}
+	inserted := payments[:0:0]
+	for rows.Next() {
 		var id int64
 		var ref string
 		if err := rows.Scan(&id, &ref); err != nil {
+			rows.Close()
 			return err
 		}
 		if p := byRef[ref]; p != nil {
 			p.ID = id
 			inserted = append(inserted, p)
 		}
-		return nil
-	})
-	if err != nil || len(inserted) == 0 {
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil || len(inserted) == 0 {
 		return err
 	}
-	b.Reset()
-	b.WriteString(`INSERT INTO payment_events (payment_id, cycle_id, status, reason_code, reason, at) VALUES `)
 	a = a[:0]
-	for i, p := range inserted {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(")
-		for j, v := range []any{p.ID, p.CycleID, string(p.Status), p.ReasonCode, p.Reason, tx.ts(tx.now)} {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			a = append(a, v)
-			b.WriteString(s.db.placeholder(len(a)))
-		}
-		b.WriteString(")")
+	at := tx.ts(tx.now)
+	for _, p := range inserted {
+		a = append(a, p.ID, p.CycleID, string(p.Status), p.ReasonCode, p.Reason, at)
 	}
-	_, err = tx.ExecContext(ctx, b.String(), a...)
+	w.args = a
+	if st, err = w.stmt(ctx, &w.events, len(inserted), w.eventsSQL); err != nil {
+		return err
+	}
+	if st != nil {
+		_, err = st.ExecContext(ctx, a...)
+	} else {
+		_, err = tx.Tx.ExecContext(ctx, w.eventsSQL(len(inserted)), a...)
+	}
 	return err
 }
 
@@ -849,6 +930,20 @@ func (s *PayrollStore) ExportPayments(ctx context.Context, cycleID int64, bank, 
 // sentChunk is how many payment IDs one statement of markSent covers.
 const sentChunk = 20000
 
+// cycleIDRange returns the least and greatest ID of a cycle's payments
+// (ok false when it has none), from payments_cycle_bank alone. A cycle's
+// payments are written together, so their IDs are (nearly) contiguous:
+// reading the primary key's range, with the cycle as a filter, streams
+// them in ID order where the cycle's index would need a sort or a read
+// of the row of every entry.
+func cycleIDRange(ctx context.Context, tx *Tx, cycleID int64) (lo, hi int64, ok bool, err error) {
+	var l, h sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(id), MAX(id) FROM payments WHERE cycle_id = $1`, cycleID).Scan(&l, &h); err != nil {
+		return 0, 0, false, err
+	}
+	return l.Int64, h.Int64, l.Valid, nil
+}
+
 // markSent sets a cycle's pending payments sent, each with its event, a
 // range of IDs per statement: one statement over a million payments would
 // keep a statement journal (in memory, temp_store) of every page it
@@ -857,12 +952,11 @@ const sentChunk = 20000
 // primary key).
 func markSent(ctx context.Context, tx *Tx, cycleID, actorID int64) error {
 	now := tx.ts(tx.now)
-	var lo, hi sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT MIN(id), MAX(id) FROM payments WHERE cycle_id = $1 AND status = 'pending'`,
-		cycleID).Scan(&lo, &hi); err != nil || !lo.Valid {
+	lo, hi, ok, err := cycleIDRange(ctx, tx, cycleID)
+	if err != nil || !ok {
 		return err
 	}
-	for from := lo.Int64; from <= hi.Int64; from += sentChunk {
+	for from := lo; from <= hi; from += sentChunk {
 		to := from + sentChunk
 		if _, err := tx.ExecContext(ctx, `INSERT INTO payment_events (payment_id, cycle_id, status, actor_id, at)
 			SELECT id, cycle_id, 'sent', $1, $2 FROM payments WHERE id >= $3 AND id < $4 AND cycle_id + 0 = $5 AND status || '' = 'pending'`,
@@ -923,8 +1017,13 @@ func (s *PayrollStore) ReportPayments(ctx context.Context, cycleID int64, fn fun
 			return v
 		}
 		p := &dost.Payment{CycleID: cycleID}
-		return each(ctx, tx, `SELECT id, reference, amount, status, bank, programme, paid_on FROM payments WHERE cycle_id = $1 ORDER BY id`,
-			[]any{cycleID}, func(rows *sql.Rows) error {
+		lo, hi, ok, err := cycleIDRange(ctx, tx, cycleID)
+		if err != nil || !ok {
+			return err
+		}
+		return each(ctx, tx, `SELECT id, reference, amount, status, bank, programme, paid_on FROM payments
+			WHERE id >= $1 AND id <= $2 AND cycle_id + 0 = $3 ORDER BY id`,
+			[]any{lo, hi, cycleID}, func(rows *sql.Rows) error {
 				*p = dost.Payment{CycleID: cycleID}
 				var status, bank, programme string
 				if err := rows.Scan(&p.ID, &p.Reference, &p.Amount, &status, &bank, &programme, &p.PaidOn); err != nil {
@@ -1061,9 +1160,15 @@ func (s *PayrollStore) ApplyStatusImport(ctx context.Context, imp *dost.StatusIm
 				ids = ids[n:]
 			}
 		}
+		// Read along the primary key: see cycleIDRange.
 		var open int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM payments WHERE cycle_id = $1 AND status IN ('pending', 'sent')`,
-			imp.CycleID).Scan(&open); err != nil {
+		lo, hi, _, err := cycleIDRange(ctx, tx, imp.CycleID)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM payments
+			WHERE id >= $1 AND id <= $2 AND cycle_id + 0 = $3 AND status || '' IN ('pending', 'sent')`,
+			lo, hi, imp.CycleID).Scan(&open); err != nil {
 			return err
 		}
 		if open == 0 {

@@ -170,3 +170,86 @@ func TestPayrollStore(t *testing.T) {
 		}
 	})
 }
+
+// TestPayrollStore_WriteShardChunks: a shard of more payments than one
+// statement inserts (full chunks through a prepared statement, then the
+// rest) writes each award's month once, with one event each, skips a
+// duplicate inside a full chunk, and is written alike when prepared again.
+func TestPayrollStore_WriteShardChunks(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		f := newCaseFixture(t, db)
+		november := dost.MonthOf(today)
+		app := f.submit(t, application(f.aysel, pensionService, "k1", today), nil, nil)
+		f.move(t, app.ID, dost.ApplicationSubmitted, dost.ApplicationApproved, f.approval(f.aysel, "old_age_pension", november))
+		s := sqlstore.NewPayrollStore(db)
+		shards := []rulesrun.Shard{{Kind: rulesrun.ShardLoners, Lo: 1, Hi: 1000, Persons: 2}}
+
+		const months = 1234 // two full chunks of 500 and a rest
+		for run := 1; run <= 2; run++ {
+			c, err := s.StartCycle(ctx, "", november, 5)
+			ok(t, err)
+			if c.Run != run {
+				t.Fatalf("run %d, want %d", c.Run, run)
+			}
+			_, err = s.PlanCycle(ctx, c.ID, run, shards)
+			ok(t, err)
+			awards, err := s.ShardAwards(ctx, c, shards[0], november.Add(-months))
+			ok(t, err)
+			if len(awards) != 1 {
+				t.Fatalf("shard awards %+v, want Aysel's pension", awards)
+			}
+			w := awards[0].Award
+			var payments []*dost.Payment
+			var total dost.Money
+			for i := range months {
+				m := november.Add(-i)
+				amount := dost.Money(10000 + i)
+				total += amount
+				payments = append(payments, &dost.Payment{CycleID: c.ID, AwardID: w.ID, Programme: w.Programme, Period: m,
+					PayeeID: w.PayeeID, Amount: amount, IBAN: f.aysel.IBAN, Bank: dost.BankCode(f.aysel.IBAN),
+					Reference: payroll.Reference(w.ID, m, 1), Status: dost.PaymentPending, Attempts: 1,
+					CreatedAt: f.clock.Now(), UpdatedAt: f.clock.Now()})
+				if i == 700 { // the month of payment 600 again, in the second full chunk
+					dup := *payments[600]
+					payments = append(payments, &dup)
+				}
+			}
+			done, err := s.WriteShard(ctx, c, shards[0], payments, 0)
+			ok(t, err)
+			c, err = s.FindCycleByID(ctx, c.ID)
+			ok(t, err)
+			if !done || c.Status != dost.CyclePrepared || c.Count != months || c.Total != total {
+				t.Fatalf("run %d: finished %v, cycle %+v; want prepared with %d payments, %s", run, done, c, months, total)
+			}
+			if n := countRows(t, db, "payments"); n != months {
+				t.Fatalf("run %d: %d payments, want %d", run, n, months)
+			}
+			if n := countRows(t, db, "payment_events"); n != months {
+				t.Fatalf("run %d: %d payment events, want %d", run, n, months)
+			}
+			for i, p := range payments {
+				if p.ID == 0 && i != 600 && i != 701 {
+					t.Fatalf("run %d: payment %d (%s) has no ID", run, i, p.Reference)
+				}
+			}
+			if (payments[600].ID == 0) == (payments[701].ID == 0) {
+				t.Fatalf("run %d: payment 600 and its duplicate have IDs %d and %d, want one", run, payments[600].ID, payments[701].ID)
+			}
+			payments[600].ID = max(payments[600].ID, payments[701].ID)
+			payments = slices.Delete(payments, 701, 702)
+			for _, i := range []int{0, 499, 500, 600, 999, 1000, months - 1} {
+				p := payments[i]
+				got, err := s.FindPaymentByID(ctx, p.ID)
+				ok(t, err)
+				if got.Reference != p.Reference || got.Amount != p.Amount || got.Period != p.Period || got.Status != dost.PaymentPending {
+					t.Fatalf("run %d: payment %d is %+v, want %+v", run, i, got, p)
+				}
+				events, err := s.FindPaymentEvents(ctx, p.ID)
+				ok(t, err)
+				if len(events) != 1 || events[0].Status != dost.PaymentPending || events[0].CycleID != c.ID {
+					t.Fatalf("run %d: events of payment %d: %+v", run, i, events)
+				}
+			}
+		}
+	})
+}
