@@ -194,7 +194,7 @@ func TestMarkLateRefusal(t *testing.T) {
 		ctx := context.Background()
 		outbox := sqlstore.NewOutbox(db)
 		apps := map[string]*dost.Application{}
-		for _, name := range []string{"Rauf", "Sevda", "Vuqar"} {
+		for _, name := range []string{"Rauf", "Sevda", "Vuqar", "Ali"} {
 			a := e.review(t, name, "05-01-01-00")
 			d, err := e.svc.Decide(e.as("caseworker"), a.ID, dost.TransitionRequest{Action: dost.ActionRefuse, ReasonCode: "not_eligible"})
 			if err != nil {
@@ -218,6 +218,12 @@ func TestMarkLateRefusal(t *testing.T) {
 		}
 		sent("Sevda", time.Date(2026, 11, 21, 19, 0, 0, 0, time.UTC))
 		sent("Vuqar", time.Date(2026, 11, 21, 21, 0, 0, 0, time.UTC))
+		// Ali's refusal is checked no more: its notify_by is moved
+		// back beyond the 90 days the job looks at (refusals older than
+		// that are not read at every run for ever).
+		if _, err := db.WriterDB().ExecContext(ctx, `UPDATE decisions SET notify_by = '2026-08-22' WHERE id = (SELECT decision_id FROM applications WHERE id = $1)`, apps["Ali"].ID); err != nil {
+			t.Fatal(err)
+		}
 
 		e.clock.Set(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
 		if n, err := e.svc.MarkLate(ctx); err != nil || n != 0 {
@@ -230,7 +236,7 @@ func TestMarkLateRefusal(t *testing.T) {
 		if n, err := e.svc.MarkLate(ctx); err != nil || n != 0 {
 			t.Errorf("again: marked %d, %v; want 0", n, err)
 		}
-		for name, wantLate := range map[string]bool{"Rauf": true, "Vuqar": true, "Sevda": false} {
+		for name, wantLate := range map[string]bool{"Rauf": true, "Vuqar": true, "Sevda": false, "Ali": false} {
 			a, err := e.store.FindApplicationByID(ctx, apps[name].ID)
 			if err != nil {
 				t.Fatal(err)
@@ -260,8 +266,9 @@ func TestMarkLateRefusal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(counts) != 1 || counts[0].ServiceCode != "05-01-01-00" || counts[0].OnTime != 1 || counts[0].Late != 2 {
-			t.Errorf("deadline counts %+v, want 1 on time, 2 late", counts)
+		// On time: Sevda's, and Ali's, which the job no longer checks.
+		if len(counts) != 1 || counts[0].ServiceCode != "05-01-01-00" || counts[0].OnTime != 2 || counts[0].Late != 2 {
+			t.Errorf("deadline counts %+v, want 2 on time, 2 late", counts)
 		}
 	})
 }

@@ -529,6 +529,10 @@ func (s *CaseStore) MarkLate(ctx context.Context, today dost.Date, now time.Time
 	return marked, nil
 }
 
+// refusalCheckDays is how long after its notify_by a refusal's notice is
+// still checked (markRefusalsLate): far longer than any stop of the jobs.
+const refusalCheckDays = 90
+
 // markRefusalsLate sets late_since to now on the refused applications not
 // late yet whose refusal was not delivered by its notify_by (see
 // casework.Store.MarkLate) and returns their IDs. The outbox row of a
@@ -538,15 +542,19 @@ func (s *CaseStore) MarkLate(ctx context.Context, today dost.Date, now time.Time
 // approves; approved → appealed → overturned refuses, and ends there), so
 // the application's "decision.refused" rows are its refusal's.
 //
-// The refusals checked are all those of applications not late yet; the
-// ones delivered on time stay candidates, read again at each run.
+// The refusals checked are those of applications not late yet whose
+// notify_by passed within the last refusalCheckDays days: the job runs
+// every few minutes, so a late notice is flagged on the day after its
+// notify_by, and refusals told on time leave the check after that window
+// instead of being read again at every run for ever.
 func markRefusalsLate(ctx context.Context, tx *Tx, today dost.Date, now time.Time) ([]int64, error) {
 	var late []int64
 	err := each(ctx, tx, `SELECT a.id, d.notify_by,
 		(SELECT min(n.sent_at) FROM notifications n WHERE n.person_id = a.person_id AND n.topic = 'decision.refused'
 			AND n.status = 'sent' AND n.message_id LIKE 'decision:' || a.id || '.%')
 		FROM applications a JOIN decisions d ON d.id = a.decision_id
-		WHERE a.late_since IS NULL AND d.outcome = 'refused' AND d.notify_by < $1`, []any{today},
+		WHERE a.late_since IS NULL AND d.outcome = 'refused' AND d.notify_by < $1 AND d.notify_by >= $2`,
+		[]any{today, today.AddDate(0, 0, -refusalCheckDays)},
 		func(rows *sql.Rows) error {
 			var id int64
 			var notifyBy dost.Date
