@@ -64,6 +64,17 @@ const (
 	tokDirective                    // a DOCTYPE or other <!…> declaration
 )
 
+// Limits of what the scanner reads, far above any bank file's (a leaf's
+// text is at most a few hundred bytes, an element has a handful of
+// attributes), so that a hostile file costs a bounded amount of memory
+// and time: a longer text, name or attribute list is a syntax error.
+const (
+	maxText  = 1 << 20 // bytes of one text node or CDATA section
+	maxName  = 1000    // bytes of a name
+	maxAttrs = 64      // attributes of one element
+	maxNS    = 256     // namespace declarations in scope
+)
+
 type openElem struct {
 	qname string // as written, prefix:local
 	name  xml.Name
@@ -188,6 +199,9 @@ func (s *scanner) readName() (string, error) {
 		}
 		b = append(b, c)
 		s.pos++
+		if len(b) > maxName {
+			return "", s.syntax("name too long")
+		}
 		if c == ':' {
 			c2, ok := s.peek()
 			if !ok {
@@ -197,9 +211,6 @@ func (s *scanner) readName() (string, error) {
 				return "", s.syntax("invalid name")
 			}
 		}
-	}
-	if len(b) > 1000 {
-		return "", s.syntax("name too long")
 	}
 	if n, ok := s.names[string(b)]; ok {
 		return n, nil
@@ -320,6 +331,9 @@ func (s *scanner) charData() (tokKind, error) {
 		}
 		s.text = append(s.text, chunk[:i]...)
 		s.pos += i
+		if len(s.text) > maxText {
+			return 0, s.syntax("text longer than %d bytes", maxText)
+		}
 		if i < len(chunk) {
 			c := chunk[i]
 			if c == '<' {
@@ -540,6 +554,9 @@ func (s *scanner) bang() (tokKind, error) {
 				s.text = s.text[:len(s.text)-3]
 				break
 			}
+			if len(s.text) > maxText+2 { // the text and "]]" of an end not yet seen
+				return 0, s.syntax("CDATA section longer than %d bytes", maxText)
+			}
 		}
 		s.text = bytes.ReplaceAll(s.text, []byte("\r\n"), []byte("\n"))
 		if err := s.checkText(s.text); err != nil {
@@ -625,6 +642,9 @@ func (s *scanner) startTag() (tokKind, error) {
 		if err != nil {
 			return 0, err
 		}
+		if len(s.attrs) >= maxAttrs {
+			return 0, s.syntax("more than %d attributes", maxAttrs)
+		}
 		for _, a := range s.attrs {
 			if a.Name.Space == "" && a.Name.Local == aname {
 				return 0, s.syntax("attribute %s given twice", aname)
@@ -638,6 +658,9 @@ func (s *scanner) startTag() (tokKind, error) {
 				return 0, s.syntax("empty namespace for prefix %s", l)
 			}
 			s.ns = append(s.ns, nsBinding{l, val})
+		}
+		if len(s.ns) > maxNS {
+			return 0, s.syntax("more than %d namespace declarations in scope", maxNS)
 		}
 		// Attribute names stay unresolved here (Space holds the qualified
 		// name's whole text); they are resolved below once every

@@ -3,10 +3,12 @@ package iso20022
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -77,6 +79,44 @@ func FuzzScanner(f *testing.F) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("tokens differ:\nscanner     %#v\nencoding/xml %#v", got, want)
+		}
+	})
+}
+
+// TestScannerLimits checks that a hostile file costs bounded memory and
+// time: an overlong text, CDATA section or name, too many attributes or
+// namespace declarations are syntax errors, and the largest allowed text
+// is read.
+func TestScannerLimits(t *testing.T) {
+	big := strings.Repeat("x", maxText+1)
+	var attrs, decls strings.Builder
+	for i := range maxAttrs + 1 {
+		fmt.Fprintf(&attrs, ` a%d="1"`, i)
+	}
+	for i := range maxNS / 2 {
+		fmt.Fprintf(&decls, `<e xmlns:p%d="u%d" xmlns:q%d="v%d">`, i, i, i, i)
+	}
+	for _, tc := range []struct {
+		name, doc, want string
+	}{
+		{"Text", "<R>" + big + "</R>", "text longer than"},
+		{"TextWithEntities", "<R>" + strings.Repeat("&amp;", maxText+1) + "</R>", "text longer than"},
+		{"CDATA", "<R><![CDATA[" + big + "]]></R>", "CDATA section longer than"},
+		{"Name", "<" + strings.Repeat("n", maxName+1) + "/>", "name too long"},
+		{"Attributes", "<R" + attrs.String() + "/>", "more than 64 attributes"},
+		{"Namespaces", "<R>" + decls.String() + `<f xmlns:z="w"/>`, "namespace declarations in scope"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tokens(newScanner(strings.NewReader(tc.doc)).Token)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error saying %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("LargestText", func(t *testing.T) {
+		toks, err := tokens(newScanner(strings.NewReader("<R>" + big[1:] + "</R>")).Token)
+		if err != nil || len(toks) != 3 || len(toks[1].(xml.CharData)) != maxText {
+			t.Errorf("got %d tokens, %v; want the root with %d bytes of text", len(toks), err, maxText)
 		}
 	})
 }
