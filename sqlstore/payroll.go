@@ -328,7 +328,8 @@ func (s *PayrollStore) WriteShard(ctx context.Context, c *dost.Cycle, sh rulesru
 }
 
 // reattach attaches the corrected payments of shard sh's awards, of
-// periods up to cycle c's, to c.
+// periods up to cycle c's, to c; one that another cycle attached first
+// stays with it.
 func reattach(ctx context.Context, tx *Tx, c *dost.Cycle, sh rulesrun.Shard) error {
 	type corrected struct {
 		id, award int64
@@ -351,10 +352,19 @@ func reattach(ctx context.Context, tx *Tx, c *dost.Cycle, sh rulesrun.Shard) err
 		return err
 	}
 	for _, r := range list {
-		if _, err := tx.ExecContext(ctx, `UPDATE payments SET cycle_id = $1, status = 'pending', attempts = $2, reference = $3,
-			reason_code = '', reason = '', updated_at = $4 WHERE id = $5`,
-			c.ID, r.attempts+1, payroll.Reference(r.award, r.period, r.attempts+1), tx.ts(tx.now), r.id); err != nil {
+		// Still corrected and as read: another cycle preparing the same
+		// award at this moment (the programme's and the all-programmes
+		// cycle) may have taken it first, and then it stays there.
+		res, err := tx.ExecContext(ctx, `UPDATE payments SET cycle_id = $1, status = 'pending', attempts = $2, reference = $3,
+			reason_code = '', reason = '', updated_at = $4 WHERE id = $5 AND status = 'corrected' AND attempts = $6`,
+			c.ID, r.attempts+1, payroll.Reference(r.award, r.period, r.attempts+1), tx.ts(tx.now), r.id, r.attempts)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			continue
 		}
 		if err := insertPaymentEvent(ctx, tx, &dost.PaymentEvent{PaymentID: r.id, CycleID: c.ID, Status: dost.PaymentPending,
 			ReasonCode: "corrected.reattached", Reason: "Corrected; paid by this cycle."}); err != nil {
