@@ -315,10 +315,12 @@ func refKey(ref string) (key uint64, ok bool) {
 		}
 		attempt = n
 	}
-	if m.Month < 1 || m.Month > 12 || Reference(int64(id), m, attempt) != ref {
+	// The month takes 16 bits: years 1900–2999 only, so that no two
+	// references share a key (any other is looked up by its text).
+	if m.Month < 1 || m.Month > 12 || m.Year < 1900 || m.Year > 2999 || Reference(int64(id), m, attempt) != ref {
 		return 0, false
 	}
-	return id<<24 | uint64(m.Year*12+int(m.Month)-1)<<8 | uint64(attempt), true
+	return id<<24 | uint64((m.Year-1900)*12+int(m.Month)-1)<<8 | uint64(attempt), true
 }
 
 // name returns the index of a bank or programme name.
