@@ -88,7 +88,16 @@ func (s *PayrollStore) StartCycle(ctx context.Context, programme string, period 
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n > 0 {
-			_, err = tx.ExecContext(ctx, `DELETE FROM payroll_shards WHERE cycle_id = $1 AND run <> $2`, id, c.Run)
+			// A new run starts clean: the shards of earlier runs and the
+			// payments they made (first attempts not yet sent; corrected
+			// payments re-attached stay). A shard rewrites only its own
+			// awards' payments, and an award may be in no shard of this
+			// run (its household dissolved meanwhile): its payment must
+			// not survive into the control sums unseen.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM payroll_shards WHERE cycle_id = $1 AND run <> $2`, id, c.Run); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `DELETE FROM payments WHERE cycle_id = $1 AND attempts = 1 AND status IN ('pending', 'held')`, id)
 			return err
 		}
 		if c.Status != dost.CyclePreparing {

@@ -149,6 +149,9 @@ func TestPayrollStore(t *testing.T) {
 		if r2.Run != 2 || r2.Status != dost.CyclePreparing || r2.Count != 0 || r2.PreparedBy != 6 {
 			t.Fatalf("restarted: %+v", r2)
 		}
+		if rows := countRows(t, db, "payments"); rows != 0 {
+			t.Fatalf("restarted: %d payments of run 1 left, want none", rows)
+		}
 		_, err = s.WriteShard(ctx, c, shards[0], nil, 0)
 		mustCode(t, err, dost.ECONFLICT)
 		ok(t, s.FailCycle(ctx, r2.ID, 2, "shard died"))
