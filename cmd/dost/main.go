@@ -107,7 +107,7 @@ Usage:
   dost calc [--trace] [--format json|text] FILE|-
   dost rules test [DIR] | rules check [DIR] | rules run --period 2026-11
   dost scan --period 2026-11 [--wait] | scan --local [--period 2026-11] [--dry-run]
-  dost payroll prepare --programme P --period 2026-11 [--wait | --local] | payroll approve --cycle N --as USER
+  dost payroll prepare --programme P --period 2026-11 [--wait | --local] --as USER | payroll approve --cycle N --as USER
   dost payroll export --cycle N --out DIR | payroll reconcile --cycle N --file F [--kind pain.002|camt.054]
   dost payroll show --cycle N | payroll reject --cycle N --as USER --reason TEXT
 

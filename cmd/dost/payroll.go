@@ -114,7 +114,7 @@ func (m *Main) wirePayroll(s *dosthttp.Server) error {
 }
 
 const payrollUsage = `usage:
-  dost payroll prepare --programme P --period 2026-11 [--wait | --local] [--as USER]
+  dost payroll prepare --programme P --period 2026-11 [--wait | --local] --as USER
   dost payroll approve --cycle N --as USER
   dost payroll reject --cycle N --as USER --reason TEXT
   dost payroll export --cycle N --out DIR [--as USER]
@@ -137,7 +137,7 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		cycleID                                        int64
 		wait, local, quiet                             bool
 	)
-	fs.StringVar(&as, "as", "", "username of the payroll staff member acting (approve: required; else: dost itself)")
+	fs.StringVar(&as, "as", "", "username of the payroll staff member acting (prepare, approve, reject: required; else: dost itself)")
 	fs.Int64Var(&cycleID, "cycle", 0, "ID of the payroll cycle")
 	switch cmd {
 	case "prepare":
@@ -165,6 +165,11 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if cmd != "prepare" && cycleID <= 0 {
 		return fmt.Errorf("dost payroll %s: --cycle is required", cmd)
+	}
+	// Four eyes need the preparer's name: a cycle prepared by nobody in
+	// particular could be approved by the person who prepared it.
+	if cmd == "prepare" && as == "" {
+		return errors.New("dost payroll prepare: --as is required: the payroll officer who prepares the cycle (another one approves it)")
 	}
 	acct, err := debtor.account()
 	if err != nil {

@@ -73,7 +73,8 @@ func TestPayroll(t *testing.T) {
 	must("scan", "--local", "--quiet", "--shard-size", "100")
 	period := time.Now().In(time.FixedZone("AZT", 4*60*60)).Format("2006-01")
 
-	fails("not a month", "payroll", "prepare", "--period", "2026-13", "--local")
+	fails("not a month", "payroll", "prepare", "--period", "2026-13", "--local", "--as", "payroll")
+	fails("--as is required", "payroll", "prepare", "--period", "2026-11", "--local")
 	fails("--cycle is required", "payroll", "show")
 	fails("not found", "payroll", "show", "--cycle", "999")
 	fails("--payroll-debtor-iban", "payroll", "show", "--cycle", "1", "--payroll-debtor-iban", "AZ00XXXX")
