@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"crypto/hmac"
 	"net/http"
 	"net/url"
 	"slices"
@@ -78,6 +79,19 @@ func (s *Server) hall(w http.ResponseWriter, r *http.Request) HallService {
 		return nil
 	}
 	return s.Hall
+}
+
+// hallID returns the hall service and the ID in the request's path
+// value name, or writes the error (a bad ID first, then no hall) and
+// returns ok false.
+func (s *Server) hallID(w http.ResponseWriter, r *http.Request, name string) (h HallService, id int64, ok bool) {
+	id, err := pathID(r, name)
+	if err != nil {
+		s.Error(w, r, err)
+		return nil, 0, false
+	}
+	h = s.hall(w, r)
+	return h, id, h != nil
 }
 
 // issuedTicket is a ticket as the kiosk gets it: with its links' token
@@ -227,6 +241,12 @@ func viewTicket(ctx context.Context, h HallService, t *dost.Ticket) ticketView {
 	return v
 }
 
+// validToken reports whether token is ticket id's link token (the
+// kiosk's QR code, the rating link), compared in constant time.
+func validToken(h HallService, id int64, token string) bool {
+	return token != "" && hmac.Equal([]byte(token), []byte(h.FeedbackToken(id)))
+}
+
 // ticketFor returns the ticket with id if the request may read it: staff
 // of its centre, or anyone with its token (?token=, the kiosk's link).
 // ENOTFOUND otherwise, as for an unknown ticket.
@@ -234,7 +254,7 @@ func (s *Server) ticketFor(r *http.Request, h HallService, id int64, token strin
 	notFound := dost.Errorf(dost.ENOTFOUND, "Ticket %d not found.", id)
 	u := dost.UserFromContext(r.Context())
 	staff := Route{Access: Staff}.Allows(u)
-	if !staff && (token == "" || token != h.FeedbackToken(id)) {
+	if !staff && !validToken(h, id, token) {
 		return nil, notFound
 	}
 	t, err := h.FindTicketByID(r.Context(), id)
@@ -251,13 +271,8 @@ func (s *Server) ticketFor(r *http.Request, h HallService, id int64, token strin
 // it waits, its place in the queue and estimated wait. Staff of its centre
 // read it; anyone else needs its token (?token=), else 404.
 func (s *Server) handleTicketGet(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	h := s.hall(w, r)
-	if h == nil {
+	h, id, ok := s.hallID(w, r, "id")
+	if !ok {
 		return
 	}
 	t, err := s.ticketFor(r, h, id, r.URL.Query().Get("token"))
@@ -358,13 +373,8 @@ func (s *Server) counterOf(ctx context.Context, id int64) (*dost.Centre, *dost.C
 // the operator signs in at a counter of their centre, leaving any other.
 // 404 for an unknown counter, 409 if another operator is signed in there.
 func (s *Server) handleCounterSignIn(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "counter")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	h := s.hall(w, r)
-	if h == nil {
+	h, id, ok := s.hallID(w, r, "counter")
+	if !ok {
 		return
 	}
 	si, err := h.SignInCounter(r.Context(), id)
@@ -379,13 +389,8 @@ func (s *Server) handleCounterSignIn(w http.ResponseWriter, r *http.Request) {
 // the operator leaves the counter. 204; 404 if they are not signed in
 // there.
 func (s *Server) handleCounterSignOut(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "counter")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	h := s.hall(w, r)
-	if h == nil {
+	h, id, ok := s.hallID(w, r, "counter")
+	if !ok {
 		return
 	}
 	if err := h.SignOutCounter(r.Context(), id); err != nil {
@@ -409,13 +414,8 @@ type calledTicket struct {
 // signed in there and certified; 409 while the counter has a ticket in
 // hand.
 func (s *Server) handleCallNext(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "counter")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	h := s.hall(w, r)
-	if h == nil {
+	h, id, ok := s.hallID(w, r, "counter")
+	if !ok {
 		return
 	}
 	t, why, err := h.CallNext(r.Context(), id)
@@ -689,13 +689,8 @@ func (s *Server) handleAppointmentList(w http.ResponseWriter, r *http.Request) {
 // handleAppointmentGet handles "GET /api/v1/appointments/{id}": an
 // appointment; 404 for another citizen's.
 func (s *Server) handleAppointmentGet(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	h := s.hall(w, r)
-	if h == nil {
+	h, id, ok := s.hallID(w, r, "id")
+	if !ok {
 		return
 	}
 	a, err := h.FindAppointmentByID(r.Context(), id)
@@ -710,13 +705,8 @@ func (s *Server) handleAppointmentGet(w http.ResponseWriter, r *http.Request) {
 // cancels a booked appointment, freeing its place; a citizen only their
 // own. 409 if it is no longer booked.
 func (s *Server) handleAppointmentCancel(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	h := s.hall(w, r)
-	if h == nil {
+	h, id, ok := s.hallID(w, r, "id")
+	if !ok {
 		return
 	}
 	a, err := h.CancelAppointment(r.Context(), id)

@@ -281,7 +281,7 @@ func (s *Server) handleKioskTicket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.URL.Query().Get("token")
-	if token == "" || token != h.FeedbackToken(id) {
+	if !validToken(h, id, token) {
 		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "Ticket %d not found.", id))
 		return
 	}
@@ -376,7 +376,7 @@ func (s *Server) handleTicketPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.URL.Query().Get("token")
-	if token == "" || token != h.FeedbackToken(id) {
+	if !validToken(h, id, token) {
 		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "Ticket %d not found.", id))
 		return
 	}
@@ -448,7 +448,7 @@ func (s *Server) handleFeedbackPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.URL.Query().Get("token")
-	if token == "" || token != h.FeedbackToken(id) {
+	if !validToken(h, id, token) {
 		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "Visit %d not found.", id))
 		return
 	}
