@@ -67,6 +67,19 @@ func (s *Server) payroll(w http.ResponseWriter, r *http.Request) dost.PayrollSer
 	return s.Payroll
 }
 
+// payrollID returns the payroll service and the ID in the request's path
+// value name, or writes the error (a bad ID first, then no payroll) and
+// returns ok false.
+func (s *Server) payrollID(w http.ResponseWriter, r *http.Request, name string) (svc dost.PayrollService, id int64, ok bool) {
+	id, err := pathID(r, name)
+	if err != nil {
+		s.Error(w, r, err)
+		return nil, 0, false
+	}
+	svc = s.payroll(w, r)
+	return svc, id, svc != nil
+}
+
 // cycleStatuses and paymentStatuses are the statuses, for checking
 // filters.
 var (
@@ -190,13 +203,8 @@ func (s *Server) handleCycleGet(w http.ResponseWriter, r *http.Request) {
 // freezes a prepared cycle after checking its control sums. 403 for the
 // person who prepared it (four eyes); 409 for a cycle not prepared.
 func (s *Server) handleCycleApprove(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	svc := s.payroll(w, r)
-	if svc == nil {
+	svc, id, ok := s.payrollID(w, r, "id")
+	if !ok {
 		return
 	}
 	c, err := svc.ApproveCycle(r.Context(), id)
@@ -242,13 +250,8 @@ func (s *Server) handleCycleReject(w http.ResponseWriter, r *http.Request) {
 // cycle beside its programme's previous month (who is new, who is no
 // longer paid, whose amount changed).
 func (s *Server) handleCycleCompare(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	svc := s.payroll(w, r)
-	if svc == nil {
+	svc, id, ok := s.payrollID(w, r, "id")
+	if !ok {
 		return
 	}
 	d, err := svc.CompareCycle(r.Context(), id)
@@ -281,13 +284,8 @@ func exportFileName(cycleID int64, bank string) string {
 // the file has started is not reported in the body: the connection is
 // cut, so a client never takes half a file for a whole one.
 func (s *Server) handleCycleExport(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	svc := s.payroll(w, r)
-	if svc == nil {
+	svc, id, ok := s.payrollID(w, r, "id")
+	if !ok {
 		return
 	}
 	bank := strings.ToUpper(strings.TrimSpace(r.URL.Query().Get("bank")))
@@ -394,13 +392,8 @@ func (nopWriteCloser) Close() error { return nil }
 // handleImportList handles "GET /api/v1/payroll/cycles/{id}/imports": the
 // bank reports read into a cycle, oldest first.
 func (s *Server) handleImportList(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	svc := s.payroll(w, r)
-	if svc == nil {
+	svc, id, ok := s.payrollID(w, r, "id")
+	if !ok {
 		return
 	}
 	imports, err := svc.FindStatusImports(r.Context(), id)
@@ -421,13 +414,8 @@ func (s *Server) handleImportList(w http.ResponseWriter, r *http.Request) {
 // A report that does not parse, is for another cycle or does not match
 // is 400 with the problems in the errors list, and changes nothing.
 func (s *Server) handleImportCreate(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	svc := s.payroll(w, r)
-	if svc == nil {
+	svc, id, ok := s.payrollID(w, r, "id")
+	if !ok {
 		return
 	}
 	imp, err := s.importStatusFile(w, r, svc, id)
@@ -626,13 +614,8 @@ type paymentDetail struct {
 // with its history, oldest first. A citizen gets 404 for a payment to
 // anyone else.
 func (s *Server) handlePaymentGet(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	svc := s.payroll(w, r)
-	if svc == nil {
+	svc, id, ok := s.payrollID(w, r, "id")
+	if !ok {
 		return
 	}
 	p, err := svc.FindPaymentByID(r.Context(), id)
