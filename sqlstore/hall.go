@@ -199,11 +199,7 @@ func (s *HallStore) FindTickets(ctx context.Context, f dost.TicketFilter) ([]*do
 			conds = append(conds, "counter_id = "+a.add(f.CounterID))
 		}
 		if len(f.Statuses) > 0 {
-			var ps []string
-			for _, st := range f.Statuses {
-				ps = append(ps, a.add(string(st)))
-			}
-			conds = append(conds, "status IN ("+strings.Join(ps, ", ")+")")
+			conds = append(conds, "status IN ("+addList(&a, f.Statuses)+")")
 		}
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tickets`+where(conds), a...).Scan(&total); err != nil {
 			return err
@@ -241,11 +237,7 @@ func (s *HallStore) FindQueueEvents(ctx context.Context, f dost.QueueEventFilter
 			conds = append(conds, "at < "+a.add(tx.ts(f.Until)))
 		}
 		if len(f.Kinds) > 0 {
-			var ps []string
-			for _, k := range f.Kinds {
-				ps = append(ps, a.add(string(k)))
-			}
-			conds = append(conds, "kind IN ("+strings.Join(ps, ", ")+")")
+			conds = append(conds, "kind IN ("+addList(&a, f.Kinds)+")")
 		}
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM queue_events`+where(conds), a...).Scan(&total); err != nil {
 			return err

@@ -91,11 +91,7 @@ func (s *HallStore) FindAppointments(ctx context.Context, f dost.AppointmentFilt
 			conds = append(conds, "starts_at < "+a.add(tx.ts(f.Until)))
 		}
 		if len(f.Statuses) > 0 {
-			var ps []string
-			for _, st := range f.Statuses {
-				ps = append(ps, a.add(string(st)))
-			}
-			conds = append(conds, "status IN ("+strings.Join(ps, ", ")+")")
+			conds = append(conds, "status IN ("+addList(&a, f.Statuses)+")")
 		}
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM appointments`+where(conds), a...).Scan(&total); err != nil {
 			return err
