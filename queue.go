@@ -275,7 +275,8 @@ type Ticket struct {
 	// ServicesDone are the codes of the services done at the finish.
 	ServicesDone []string `json:"services_done,omitempty"`
 	// QuotedWaitSeconds is the wait estimate given at issue, logged so
-	// that the estimate's accuracy is measured.
+	// that the estimate's accuracy is measured; 0 when none was given
+	// (no open counter served the service), at least 1 otherwise.
 	QuotedWaitSeconds int       `json:"quoted_wait_seconds"`
 	UpdatedAt         time.Time `json:"updated_at"`
 }
@@ -421,7 +422,9 @@ type QueueEvent struct {
 	ServiceCode     string        `json:"service_code"`
 	FromServiceCode string        `json:"from_service_code,omitempty"`
 	Priority        PriorityGroup `json:"priority,omitempty"`
-	// Reason is why call-next chose the ticket (called events).
+	// Reason is why call-next chose the ticket (called events), or code
+	// ReasonDayEnd on the cancelled event of a ticket the day-end job
+	// closed.
 	Reason *CallReason `json:"reason,omitempty"`
 	// ServicesDone are the services done (finished events).
 	ServicesDone []string `json:"services_done,omitempty"`
@@ -449,6 +452,10 @@ const (
 	// ReasonByNumber: the operator called this ticket by its number (a
 	// parked ticket called back).
 	ReasonByNumber CallReasonCode = "by_number"
+	// ReasonDayEnd is not a call: the reason of the cancelled event the
+	// day-end job writes for a ticket its day left open (waiting, called,
+	// serving or parked); WaitedSeconds is the time since its issue.
+	ReasonDayEnd CallReasonCode = "day_end"
 )
 
 // CallReason explains why a ticket was called, in codes and numbers (no
@@ -483,6 +490,8 @@ func (r *CallReason) String() string {
 	switch r.Code {
 	case ReasonByNumber:
 		return fmt.Sprintf("called by number, waited %s", minutes(r.WaitedSeconds))
+	case ReasonDayEnd:
+		return fmt.Sprintf("closed at the day's end, %s after its issue", minutes(r.WaitedSeconds))
 	case ReasonPriority:
 		parts = append(parts, fmt.Sprintf("priority group %s (+%s)", r.Priority, minutes(r.HeadStartSeconds)))
 	case ReasonAppointment:
@@ -739,6 +748,37 @@ func (r *NewAppointment) Validate() error {
 	return v.Err("The booking has errors.")
 }
 
+// CancelByCode is a citizen's request to cancel a booking without
+// signing in: the booking's code and the phone or FIN given at booking.
+type CancelByCode struct {
+	Code  string `json:"code"`
+	Phone string `json:"phone,omitempty"`
+	FIN   FIN    `json:"fin,omitempty"`
+}
+
+// Validate checks the request's shape: a code of at most 32 characters
+// and a phone or a FIN, single-line.
+func (r *CancelByCode) Validate() error {
+	var v Validation
+	if r.Code == "" {
+		v.Add("code", "required", "The booking code is required.")
+	} else if len(r.Code) > 32 {
+		v.Add("code", "text.too_long", "The booking code has at most 32 characters.")
+	}
+	v.checkText("code", r.Code, false)
+	if r.Phone == "" && r.FIN == "" {
+		v.Add("phone", "appointment.second_factor", "Give the phone number or the FIN you booked with.")
+	}
+	v.checkText("phone", r.Phone, false)
+	if len(r.Phone) > 32 {
+		v.Add("phone", "text.too_long", "Phone has at most 32 characters.")
+	}
+	if r.FIN != "" && !r.FIN.Valid() {
+		v.Add("fin", "fin.invalid", "FIN is 7 digits and capital Latin letters.")
+	}
+	return v.Err("The cancellation has errors.")
+}
+
 // SlotFilter selects slots of a centre and service between From
 // (inclusive) and Until (exclusive).
 type SlotFilter struct {
@@ -770,7 +810,12 @@ type AppointmentService interface {
 
 	// BookAppointment validates r and books one place in its slot.
 	// ECONFLICT (code "slot.full") when the slot has no free place: of two
-	// people booking the last place at once exactly one gets it. EINVALID
+	// people booking the last place at once exactly one gets it.
+	// ECONFLICT (field "start", code "booking.limit_service" or
+	// "booking.limit_total") when the person (by FIN, or the signed-in
+	// citizen) already holds as many future bookings of the service, or
+	// in all, as the limits allow; the message names the booking held.
+	// EINVALID
 	// for an unknown centre, a service it does not offer, a start that is
 	// not a slot's or is past.
 	BookAppointment(ctx context.Context, r *NewAppointment) (*Appointment, error)
@@ -791,6 +836,16 @@ type AppointmentService interface {
 	// CancelAppointment cancels a booked appointment and frees its place.
 	// ECONFLICT if it is no longer booked.
 	CancelAppointment(ctx context.Context, id int64) (*Appointment, error)
+
+	// CancelAppointmentByCode cancels a booking for a citizen without an
+	// account: its code and, as a second factor, the phone or the FIN
+	// given at booking (CancelByCode). Anyone may call it. ENOTFOUND
+	// (field "code", code "appointment.unknown") when no booking has the
+	// code with that phone or FIN (a booking that gave neither is
+	// cancelled by staff or its signed-in citizen); ECONFLICT (code
+	// "appointment.not_booked") if it is no longer booked, e.g. cancelled
+	// twice. The freed place is bookable again.
+	CancelAppointmentByCode(ctx context.Context, r *CancelByCode) (*Appointment, error)
 
 	// LapseAppointments marks booked appointments whose check-in window
 	// closed before now as lapsed and returns how many (the job's work).

@@ -170,7 +170,7 @@ func (s *Service) BookAppointment(ctx context.Context, r *dost.NewAppointment) (
 			a.PersonID = *u.PersonID
 		}
 	}
-	if err := s.store.BookAppointment(ctx, a, slot.Capacity); err != nil {
+	if err := s.store.BookAppointment(ctx, a, slot.Capacity, s.limits); err != nil {
 		return nil, err
 	}
 	return a, nil

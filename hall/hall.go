@@ -24,10 +24,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dost-az/dost"
-	"github.com/dost-az/dost/queue"
 )
 
 // Config is what a Service needs. Store, Centres and Catalogue are
@@ -42,6 +42,12 @@ type Config struct {
 	// (FeedbackToken); every node of one database needs the same key. Nil
 	// makes a random key, good for one process only.
 	FeedbackKey []byte
+	// BaseURL is dost's public address, e.g. "https://dost.example.az",
+	// for the rating link of the SMS sent after a visit (RatingSMS).
+	BaseURL string
+	// Limits bounds the future bookings one person holds;
+	// DefaultBookingLimits where a field is 0.
+	Limits BookingLimits
 }
 
 // Service runs the hall. It is safe for concurrent use; create it with
@@ -52,6 +58,9 @@ type Service struct {
 	catalogue dost.CatalogueService
 	clock     dost.Clock
 	key       []byte
+	baseURL   string        // visit.go
+	limits    BookingLimits // visit.go
+	services  servicesCache // estimate.go
 }
 
 var (
@@ -74,6 +83,7 @@ func New(cfg Config) (*Service, error) {
 		s.key = make([]byte, 32)
 		rand.Read(s.key)
 	}
+	s.baseURL, s.limits = strings.TrimRight(cfg.BaseURL, "/"), cfg.Limits.orDefaults()
 	return s, nil
 }
 
@@ -111,6 +121,16 @@ func (s *Service) atCounter(ctx context.Context, counterID int64) (*dost.User, e
 // "service_code", code "service.not_offered") for a service it does not
 // offer.
 func (s *Service) offeredService(ctx context.Context, centreID int64, code string) (*dost.Centre, *dost.Service, error) {
+	// The centre and its services as the estimate keeps them
+	// (estimate.go): a kiosk asks at every ticket, they change by hand.
+	// Only a hit is trusted; a miss is read afresh.
+	if c, services, err := s.centreServices(ctx, centreID, s.clock.Now(), false); err == nil && slices.Contains(c.Services, code) {
+		for _, svc := range services {
+			if svc.Code == code {
+				return c, svc, nil
+			}
+		}
+	}
 	c, err := s.centres.FindCentreByID(ctx, centreID)
 	if dost.ErrorCode(err) == dost.ENOTFOUND {
 		return nil, nil, dost.FieldErr("centre_id", "centre.unknown", "Centre %d does not exist.", centreID)
@@ -150,79 +170,16 @@ func (s *Service) IssueTicket(ctx context.Context, r *dost.NewTicket) (*dost.Tic
 	// The quote is advice: a failed estimate does not refuse a ticket.
 	if est, err := s.Estimate(ctx, c.ID); err == nil {
 		if d, ok := est.Services[svc.Code]; ok {
-			t.QuotedWaitSeconds = int(d / time.Second)
+			// 0 is "no quote" (no open counter serves the service), so
+			// a quote of no wait is logged as 1 s: the dashboard
+			// measures every quote given (hall/kpi.go).
+			t.QuotedWaitSeconds = max(int(d/time.Second), 1)
 		}
 	}
 	if err := s.store.IssueTicket(ctx, t); err != nil {
 		return nil, err
 	}
 	return t, nil
-}
-
-// Estimate returns the wait estimate of a centre's queue now: the waiting
-// tickets of today, the open counters with their operators' certifications
-// and the ticket each has in hand, and service times averaged over
-// today's finished services, seeded with the passports' minutes.
-func (s *Service) Estimate(ctx context.Context, centreID int64) (*queue.Estimate, error) {
-	now := s.clock.Now()
-	today := dost.DateOf(now.In(dost.Baku))
-	c, err := s.centres.FindCentreByID(ctx, centreID)
-	if err != nil {
-		return nil, err
-	}
-	qs, err := s.store.FindQueueSettings(ctx, centreID)
-	if err != nil {
-		return nil, err
-	}
-	services, _, err := s.catalogue.FindServices(ctx, dost.ServiceFilter{CentreID: &centreID})
-	if err != nil {
-		return nil, err
-	}
-	tickets, _, err := s.store.FindTickets(ctx, dost.TicketFilter{CentreID: centreID, Day: today,
-		Statuses: []dost.TicketStatus{dost.TicketWaiting, dost.TicketCalled, dost.TicketServing, dost.TicketFinished}})
-	if err != nil {
-		return nil, err
-	}
-	times := queue.NewServiceTimes(queue.DefaultAlpha, services)
-	var waiting, finished []*dost.Ticket
-	inHand := map[int64]*dost.Ticket{}
-	for _, t := range tickets {
-		switch t.Status {
-		case dost.TicketWaiting:
-			waiting = append(waiting, t)
-		case dost.TicketFinished:
-			if t.StartedAt != nil && t.FinishedAt != nil {
-				finished = append(finished, t)
-			}
-		default:
-			inHand[t.CounterID] = t
-		}
-	}
-	slices.SortFunc(finished, func(a, b *dost.Ticket) int { return a.FinishedAt.Compare(*b.FinishedAt) })
-	for _, t := range finished {
-		times.Observe(t.ServiceCode, t.FinishedAt.Sub(*t.StartedAt))
-	}
-	signIns, err := s.store.FindSignIns(ctx, centreID)
-	if err != nil {
-		return nil, err
-	}
-	groups := map[int64][]string{}
-	for _, k := range c.Counters {
-		groups[k.ID] = k.Groups
-	}
-	var counters []queue.Counter
-	for _, si := range signIns {
-		cats, err := s.store.CertifiedCategories(ctx, si.OperatorID, today)
-		if err != nil {
-			return nil, err
-		}
-		k := queue.Counter{Operator: queue.Operator{CounterID: si.CounterID, Categories: cats, Groups: groups[si.CounterID]}}
-		if t := inHand[si.CounterID]; t != nil {
-			k.Busy, k.Since = t.ServiceCode, t.LastCalledAt()
-		}
-		counters = append(counters, k)
-	}
-	return queue.PolicyFor(qs).Estimate(now, waiting, counters, times, services), nil
 }
 
 // FindTicketByID returns a ticket. ENOTFOUND if there is none.

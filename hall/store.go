@@ -30,6 +30,11 @@ type Store interface {
 	// total.
 	FindTickets(ctx context.Context, f dost.TicketFilter) ([]*dost.Ticket, int, error)
 
+	// RecentServiceTimes returns the service times (start to finish) of
+	// the last limit tickets of each service finished at the centre on
+	// day, oldest first.
+	RecentServiceTimes(ctx context.Context, centreID int64, day dost.Date, limit int) ([]ServiceTime, error)
+
 	// FindQueueEvents returns matching events oldest first, and the total.
 	FindQueueEvents(ctx context.Context, f dost.QueueEventFilter) ([]*dost.QueueEvent, int, error)
 
@@ -115,8 +120,13 @@ type Store interface {
 	// Start, End and the person's fields set) in the first free seat of
 	// 1..capacity of its slot, setting ID, Status, BookedAt and
 	// UpdatedAt. ECONFLICT (code "slot.full") when every seat is taken: of
-	// two booking the last seat at once, exactly one gets it.
-	BookAppointment(ctx context.Context, a *dost.Appointment, capacity int) error
+	// two booking the last seat at once, exactly one gets it. ECONFLICT
+	// (field "start", code "booking.limit_service" or
+	// "booking.limit_total") when a's person (a.FIN if set, a.PersonID if
+	// not 0) already holds limits' number of future bookings (booked, the
+	// check-in window not closed) of the service or in all; two bookings
+	// of one person at once are counted one after the other.
+	BookAppointment(ctx context.Context, a *dost.Appointment, capacity int, limits BookingLimits) error
 
 	// FindAppointmentByID returns an appointment. ENOTFOUND if none.
 	FindAppointmentByID(ctx context.Context, id int64) (*dost.Appointment, error)
@@ -145,6 +155,21 @@ type Store interface {
 	// LapseAppointments marks booked appointments whose slot started
 	// before cutoff as lapsed and returns how many.
 	LapseAppointments(ctx context.Context, cutoff time.Time) (int, error)
+
+	// FindAppointmentByCode returns the appointment with a booking code.
+	// ENOTFOUND (field "code", code "appointment.unknown") if none.
+	FindAppointmentByCode(ctx context.Context, code string) (*dost.Appointment, error)
+
+	// CloseDays cancels every ticket of a day before before still
+	// waiting, called, serving or parked, each with its cancelled event
+	// (reason dost.ReasonDayEnd, no operator), and returns how many.
+	CloseDays(ctx context.Context, before dost.Date) (int, error)
+
+	// CertifiedAtCentre returns, in one read, the categories each
+	// operator signed in at a counter of the centre is certified for on
+	// day d (in the order of dost.Categories), by operator ID; an
+	// operator certified for nothing has an empty list.
+	CertifiedAtCentre(ctx context.Context, centreID int64, d dost.Date) (map[int64][]dost.Category, error)
 
 	// SubmitFeedback stores f (validated; TicketID, Rating, Comment,
 	// Channel set) for a finished ticket, setting ID, CentreID,

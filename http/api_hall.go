@@ -61,6 +61,7 @@ func (s *Server) hallRoutes() []Route {
 		{Pattern: "GET /api/v1/appointments/{id}", Access: SignedIn, Handler: s.handleAppointmentGet},
 		{Pattern: "POST /api/v1/appointments/{id}/cancel", Access: SignedIn, Handler: s.handleAppointmentCancel},
 		{Pattern: "POST /api/v1/appointments/check-in", Access: Public, Handler: s.handleAppointmentCheckIn},
+		{Pattern: "POST /api/v1/appointments/cancel", Access: Public, Handler: s.handleAppointmentCancelByCode}, // api_hall_cancel.go
 		{Pattern: "GET /api/v1/certifications", Access: ByRole, Roles: hallCertReaders, Handler: s.handleCertificationList},
 		{Pattern: "POST /api/v1/certifications", Access: ByRole, Roles: hallCertifiers, Handler: s.handleCertificationCreate},
 		{Pattern: "POST /api/v1/certifications/{id}/revoke", Access: ByRole, Roles: hallCertifiers, Handler: s.handleCertificationRevoke},

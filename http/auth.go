@@ -93,8 +93,12 @@ func (s *Server) authorize(rt Route) http.Handler {
 // staticPattern is the route of the embedded static files.
 const staticPattern = "GET /static/"
 
-// signInPatterns are the routes that check passwords.
-var signInPatterns = map[string]bool{"POST /signin": true, "POST /api/v1/session": true}
+// signInPatterns are the routes that check passwords, and those that
+// check a booking's second factor (the phone or FIN given at booking, with
+// its code: a phone is guessable at the public routes' rate). The cancel
+// form's GET checks nothing and keeps the public limit.
+var signInPatterns = map[string]bool{"POST /signin": true, "POST /api/v1/session": true,
+	"POST /appointments/cancel": true, "POST /api/v1/appointments/cancel": true}
 
 // unlimitedPatterns are public routes without a rate limit: probes,
 // metrics and the OpenAPI document.

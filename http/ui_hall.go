@@ -30,6 +30,11 @@ func (s *Server) hallPageRoutes() []Route {
 		{Pattern: "GET /tickets/{id}", Access: Public, Handler: s.handleTicketPage},
 		{Pattern: "GET /feedback/{id}", Access: Public, Handler: s.handleFeedbackPage},
 		{Pattern: "POST /feedback/{id}", Access: Public, Handler: s.handleFeedbackForm},
+		{Pattern: "GET /appointments/cancel", Access: Public, Handler: s.handleCancelByCodePage},  // ui_hall_cancel.go
+		{Pattern: "POST /appointments/cancel", Access: Public, Handler: s.handleCancelByCodeForm}, // ui_hall_cancel.go
+		{Pattern: "GET /centres/{code}/book", Access: Public, Handler: s.handleBookPage},          // ui_hall_book.go
+		{Pattern: "POST /centres/{code}/book", Access: Public, Handler: s.handleBookForm},         // ui_hall_book.go
+		{Pattern: "GET /centres/{code}/book/{id}", Access: Public, Handler: s.handleBookedPage},   // ui_hall_book.go
 		{Pattern: "GET /hall", Access: ByRole, Roles: hallOperators, Handler: s.handleConsoleIndex},
 		{Pattern: "GET /hall/counters/{counter}", Access: ByRole, Roles: hallOperators, Handler: s.handleConsolePage},
 		{Pattern: "POST /hall/counters/{counter}/sign-in", Access: ByRole, Roles: hallOperators, Handler: s.consoleForm("sign-in")},

@@ -5,10 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dost-az/dost"
@@ -33,6 +31,13 @@ import (
 type HallStore struct {
 	db    *DB
 	batch *writeBatcher // SQLite only
+
+	// RatingSMS, if set, makes the SMS that asks the visitor of a ticket
+	// just finished to rate the visit (hall.Service.RatingSMS): ActOnTicket
+	// writes it to the outbox in the finish's transaction when the ticket
+	// came from an appointment that gave a phone (hall_visit.go). Set it
+	// before the store is used.
+	RatingSMS func(t *dost.Ticket, phone string, personID int64) *dost.Notification
 }
 
 var _ hall.Store = (*HallStore)(nil)
@@ -84,7 +89,7 @@ func scanTicket(row interface{ Scan(...any) error }) (*dost.Ticket, int, error) 
 
 // IssueTicket stores t with the next number of its group. See hall.Store.
 func (s *HallStore) IssueTicket(ctx context.Context, t *dost.Ticket) error {
-	err := s.write(ctx, func(tx *Tx, sc *callScope) error { return issueTicket(ctx, tx, t, sc) })
+	err := s.write(ctx, func(ctx context.Context, tx *Tx, sc *callScope) error { return issueTicket(ctx, tx, t, sc) })
 	if err != nil {
 		return fmt.Errorf("issue ticket: %w", err)
 	}
@@ -143,11 +148,22 @@ func insertQueueEvent(ctx context.Context, tx *Tx, t *dost.Ticket, seq int, e *d
 		}
 		reason = string(b)
 	}
-	err := tx.QueryRowContext(ctx, `INSERT INTO queue_events (centre_id, ticket_id, seq, number, kind, at, counter_id,
+	const insert = `INSERT INTO queue_events (centre_id, ticket_id, seq, number, kind, at, counter_id,
 		operator_id, service_code, from_service_code, priority, reason, services_done, quoted_wait_seconds)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
-		e.CentreID, e.TicketID, seq, e.Number, e.Kind, tx.ts(e.At), e.CounterID, e.OperatorID, e.ServiceCode,
-		e.FromServiceCode, e.Priority, reason, strings.Join(e.ServicesDone, ","), e.QuotedWaitSeconds).Scan(&e.ID)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+	values := []any{e.CentreID, e.TicketID, seq, e.Number, e.Kind, tx.ts(e.At), e.CounterID, e.OperatorID, e.ServiceCode,
+		e.FromServiceCode, e.Priority, reason, strings.Join(e.ServicesDone, ","), e.QuotedWaitSeconds}
+	var err error
+	if tx.db.dialect == DialectSQLite {
+		// The row id without RETURNING, which SQLite runs through a
+		// temporary table: every call-next writes an event.
+		var res sql.Result
+		if res, err = tx.ExecContext(ctx, insert, values...); err == nil {
+			e.ID, err = res.LastInsertId()
+		}
+	} else {
+		err = tx.QueryRowContext(ctx, insert+` RETURNING id`, values...).Scan(&e.ID)
+	}
 	if isUnique(err) {
 		return dost.Errorf(dost.ECONFLICT, "Ticket %s changed meanwhile; try again.", t.Number)
 	}
@@ -320,7 +336,7 @@ func (s *HallStore) SaveQueueSettings(ctx context.Context, qs *dost.QueueSetting
 	if err := qs.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *Tx, sc *callScope) error {
+	return s.write(ctx, func(ctx context.Context, tx *Tx, sc *callScope) error {
 		if _, err := centreOf(ctx, tx, qs.CentreID); err != nil {
 			return err
 		}
@@ -384,7 +400,7 @@ func (s *HallStore) FindCounter(ctx context.Context, id int64) (*dost.Counter, e
 // SignInCounter opens a sign-in. See hall.Store.
 func (s *HallStore) SignInCounter(ctx context.Context, counterID, operatorID int64) (*dost.CounterSignIn, error) {
 	var si *dost.CounterSignIn
-	err := s.write(ctx, func(tx *Tx, sc *callScope) error {
+	err := s.write(ctx, func(ctx context.Context, tx *Tx, sc *callScope) error {
 		centre, _, err := counterOf(ctx, tx, counterID)
 		if err != nil {
 			return err
@@ -422,7 +438,7 @@ func (s *HallStore) SignInCounter(ctx context.Context, counterID, operatorID int
 
 // SignOutCounter closes a sign-in. See hall.Store.
 func (s *HallStore) SignOutCounter(ctx context.Context, counterID, operatorID int64) error {
-	err := s.write(ctx, func(tx *Tx, sc *callScope) error {
+	err := s.write(ctx, func(ctx context.Context, tx *Tx, sc *callScope) error {
 		res, err := tx.ExecContext(ctx, `UPDATE counter_sign_ins SET signed_out_at = $1
 			WHERE counter_id = $2 AND operator_id = $3 AND signed_out_at IS NULL`, tx.ts(tx.now), counterID, operatorID)
 		if err != nil {
@@ -462,258 +478,6 @@ func findSignIns(ctx context.Context, tx *Tx, cond string, arg any) ([]*dost.Cou
 		return rows.Scan(&si.ID, &si.CentreID, &si.CounterID, &si.OperatorID, scanTime(&si.SignedInAt))
 	})
 	return out, err
-}
-
-// caller is an operator at a counter, checked for CallNext and CallTicket.
-type caller struct {
-	centre int64
-	op     queue.Operator
-	policy queue.Policy
-}
-
-// checkCaller checks that operatorID is signed in at counterID and that
-// the counter holds no ticket, and returns what the policy needs.
-// settings caches queue settings by centre within a transaction (nil:
-// no cache).
-func checkCaller(ctx context.Context, tx *Tx, counterID, operatorID int64, settings map[int64]*dost.QueueSettings) (*caller, error) {
-	var centre int64
-	var groups, inHand string
-	var signedIn bool
-	err := tx.QueryRowContext(ctx, `SELECT k.centre_id, k.queue_groups,
-		EXISTS (SELECT 1 FROM counter_sign_ins s WHERE s.counter_id = k.id AND s.operator_id = $2 AND s.signed_out_at IS NULL),
-		COALESCE((SELECT t.number FROM tickets t WHERE t.counter_id = k.id AND t.status IN ('called', 'serving')), '')
-		FROM counters k WHERE k.id = $1`, counterID, operatorID).Scan(&centre, &groups, &signedIn, &inHand)
-	if isNoRows(err) {
-		return nil, fieldErr(dost.ENOTFOUND, "counter_id", "counter.unknown", "Counter %d not found.", counterID)
-	} else if err != nil {
-		return nil, err
-	}
-	if !signedIn {
-		return nil, fieldErr(dost.EFORBIDDEN, "counter_id", "counter.not_signed_in", "You are not signed in at counter %d.", counterID)
-	}
-	if inHand != "" {
-		return nil, fieldErr(dost.ECONFLICT, "counter_id", "counter.busy", "Counter %d has ticket %s in hand: finish, park or transfer it first.", counterID, inHand)
-	}
-	cats, err := certifiedCategories(ctx, tx, operatorID, civilDate(tx.now))
-	if err != nil {
-		return nil, err
-	}
-	if len(cats) == 0 {
-		return nil, fieldErr(dost.EFORBIDDEN, "operator_id", "certification.missing", "You are certified for no service today.")
-	}
-	qs := settings[centre]
-	if qs == nil {
-		if qs, err = findQueueSettings(ctx, tx, centre); err != nil {
-			return nil, err
-		}
-		if settings != nil {
-			settings[centre] = qs
-		}
-	}
-	op := queue.Operator{CounterID: counterID, Categories: cats}
-	if groups != "" {
-		op.Groups = strings.Split(groups, ",")
-	}
-	return &caller{centre: centre, op: op, policy: queue.PolicyFor(qs)}, nil
-}
-
-// CallNext chooses and calls the next ticket. See hall.Store.
-func (s *HallStore) CallNext(ctx context.Context, counterID, operatorID int64) (*dost.Ticket, *dost.CallReason, error) {
-	var t *dost.Ticket
-	var why *dost.CallReason
-	err := s.write(ctx, func(tx *Tx, sc *callScope) (err error) {
-		t, why, err = callNext(ctx, tx, counterID, operatorID, sc)
-		return err
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("call next at counter %d: %w", counterID, err)
-	}
-	return t, why, nil
-}
-
-// write runs fn in a write transaction. On PostgreSQL that is fn's own;
-// on SQLite, whose one writer connection runs one transaction at a time,
-// writes that arrive while another is running are combined into one
-// transaction (writeBatcher), each in its own savepoint: one commit (one
-// fsync) and, for call-next, one read of the queue for all of them. fn
-// must leave its results to be overwritten if it runs again (a batch
-// retried on SQLITE_BUSY).
-func (s *HallStore) write(ctx context.Context, fn func(tx *Tx, sc *callScope) error) error {
-	if s.batch != nil {
-		return s.batch.do(ctx, fn)
-	}
-	return s.db.update(ctx, func(tx *Tx) error { return fn(tx, newCallScope()) })
-}
-
-// callScope is what the writes of one transaction share: each centre's
-// waiting tickets of today as call-next reads them, and queue settings.
-// A write other than call-next clears waiting (it may have changed the
-// queue).
-type callScope struct {
-	waiting  map[int64][]*dost.Ticket
-	settings map[int64]*dost.QueueSettings
-}
-
-func newCallScope() *callScope {
-	return &callScope{waiting: map[int64][]*dost.Ticket{}, settings: map[int64]*dost.QueueSettings{}}
-}
-
-// writeRequest is one write of a batch and its outcome.
-type writeRequest struct {
-	fn   func(tx *Tx, sc *callScope) error
-	err  error
-	done chan struct{} // closed when the batch with this request committed or failed
-	lead chan struct{} // closed when this request's caller is to run the next batch
-}
-
-// writeBatcher combines concurrent writes on SQLite into one transaction.
-// It has no goroutine of its own: the first caller to find no batch
-// running runs one with every request waiting (up to maxBatch), then hands
-// the next batch to the first request that arrived meanwhile, so that no
-// caller runs others' writes for longer than one batch.
-type writeBatcher struct {
-	db *DB
-
-	mu      sync.Mutex // guards pending and running
-	pending []*writeRequest
-	running bool
-}
-
-// maxBatch bounds the writes of one transaction.
-const maxBatch = 128
-
-// do runs fn, alone or in a batch, and returns its error or the batch
-// transaction's.
-func (b *writeBatcher) do(ctx context.Context, fn func(tx *Tx, sc *callScope) error) error {
-	r := &writeRequest{fn: fn, done: make(chan struct{}), lead: make(chan struct{})}
-	b.mu.Lock()
-	b.pending = append(b.pending, r)
-	if b.running {
-		b.mu.Unlock()
-		select {
-		case <-r.done:
-			return r.err
-		case <-r.lead:
-		}
-	} else {
-		b.running = true
-		b.mu.Unlock()
-	}
-	// This caller runs the next batch, which includes r.
-	b.mu.Lock()
-	n := min(len(b.pending), maxBatch)
-	batch := slices.Clone(b.pending[:n])
-	b.pending = slices.Delete(b.pending, 0, n)
-	b.mu.Unlock()
-	b.run(context.WithoutCancel(ctx), batch)
-	b.mu.Lock()
-	if len(b.pending) > 0 {
-		close(b.pending[0].lead)
-	} else {
-		b.running = false
-	}
-	b.mu.Unlock()
-	<-r.done
-	return r.err
-}
-
-// run runs every request of batch in one transaction, each in a
-// savepoint rolled back if it fails, and marks them done. If the
-// transaction fails, every request fails with its error.
-func (b *writeBatcher) run(ctx context.Context, batch []*writeRequest) {
-	err := b.db.update(ctx, func(tx *Tx) error {
-		sc := newCallScope()
-		for _, r := range batch {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT hall_write`); err != nil {
-				return err
-			}
-			waiting := maps.Clone(sc.waiting)
-			r.err = r.fn(tx, sc)
-			if r.err != nil {
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO hall_write`); err != nil {
-					return err
-				}
-				sc.waiting = waiting
-			}
-			if _, err := tx.ExecContext(ctx, `RELEASE hall_write`); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	for _, r := range batch {
-		if err != nil {
-			r.err = err
-		}
-		close(r.done)
-	}
-}
-
-// callNext calls the next ticket for operatorID at counterID in tx,
-// taking the queue from sc (reading it into sc the first time).
-func callNext(ctx context.Context, tx *Tx, counterID, operatorID int64, sc *callScope) (*dost.Ticket, *dost.CallReason, error) {
-	c, err := checkCaller(ctx, tx, counterID, operatorID, sc.settings)
-	if err != nil {
-		return nil, nil, err
-	}
-	waiting, found := sc.waiting[c.centre]
-	if !found {
-		// The candidates, with only what the policy reads.
-		err = each(ctx, tx, `SELECT id, service_code, queue_group, priority, directed_counter_id, issued_at, appointment_at
-			FROM tickets WHERE centre_id = $1 AND day = $2 AND status = 'waiting'`,
-			[]any{c.centre, civilDate(tx.now)}, func(rows *sql.Rows) error {
-				w := &dost.Ticket{Status: dost.TicketWaiting}
-				waiting = append(waiting, w)
-				return rows.Scan(&w.ID, &w.ServiceCode, &w.Group, &w.Priority, &w.DirectedCounterID,
-					scanTime(&w.IssuedAt), scanNullTime(&w.AppointmentAt))
-			})
-		if err != nil {
-			return nil, nil, err
-		}
-	}
-	defer func() { sc.waiting[c.centre] = waiting }()
-	// drop makes a new list: the batch keeps the old one to restore
-	// after a failed request.
-	drop := func(pick *dost.Ticket) {
-		waiting = slices.DeleteFunc(slices.Clone(waiting), func(x *dost.Ticket) bool { return x == pick })
-	}
-	for {
-		pick, reason, ok := c.policy.Choose(waiting, c.op, tx.now)
-		if !ok {
-			return nil, nil, fieldErr(dost.ENOTFOUND, "counter_id", "queue.empty", "No ticket waits that you may serve.")
-		}
-		if tx.db.dialect == DialectPostgres {
-			// Lock the chosen ticket; one another caller holds is
-			// skipped, not waited for: it is theirs.
-			var id int64
-			err := tx.QueryRowContext(ctx, `SELECT id FROM tickets WHERE id = $1 AND status = 'waiting' FOR UPDATE SKIP LOCKED`,
-				pick.ID).Scan(&id)
-			if isNoRows(err) {
-				drop(pick)
-				continue
-			} else if err != nil {
-				return nil, nil, err
-			}
-		}
-		t, version, err := scanTicket(tx.QueryRowContext(ctx, `UPDATE tickets SET status = 'called', counter_id = $1,
-			operator_id = $2, called_at = COALESCE(called_at, $3), version = version + 1, updated_at = $3
-			WHERE id = $4 AND status = 'waiting' RETURNING `+strings.TrimSuffix(ticketColumns, " FROM tickets"),
-			counterID, operatorID, tx.ts(tx.now), pick.ID))
-		if isNoRows(err) {
-			drop(pick) // called meanwhile (PostgreSQL: committed before our lock)
-			continue
-		} else if isUnique(err) {
-			return nil, nil, fieldErr(dost.ECONFLICT, "counter_id", "counter.busy", "The counter has another ticket in hand.")
-		} else if err != nil {
-			return nil, nil, err
-		}
-		if err := insertQueueEvent(ctx, tx, t, version, &dost.QueueEvent{Kind: dost.QueueCalled, CounterID: counterID,
-			OperatorID: operatorID, Reason: reason}); err != nil {
-			return nil, nil, err
-		}
-		drop(pick)
-		return t, reason, nil
-	}
 }
 
 // callTicket marks t (read at version) called to the counter and writes
@@ -763,7 +527,7 @@ func saveTicket(ctx context.Context, tx *Tx, t *dost.Ticket, version int) error 
 func (s *HallStore) CallTicket(ctx context.Context, counterID, operatorID, ticketID int64) (*dost.Ticket, *dost.CallReason, error) {
 	var t *dost.Ticket
 	var why *dost.CallReason
-	err := s.write(ctx, func(tx *Tx, sc *callScope) error {
+	err := s.write(ctx, func(ctx context.Context, tx *Tx, sc *callScope) error {
 		c, err := checkCaller(ctx, tx, counterID, operatorID, nil)
 		if err != nil {
 			return err
@@ -827,7 +591,7 @@ func (s *HallStore) ActOnTicket(ctx context.Context, ticketID, operatorID int64,
 		return nil, fieldErr(dost.EINVALID, "action", "ticket_action.use_call", "A ticket is called with call-next or by its number.")
 	}
 	var t *dost.Ticket
-	err := s.write(ctx, func(tx *Tx, sc *callScope) error {
+	err := s.write(ctx, func(ctx context.Context, tx *Tx, sc *callScope) error {
 		found, version, err := findTicket(ctx, tx, ticketID, tx.forUpdate(""))
 		if err != nil {
 			return err
@@ -874,6 +638,9 @@ func (s *HallStore) ActOnTicket(ctx context.Context, ticketID, operatorID int64,
 			found.ServicesDone = r.ServicesDone
 			found.FinishedAt = &now
 			e.ServicesDone = r.ServicesDone
+			if err := s.queueRatingSMS(ctx, tx, found); err != nil { // hall_visit.go
+				return err
+			}
 		case dost.TicketMarkNoShow, dost.TicketCancel:
 			found.FinishedAt = &now
 		case dost.TicketTransfer:
@@ -952,7 +719,7 @@ func (s *HallStore) CreateCertification(ctx context.Context, c *dost.Certificati
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	err := s.write(ctx, func(tx *Tx, sc *callScope) error {
+	err := s.write(ctx, func(ctx context.Context, tx *Tx, sc *callScope) error {
 		// Locking the operator serialises certifications of one operator
 		// on PostgreSQL, so that two overlapping ones cannot both pass.
 		var one int
@@ -984,7 +751,7 @@ func (s *HallStore) CreateCertification(ctx context.Context, c *dost.Certificati
 
 // RevokeCertification ends a certification before d. See hall.Store.
 func (s *HallStore) RevokeCertification(ctx context.Context, id int64, d dost.Date) error {
-	err := s.write(ctx, func(tx *Tx, sc *callScope) error {
+	err := s.write(ctx, func(ctx context.Context, tx *Tx, sc *callScope) error {
 		var from, until dost.Date
 		err := tx.QueryRowContext(ctx, `SELECT valid_from, valid_until FROM certifications WHERE id = $1`+tx.forUpdate(""), id).Scan(&from, &until)
 		if isNoRows(err) {

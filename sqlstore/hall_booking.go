@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/hall"
 )
 
 // appointmentColumns are the columns scanAppointment reads.
@@ -23,8 +24,11 @@ func scanAppointment(row interface{ Scan(...any) error }) (*dost.Appointment, er
 }
 
 // BookAppointment books the first free seat of a's slot. See hall.Store.
-func (s *HallStore) BookAppointment(ctx context.Context, a *dost.Appointment, capacity int) error {
-	err := s.write(ctx, func(tx *Tx, sc *callScope) error {
+func (s *HallStore) BookAppointment(ctx context.Context, a *dost.Appointment, capacity int, limits hall.BookingLimits) error {
+	err := s.write(ctx, func(ctx context.Context, tx *Tx, sc *callScope) error {
+		if err := checkBookingLimits(ctx, tx, a, limits); err != nil { // hall_visit.go
+			return err
+		}
 		a.Status, a.BookedAt, a.UpdatedAt = dost.AppointmentBooked, tx.now, tx.now
 		// Seats 1..capacity in turn: a seat taken (or being taken by a
 		// transaction in flight, which PostgreSQL waits for) is skipped.
@@ -137,7 +141,7 @@ func (s *HallStore) CheckInAppointment(ctx context.Context, code string, t *dost
 	if !storable(code) {
 		return nil, fieldErr(dost.ENOTFOUND, "code", "appointment.unknown", "No booking with this code.")
 	}
-	err := s.write(ctx, func(tx *Tx, sc *callScope) error {
+	err := s.write(ctx, func(ctx context.Context, tx *Tx, sc *callScope) error {
 		a, err := scanAppointment(tx.QueryRowContext(ctx, `SELECT `+appointmentColumns+` WHERE code = $1`+tx.forUpdate(""), code))
 		if isNoRows(err) {
 			return fieldErr(dost.ENOTFOUND, "code", "appointment.unknown", "No booking with this code.")
@@ -171,7 +175,7 @@ func (s *HallStore) CheckInAppointment(ctx context.Context, code string, t *dost
 // CancelAppointment cancels a booking. See hall.Store.
 func (s *HallStore) CancelAppointment(ctx context.Context, id int64) (*dost.Appointment, error) {
 	var a *dost.Appointment
-	err := s.write(ctx, func(tx *Tx, sc *callScope) error {
+	err := s.write(ctx, func(ctx context.Context, tx *Tx, sc *callScope) error {
 		var err error
 		a, err = scanAppointment(tx.QueryRowContext(ctx, `UPDATE appointments SET status = $1, updated_at = $2
 			WHERE id = $3 AND status = $4 RETURNING `+strings.TrimSuffix(appointmentColumns, " FROM appointments"),
@@ -197,7 +201,7 @@ func (s *HallStore) CancelAppointment(ctx context.Context, id int64) (*dost.Appo
 // LapseAppointments lapses bookings whose slot started before cutoff.
 func (s *HallStore) LapseAppointments(ctx context.Context, cutoff time.Time) (int, error) {
 	var n int64
-	err := s.write(ctx, func(tx *Tx, sc *callScope) error {
+	err := s.write(ctx, func(ctx context.Context, tx *Tx, sc *callScope) error {
 		res, err := tx.ExecContext(ctx, `UPDATE appointments SET status = $1, updated_at = $2
 			WHERE status = 'booked' AND starts_at < $3`, dost.AppointmentLapsed, tx.ts(tx.now), tx.ts(cutoff))
 		if err != nil {
@@ -214,7 +218,7 @@ func (s *HallStore) LapseAppointments(ctx context.Context, cutoff time.Time) (in
 
 // SubmitFeedback stores a rating of a finished visit. See hall.Store.
 func (s *HallStore) SubmitFeedback(ctx context.Context, f *dost.Feedback) error {
-	err := s.write(ctx, func(tx *Tx, sc *callScope) error {
+	err := s.write(ctx, func(ctx context.Context, tx *Tx, sc *callScope) error {
 		t, _, err := findTicket(ctx, tx, f.TicketID, "")
 		if err != nil {
 			return err

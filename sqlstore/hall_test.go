@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -177,6 +178,72 @@ func benchmarkCallNext(b *testing.B, operators int) {
 	}
 }
 
+// BenchmarkCallNextBurst measures call-next on SQLite with 100 operators
+// pressing it at the same moment, round after round, over a queue kept at
+// about 500 waiting tickets: between rounds (untimed) each operator marks
+// the ticket a no-show and a new one is issued. Unlike BenchmarkCallNext,
+// whose operators never pause, so that its calls queue behind a steady
+// 300 writes, this is one burst of calls at a time. It reports the
+// latency's p50 and p99 per call; b.N counts rounds.
+func BenchmarkCallNextBurst(b *testing.B) {
+	const operators, queued = 100, 500
+	db := dosttest.OpenDB(b, sqlstore.DialectSQLite)
+	hs, c, ops := hallSetup(b, db, operators)
+	for range queued {
+		if err := hs.IssueTicket(ctx, newTicket(c)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	lat := make([]time.Duration, 0, b.N*operators)
+	round := make([]time.Duration, operators)
+	called := make([]*dost.Ticket, operators)
+	b.ResetTimer()
+	for range b.N {
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range operators {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				t0 := time.Now()
+				t, _, err := hs.CallNext(ctx, c.Counters[i].ID, ops[i].ID)
+				round[i], called[i] = time.Since(t0), t
+				if err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if b.Failed() {
+			return
+		}
+		lat = append(lat, round...)
+		b.StopTimer()
+		for i, t := range called {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := hs.ActOnTicket(ctx, t.ID, ops[i].ID, dost.TicketActionRequest{Action: dost.TicketMarkNoShow}); err != nil {
+					b.Error(err)
+				}
+				if err := hs.IssueTicket(ctx, newTicket(c)); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		b.StartTimer()
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	}
+}
+
 // TestHallStore_FailedWriteChangesNothing issues good and bad tickets at
 // once (an unknown service fails after the number was drawn): the bad
 // ones are refused and leave no trace, so the good ones' numbers have no
@@ -224,6 +291,111 @@ func TestHallStore_FailedWriteChangesNothing(t *testing.T) {
 		ok(t, err)
 		if events != n/2 {
 			t.Errorf("events: got %d, want %d", events, n/2)
+		}
+	})
+}
+
+// TestHallStore_CallNextTogether has many operators call next at once, one
+// of whose requests calls a ticket and then fails: on SQLite they are held
+// so that all go into one transaction (a savepoint each). Every other
+// operator gets a ticket of their own, the failed request leaves no trace
+// (its ticket waits on and is called by the next operator, in order of
+// waiting), and the waiting tickets a batch keeps for the next are read
+// again after a change made outside the store.
+func TestHallStore_CallNextTogether(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		const n, queued = 30, 40
+		hs, c, ops := hallSetup(t, db, n)
+		clock := dosttest.ClockOf(t, db)
+		var issued []*dost.Ticket
+		for range queued {
+			tk := newTicket(c)
+			ok(t, hs.IssueTicket(ctx, tk))
+			issued = append(issued, tk)
+			clock.Advance(time.Second)
+		}
+		wait, release := hs.HoldWrites(ctx)
+		got := make([]*dost.Ticket, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if i == n/2 {
+					errs[i] = hs.CallNextThenFail(ctx, c.Counters[i].ID, ops[i].ID)
+					return
+				}
+				got[i], _, errs[i] = hs.CallNext(ctx, c.Counters[i].ID, ops[i].ID)
+			}()
+		}
+		wait(n)
+		release()
+		wg.Wait()
+
+		seen := map[int64]int{}
+		for i := range n {
+			if i == n/2 {
+				if !errors.Is(errs[i], sqlstore.ErrCallThenFail) {
+					t.Errorf("failing request: got %v, want ErrCallThenFail", errs[i])
+				}
+				continue
+			}
+			if errs[i] != nil {
+				t.Fatalf("operator %d: %v", i, errs[i])
+			}
+			if j, dup := seen[got[i].ID]; dup {
+				t.Errorf("ticket %s called by operators %d and %d", got[i].Number, j, i)
+			}
+			seen[got[i].ID] = i
+			if got[i].Status != dost.TicketCalled || got[i].CounterID != c.Counters[i].ID {
+				t.Errorf("operator %d: got %s %s at counter %d, want called at %d", i, got[i].Number, got[i].Status,
+					got[i].CounterID, c.Counters[i].ID)
+			}
+		}
+		called, total, err := hs.FindTickets(ctx, dost.TicketFilter{CentreID: c.ID, Statuses: []dost.TicketStatus{dost.TicketCalled}})
+		ok(t, err)
+		if total != n-1 {
+			t.Errorf("called tickets: got %d, want %d", total, n-1)
+		}
+		for _, tk := range called {
+			if _, ok := seen[tk.ID]; !ok {
+				t.Errorf("ticket %s is called, but no operator got it", tk.Number)
+			}
+		}
+		_, events, err := hs.FindQueueEvents(ctx, dost.QueueEventFilter{CentreID: c.ID, Kinds: []dost.QueueEventKind{dost.QueueCalled}})
+		ok(t, err)
+		if events != n-1 {
+			t.Errorf("call events: got %d, want %d", events, n-1)
+		}
+		if db.Dialect() != sqlstore.DialectSQLite {
+			return // PostgreSQL skips tickets others hold locked, so the order may differ
+		}
+		// In one batch the calls go in order of waiting, the failed
+		// request's ticket included.
+		for _, tk := range issued[:n-1] {
+			if _, ok := seen[tk.ID]; !ok {
+				t.Errorf("ticket %s waited longest but was not called", tk.Number)
+			}
+		}
+		// The next batch starts from the queue the last one kept...
+		k := c.Counters[n/2]
+		next, _, err := hs.CallNext(ctx, k.ID, ops[n/2].ID)
+		ok(t, err)
+		if next.ID != issued[n-1].ID {
+			t.Errorf("next call: got %s, want %s", next.Number, issued[n-1].Number)
+		}
+		// ...unless the database changed meanwhile: another process
+		// puts the first ticket back in the queue.
+		_, err = db.WriterDB().ExecContext(ctx, `UPDATE tickets SET status = 'waiting', counter_id = 0, operator_id = 0
+			WHERE id = $1`, issued[0].ID)
+		ok(t, err)
+		_, err = hs.ActOnTicket(ctx, next.ID, ops[n/2].ID, dost.TicketActionRequest{Action: dost.TicketMarkNoShow})
+		ok(t, err)
+		again, _, err := hs.CallNext(ctx, k.ID, ops[n/2].ID)
+		ok(t, err)
+		if again.ID != issued[0].ID {
+			t.Errorf("call after an outside change: got %s, want %s", again.Number, issued[0].Number)
 		}
 	})
 }

@@ -38,6 +38,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	payrollAwards := fs.Int("payroll-awards", 1000000, "payroll: awards to pay (the rules' monthly awards, topped up with one-off awards)")
 	payrollWorkers := fs.Int("payroll-workers", runtime.NumCPU(), "payroll: shards prepared at once")
 	payrollKeep := fs.String("payroll-keep", "", "payroll: keep (and reuse) the database in this directory and stop after the approval")
+	hallOpts := hallBenchFlags(fs) // bench_hall.go
 	which := "all"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		which, args = args[0], args[1:]
@@ -80,6 +81,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if which == "api" || which == "all" {
 		if err := benchAPI(ctx, c, tmp, *apiPersons, *duration, *conns, today, stdout, stderr); err != nil {
+			return err
+		}
+	}
+	if which == "hall" { // the record day of the centre halls replayed (bench_hall.go)
+		if err := benchHall(ctx, c, tmp, *hallOpts, stdout); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/hall"
 	dosthttp "github.com/dost-az/dost/http"
 	"github.com/dost-az/dost/sqlstore"
@@ -27,12 +28,19 @@ func (m *Main) wireHall(s *dosthttp.Server) error {
 	if err != nil {
 		return err
 	}
-	svc, err := hall.New(hall.Config{Store: sqlstore.NewHallStore(m.DB), Centres: s.CentreService,
-		Catalogue: s.CatalogueService, Clock: m.DB.Clock(), FeedbackKey: key})
+	store := sqlstore.NewHallStore(m.DB)
+	svc, err := hall.New(hall.Config{Store: store, Centres: s.CentreService,
+		Catalogue: s.CatalogueService, Clock: m.DB.Clock(), FeedbackKey: key,
+		BaseURL: m.publicURL(), Limits: bookingLimits()})
 	if err != nil {
 		return err
 	}
+	store.RatingSMS = m.ratingSMS(svc) // the SMS asking a visitor with a booking's phone to rate the visit
 	s.Hall = svc
+	// The dashboard only reads, so a store of its own batches no writes.
+	if s.QueueKPIs, err = hall.NewKPIService(sqlstore.NewHallStore(m.DB), m.DB.Clock()); err != nil {
+		return err
+	}
 	if isPostgres(m.Config.DSN()) {
 		m.boardRelay = dosthttp.NewPGBoardRelay(m.Config.DSN())
 		s.BoardRelay = m.boardRelay
@@ -90,4 +98,38 @@ func (m *Main) feedbackKey() ([]byte, error) {
 		return nil, fmt.Errorf("write the feedback key: %w", err)
 	}
 	return key, nil
+}
+
+// publicURL returns dost's public address: --base-url, else
+// http://<addr> (as for the decision letters' verification links).
+func (m *Main) publicURL() string {
+	if m.BaseURL != "" {
+		return m.BaseURL
+	}
+	host := m.Config.Addr
+	if strings.HasPrefix(host, ":") {
+		host = "localhost" + host
+	}
+	return "http://" + host
+}
+
+// ratingSMS returns the hook that makes the rating SMS of a finished
+// visit (svc.RatingSMS), or nil, logging a warning, without --base-url:
+// the link would name this host (http://localhost:8080/...), which a
+// citizen's phone cannot reach.
+func (m *Main) ratingSMS(svc *hall.Service) func(t *dost.Ticket, phone string, personID int64) *dost.Notification {
+	if m.BaseURL == "" {
+		if m.logger != nil {
+			m.logger.Warn("--base-url is not set: no rating SMS is sent after a visit (its link would name this host)")
+		}
+		return nil
+	}
+	return svc.RatingSMS
+}
+
+// bookingLimits returns the future bookings one person may hold:
+// DOST_BOOKINGS_PER_SERVICE of a service and DOST_BOOKINGS_TOTAL in all
+// (hall.DefaultBookingLimits where unset).
+func bookingLimits() hall.BookingLimits {
+	return hall.BookingLimits{PerService: envInt("DOST_BOOKINGS_PER_SERVICE", 0), Total: envInt("DOST_BOOKINGS_TOTAL", 0)}
 }

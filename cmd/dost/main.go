@@ -104,6 +104,7 @@ Usage:
   dost user link --username NAME --fin FIN
   dost token create --user NAME [--ttl 720h] [--name NAME]
   dost bench [import|gen|api|all] [--persons N] | bench payroll [--payroll-persons N --payroll-awards N]
+  dost bench hall [--hall-visitors 5743 --hall-centres 7 --hall-counters 16 --hall-speed X]
   dost calc [--trace] [--format json|text] FILE|-
   dost rules test [DIR] | rules check [DIR] | rules run --period 2026-11
   dost scan --period 2026-11 [--wait] | scan --local [--period 2026-11] [--dry-run]
