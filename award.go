@@ -81,6 +81,29 @@ type Award struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
+// ReasonNotWithdrawn is the status reason of a targeted social assistance
+// award suspended because its money was not withdrawn for 2 months
+// (payroll.Service.SuspendNotWithdrawn).
+const ReasonNotWithdrawn = "not_withdrawn"
+
+// AwardSuspension is one period an award was suspended: from Start until
+// End (zero while it lasts; the day it resumed), why, and who suspended
+// and resumed it (0: dost itself) with the reason given for resuming. A
+// resumed award is paid the suspended months as arrears, within its
+// programme's back-pay limit.
+type AwardSuspension struct {
+	ID           int64     `json:"id"`
+	AwardID      int64     `json:"award_id"`
+	Reason       string    `json:"reason"`
+	Start        Date      `json:"start"`
+	End          Date      `json:"end,omitzero"`
+	SuspendedBy  int64     `json:"suspended_by,omitempty"`
+	ResumedBy    int64     `json:"resumed_by,omitempty"`
+	ResumeReason string    `json:"resume_reason,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
 // DecisionOutcome is what a decision says.
 type DecisionOutcome string
 

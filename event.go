@@ -15,10 +15,15 @@ const (
 	EventDisabilityAssessed LifeEventKind = "disability_assessed"
 	EventEmploymentEnded    LifeEventKind = "employment_ended"
 	EventDateChanged        LifeEventKind = "date_changed" // the daily tick: people reach an age
+	// EventPaymentWithdrawn: a bank reports that the money of a payment
+	// was withdrawn from the payee's account (the withdrawal feed; facts
+	// in Withdrawal, FIN optional: the payee's when given).
+	EventPaymentWithdrawn LifeEventKind = "payment_withdrawn"
 )
 
 // LifeEventKinds lists every kind.
-var LifeEventKinds = []LifeEventKind{EventBirthRegistered, EventDeathRegistered, EventDisabilityAssessed, EventEmploymentEnded, EventDateChanged}
+var LifeEventKinds = []LifeEventKind{EventBirthRegistered, EventDeathRegistered, EventDisabilityAssessed, EventEmploymentEnded, EventDateChanged,
+	EventPaymentWithdrawn}
 
 // LifeEvent is a fact reported by another registry (civil registry, the
 // medical-social commission, the employment contracts system) or the daily
@@ -36,6 +41,7 @@ type LifeEvent struct {
 	Birth      *BirthFacts      `json:"birth,omitempty"`
 	Disability *DisabilityFacts `json:"disability,omitempty"`
 	Employment *EmploymentFacts `json:"employment,omitempty"`
+	Withdrawal *WithdrawalFacts `json:"withdrawal,omitempty"`
 
 	Source      string            `json:"source,omitempty"` // the sending system (its API token's user)
 	Status      LifeEventStatus   `json:"status"`
@@ -85,6 +91,13 @@ const (
 type EmploymentFacts struct {
 	Reason      DismissalReason `json:"reason"`
 	EmployerTIN string          `json:"employer_tin,omitempty"`
+}
+
+// WithdrawalFacts name the payment whose money was withdrawn (the event's
+// Date is the day of the withdrawal): its reference, the end-to-end ID of
+// the bank file (e.g. "DOST-1234-202611").
+type WithdrawalFacts struct {
+	Reference string `json:"reference"`
 }
 
 // LifeEventStatus is where an event is in its processing.

@@ -50,8 +50,17 @@ type Cycle struct {
 	// Review counts the active awards the rules no longer pay for the
 	// month (not eligible, or a zero amount) or whose beneficiary or payee
 	// was not alive at its start: no payment is made for them; a case
-	// worker should look at the award.
+	// worker should look at the award. It counts too the corrected
+	// payments left out of the cycle (not re-attached) because their award
+	// is suspended or ended before their month, or their payee died
+	// before it.
 	Review int `json:"review"`
+	// BeyondBackPay counts the months the active awards are owed that lie
+	// before their programme's back-pay window (BackPayMonths): they are
+	// not paid by the cycle, and counted so that nobody is forgotten
+	// unnoticed; BeyondBackPayAwards counts the awards they belong to.
+	BeyondBackPay       int `json:"beyond_back_pay"`
+	BeyondBackPayAwards int `json:"beyond_back_pay_awards"`
 
 	// Shards of the preparation: total and done. Run counts the
 	// preparations (1 for the first; each re-preparation adds one): the
@@ -144,7 +153,13 @@ type PaymentEvent struct {
 	Reason     string        `json:"reason,omitempty"`
 	ImportID   int64         `json:"import_id,omitempty"`
 	ActorID    int64         `json:"actor_id,omitempty"` // 0: dost or the bank
-	At         time.Time     `json:"at"`
+	// IBAN is the account of the step: the one the money was sent to (sent),
+	// or the payment's new one (corrected). MessageID and Reference name
+	// the bank file and end-to-end ID a sent step went out with.
+	IBAN      string    `json:"iban,omitempty"`
+	MessageID string    `json:"message_id,omitempty"`
+	Reference string    `json:"reference,omitempty"`
+	At        time.Time `json:"at"`
 }
 
 // Bank is a bank dost pays through: its 4-letter code (the IBAN's), name
@@ -179,9 +194,17 @@ type StatusImport struct {
 	Failed    int              `json:"failed"`
 	Returned  int              `json:"returned"`
 	Pending   int              `json:"pending"`
-	Problems  []ImportProblem  `json:"problems,omitempty"`
-	ActorID   int64            `json:"actor_id,omitempty"`
-	At        time.Time        `json:"at"`
+	// Repeated counts the entries that changed nothing because they
+	// repeat: a payment the report lists again, or a status the payment
+	// has already from an earlier report. Each entry is counted once:
+	// Entries = Paid + Failed + Returned + Pending + Repeated.
+	Repeated int `json:"repeated"`
+	// Problems of a stored import are notes on its repeated entries (the
+	// first payroll.MaxProblems); the problems of a report not applied
+	// come with its EINVALID error instead.
+	Problems []ImportProblem `json:"problems,omitempty"`
+	ActorID  int64           `json:"actor_id,omitempty"`
+	At       time.Time       `json:"at"`
 }
 
 // ImportProblem is an entry of a bank report that dost did not apply:
@@ -193,13 +216,19 @@ type ImportProblem struct {
 	Message   string `json:"message"`
 }
 
-// ExportFile is one bank's pain.001 file of a cycle: its message ID (the
-// same however many times the cycle is exported) and control sums.
+// ExportFile is one bank's pain.001 file of a cycle: its message ID and
+// creation time (the same however many times it is exported), control
+// sums, and once first written, when, by whom and its SHA-256 (hex): an
+// export again writes exactly those bytes.
 type ExportFile struct {
-	Bank      Bank   `json:"bank"`
-	MessageID string `json:"message_id"`
-	Count     int    `json:"count"`
-	Total     Money  `json:"total"`
+	Bank       Bank       `json:"bank"`
+	MessageID  string     `json:"message_id"`
+	CreatedAt  time.Time  `json:"created_at"`
+	Count      int        `json:"count"`
+	Total      Money      `json:"total"`
+	SHA256     string     `json:"sha256,omitempty"`
+	ExportedBy int64      `json:"exported_by,omitempty"`
+	ExportedAt *time.Time `json:"exported_at,omitempty"`
 }
 
 // CycleFilter selects cycles; zero fields do not filter.
@@ -248,8 +277,10 @@ type PayrollService interface {
 	// (ECONFLICT).
 	PrepareCycle(ctx context.Context, programme string, period Month) (*Cycle, error)
 	// ApproveCycle freezes a prepared cycle after checking its control
-	// sums. EFORBIDDEN for the person who prepared it.
-	ApproveCycle(ctx context.Context, id int64) (*Cycle, error)
+	// sums. run names the preparation the approver reviewed (Cycle.Run):
+	// ECONFLICT when the cycle was prepared again since (or is no longer
+	// prepared). EFORBIDDEN for the person who prepared it.
+	ApproveCycle(ctx context.Context, id int64, run int) (*Cycle, error)
 	// RejectCycle returns a prepared cycle for correction; reason required.
 	RejectCycle(ctx context.Context, id int64, reason string) (*Cycle, error)
 	FindCycleByID(ctx context.Context, id int64) (*Cycle, error)
@@ -259,10 +290,20 @@ type PayrollService interface {
 
 	// ExportCycle writes an approved cycle's bank files, one pain.001 per
 	// bank, each streamed to the writer open returns for it (closed when
-	// written). The first export marks the payments sent and the cycle
-	// exported; exporting again writes the same files (same message IDs)
-	// and changes nothing. ECONFLICT for a cycle not approved.
+	// written), as ExportBankFile writes each.
 	ExportCycle(ctx context.Context, id int64, open func(*Bank) (io.WriteCloser, error)) ([]*ExportFile, error)
+	// ExportBankFile writes one bank's pain.001 file of an approved cycle
+	// to w. The cycle's files are fixed at its first export (message ID,
+	// creation time, payment information blocks, payments); a file's first
+	// export marks that bank's payments sent (the others stay pending
+	// until their file is exported) and the cycle exported. Exporting a
+	// file again writes the same bytes, payments corrected since included
+	// with the account they were sent to, and changes nothing; corrected
+	// payments are paid by the next cycle, never added to a file.
+	// ECONFLICT for a cycle not approved, or a file that would differ from
+	// the one first written; ENOTFOUND for a bank with no payment in the
+	// cycle.
+	ExportBankFile(ctx context.Context, id int64, bank string, w io.Writer) (*ExportFile, error)
 	// ImportStatus reads a bank report (pain.002 or camt.054) on cycle id's
 	// payments: each moves sent → paid, failed or returned with the bank's
 	// reason. A report that does not parse or is for another cycle is

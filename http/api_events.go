@@ -46,6 +46,7 @@ type eventInput struct {
 	Birth      *dost.BirthFacts      `json:"birth"`
 	Disability *dost.DisabilityFacts `json:"disability"`
 	Employment *dost.EmploymentFacts `json:"employment"`
+	Withdrawal *dost.WithdrawalFacts `json:"withdrawal"`
 }
 
 // eventPath returns the path of a stored event, with its source.
@@ -62,7 +63,7 @@ func readEvent(w http.ResponseWriter, r *http.Request) (*dost.LifeEvent, error) 
 		return nil, err
 	}
 	return &dost.LifeEvent{ID: in.ID, Kind: in.Kind, FIN: dost.FIN(in.FIN), Date: in.Date, Birth: in.Birth,
-		Disability: in.Disability, Employment: in.Employment}, nil
+		Disability: in.Disability, Employment: in.Employment, Withdrawal: in.Withdrawal}, nil
 }
 
 // handleEventCreate handles "POST /api/v1/events": receives a life event

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dost-az/dost"
 )
@@ -28,10 +29,21 @@ var (
 	paymentReaders = []dost.Role{dost.RolePayroll, dost.RoleSupervisor, dost.RoleAdmin, dost.RoleAuditor, dost.RoleCitizen}
 )
 
-// MaxStatusFileBytes is the largest bank report (pain.002 or camt.054)
-// the API and the cycle page accept: about two million entries. The file
-// is streamed into the payroll service, never held in memory.
-const MaxStatusFileBytes = 512 << 20
+// DefaultMaxStatusFileBytes is the largest bank report (pain.002 or
+// camt.054) the API and the cycle page accept unless
+// Server.MaxStatusFileBytes says otherwise: 4 GiB, the payroll service's
+// own limit (payroll.MaxReportBytes); a million-entry camt.054 is about
+// 0.4–1.5 GB. The file is streamed from the request body into the
+// service, never held in memory.
+const DefaultMaxStatusFileBytes = 4 << 30
+
+// maxStatusFileBytes returns the limit on a bank report's upload.
+func (s *Server) maxStatusFileBytes() int64 {
+	if s.MaxStatusFileBytes > 0 {
+		return s.MaxStatusFileBytes
+	}
+	return DefaultMaxStatusFileBytes
+}
 
 // payrollRoutes returns the payroll's rows of the route table: cycles,
 // bank files, the banks' reports, payments and banks.
@@ -199,15 +211,33 @@ func (s *Server) handleCycleGet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
+// approveInput is the body of "POST /api/v1/payroll/cycles/{id}/approve":
+// the preparation (the cycle's run) the approver reviewed.
+type approveInput struct {
+	Run int `json:"run"`
+}
+
 // handleCycleApprove handles "POST /api/v1/payroll/cycles/{id}/approve":
-// freezes a prepared cycle after checking its control sums. 403 for the
-// person who prepared it (four eyes); 409 for a cycle not prepared.
+// freezes a prepared cycle after checking its control sums. The body
+// names the run reviewed ({"run": n}; 400 without). 403 for the person
+// who prepared it (four eyes); 409 for a cycle not prepared, or prepared
+// again since that run (its totals are the cycle's GET).
 func (s *Server) handleCycleApprove(w http.ResponseWriter, r *http.Request) {
-	svc, id, ok := s.payrollID(w, r, "id")
-	if !ok {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.Error(w, r, err)
 		return
 	}
-	c, err := svc.ApproveCycle(r.Context(), id)
+	var in approveInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	svc := s.payroll(w, r)
+	if svc == nil {
+		return
+	}
+	c, err := svc.ApproveCycle(r.Context(), id, in.Run)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -276,13 +306,13 @@ func exportFileName(cycleID int64, bank string) string {
 // approved cycle's bank files. With ?bank=<code> the answer is that
 // bank's pain.001.001.09 file (application/xml); without, a zip of every
 // bank's file, each named by its message ID. Either is streamed as the
-// service writes it. Every export writes all the cycle's files (the
-// others are discarded for one bank), so the first one marks all the
-// cycle's payments sent and the cycle exported; later ones write the same
-// files and change nothing. 400 for an unknown bank, 404 for a bank with
-// no payment in the cycle, 409 for a cycle not approved. An error after
-// the file has started is not reported in the body: the connection is
-// cut, so a client never takes half a file for a whole one.
+// service writes it. A file's first export marks its bank's payments
+// sent (one bank's file: that bank's only) and the cycle exported; later
+// ones write the same bytes and change nothing (ExportBankFile). 400 for
+// an unknown bank, 404 for a bank with no payment in the cycle, 409 for a
+// cycle not approved. An error after the file has started is not
+// reported in the body: the connection is cut, so a client never takes
+// half a file for a whole one.
 func (s *Server) handleCycleExport(w http.ResponseWriter, r *http.Request) {
 	svc, id, ok := s.payrollID(w, r, "id")
 	if !ok {
@@ -301,42 +331,46 @@ func (s *Server) handleCycleExport(w http.ResponseWriter, r *http.Request) {
 // writeExport streams cycle id's bank file of bank, or a zip of every
 // bank's file when bank is "", as handleCycleExport describes.
 func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, svc dost.PayrollService, id int64, bank string) {
-	started := false
-	var open func(*dost.Bank) (io.WriteCloser, error)
-	var zw *zip.Writer
 	if bank != "" {
-		open = func(b *dost.Bank) (io.WriteCloser, error) {
-			if b.Code != bank {
-				return nopWriteCloser{io.Discard}, nil
-			}
+		// Only that bank's file is written, and only its payments are
+		// marked sent. The answer starts with the file's first bytes.
+		out := &lazyResponse{w: w, start: func() {
 			h := w.Header()
 			h.Set("Content-Type", "application/xml")
 			h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": exportFileName(id, bank)}))
 			h.Set("Cache-Control", "no-store")
 			h.Set("X-Content-Type-Options", "nosniff")
 			w.WriteHeader(http.StatusOK)
+		}}
+		_, err := svc.ExportBankFile(r.Context(), id, bank, out)
+		switch {
+		case err != nil && out.started:
+			s.logger().Error("export cycle", "cycle", id, "bank", bank, "err", err)
+			panic(http.ErrAbortHandler)
+		case err != nil:
+			s.Error(w, r, err)
+		}
+		return
+	}
+	started := false
+	var zw *zip.Writer
+	open := func(b *dost.Bank) (io.WriteCloser, error) {
+		if zw == nil {
+			h := w.Header()
+			h.Set("Content-Type", "application/zip")
+			h.Set("Content-Disposition", mime.FormatMediaType("attachment",
+				map[string]string{"filename": "DOST-" + strconv.FormatInt(id, 10) + ".zip"}))
+			h.Set("Cache-Control", "no-store")
+			h.Set("X-Content-Type-Options", "nosniff")
+			w.WriteHeader(http.StatusOK)
 			started = true
-			return nopWriteCloser{w}, nil
+			zw = zip.NewWriter(w)
 		}
-	} else {
-		open = func(b *dost.Bank) (io.WriteCloser, error) {
-			if zw == nil {
-				h := w.Header()
-				h.Set("Content-Type", "application/zip")
-				h.Set("Content-Disposition", mime.FormatMediaType("attachment",
-					map[string]string{"filename": "DOST-" + strconv.FormatInt(id, 10) + ".zip"}))
-				h.Set("Cache-Control", "no-store")
-				h.Set("X-Content-Type-Options", "nosniff")
-				w.WriteHeader(http.StatusOK)
-				started = true
-				zw = zip.NewWriter(w)
-			}
-			f, err := zw.Create(exportFileName(id, b.Code))
-			if err != nil {
-				return nil, err
-			}
-			return nopWriteCloser{f}, nil
+		f, err := zw.Create(exportFileName(id, b.Code))
+		if err != nil {
+			return nil, err
 		}
+		return nopWriteCloser{f}, nil
 	}
 	files, err := svc.ExportCycle(r.Context(), id, open)
 	if err == nil && zw != nil {
@@ -350,11 +384,23 @@ func (s *Server) writeExport(w http.ResponseWriter, r *http.Request, svc dost.Pa
 		s.Error(w, r, err)
 	case !started && len(files) == 0:
 		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "Payroll cycle %d has no payment to export.", id))
-	case !started:
-		// The requested bank's file was never opened: checkExportBank
-		// and the export disagree (payments changed meanwhile).
-		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "Payroll cycle %d has no payment to bank %s.", id, bank))
 	}
+}
+
+// lazyResponse writes to w, calling start before the first byte.
+type lazyResponse struct {
+	w       io.Writer
+	start   func()
+	started bool
+}
+
+// Write implements io.Writer.
+func (l *lazyResponse) Write(p []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.start()
+	}
+	return l.w.Write(p)
 }
 
 // checkExportBank checks the bank of a one-bank export before anything is
@@ -410,7 +456,8 @@ func (s *Server) handleImportList(w http.ResponseWriter, r *http.Request) {
 // handleImportCreate handles "POST /api/v1/payroll/cycles/{id}/imports":
 // reads a bank report into the cycle (readStatusFile says how it is
 // sent). 200 with the import (the same file again answers the first
-// import and changes nothing); its problems list the entries not applied.
+// import and changes nothing); its problems note the entries that
+// repeated (counted in repeated, not applied).
 // A report that does not parse, is for another cycle or does not match
 // is 400 with the problems in the errors list, and changes nothing.
 func (s *Server) handleImportCreate(w http.ResponseWriter, r *http.Request) {
@@ -444,11 +491,14 @@ func statusKind(s string) (dost.StatusImportKind, error) {
 // importStatusFile reads a bank report from r into cycle id, streaming it
 // into the service. The body is the file itself with ?kind=pain.002 or
 // camt.054, or multipart/form-data with a "kind" field (or ?kind=) and a
-// "file" part after it. At most MaxStatusFileBytes are read: a longer
-// file is EINVALID (field "file", file.too_large), as is a missing file
-// or kind.
+// "file" part after it. At most Server.MaxStatusFileBytes are read: a
+// longer file is EINVALID (field "file", file.too_large), as is a missing
+// file or kind. The server's ReadTimeout bounds the whole of other
+// requests; an upload may take longer, as long as its client keeps
+// sending: each read extends the deadline by ReadTimeout.
 func (s *Server) importStatusFile(w http.ResponseWriter, r *http.Request, svc dost.PayrollService, id int64) (*dost.StatusImport, error) {
-	body := &limitedBody{r: http.MaxBytesReader(w, r.Body, MaxStatusFileBytes)}
+	limit := s.maxStatusFileBytes()
+	body := &limitedBody{r: http.MaxBytesReader(w, r.Body, limit), limit: limit, rc: http.NewResponseController(w)}
 	kindValue := r.URL.Query().Get("kind")
 	if !isMultipart(r) {
 		kind, err := statusKind(kindValue)
@@ -467,13 +517,13 @@ func (s *Server) importStatusFile(w http.ResponseWriter, r *http.Request, svc do
 		if err == io.EOF {
 			break
 		} else if err != nil {
-			return nil, body.err(bodyError(err, MaxStatusFileBytes))
+			return nil, body.err(bodyError(err, limit))
 		}
 		switch name := part.FormName(); name {
 		case "kind":
 			b, err := io.ReadAll(io.LimitReader(part, 64))
 			if err != nil {
-				return nil, body.err(bodyError(err, MaxStatusFileBytes))
+				return nil, body.err(bodyError(err, limit))
 			}
 			kindValue = string(b)
 		case "file":
@@ -496,14 +546,27 @@ func (s *Server) importStatusFile(w http.ResponseWriter, r *http.Request, svc do
 
 // limitedBody is a request body read through http.MaxBytesReader that
 // remembers whether the limit was reached, so that a service's error on
-// a cut-off file is reported as the file's size.
+// a cut-off file is reported as the file's size; while it is read, it
+// keeps moving the connection's read deadline ReadTimeout ahead.
 type limitedBody struct {
 	r        io.Reader
+	limit    int64
+	rc       *http.ResponseController
+	deadline time.Time // the read deadline last set
 	tooLarge bool
 }
 
 // Read implements io.Reader.
 func (b *limitedBody) Read(p []byte) (int, error) {
+	if now := time.Now(); b.rc != nil && now.Add(ReadTimeout-time.Second).After(b.deadline) {
+		// Best effort: a connection that cannot (HTTP/2 without support)
+		// keeps the server's deadline.
+		if b.rc.SetReadDeadline(now.Add(ReadTimeout)) == nil {
+			b.deadline = now.Add(ReadTimeout)
+		} else {
+			b.rc = nil
+		}
+	}
 	n, err := b.r.Read(p)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
@@ -512,23 +575,25 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// errStatusFileTooLarge is the error of a bank report over
-// MaxStatusFileBytes.
-var errStatusFileTooLarge = dost.FieldErr("file", "file.too_large", "The file is larger than %d MiB.", MaxStatusFileBytes>>20)
+// tooLargeErr is the error of a bank report over the limit.
+func (b *limitedBody) tooLargeErr() error {
+	return dost.FieldErr("file", "file.too_large", "The file is larger than %d MiB.", b.limit>>20)
+}
 
-// err returns errStatusFileTooLarge when the limit was reached, else err.
+// err returns the file.too_large error when the limit was reached, else
+// err.
 func (b *limitedBody) err(err error) error {
 	if b.tooLarge {
-		return errStatusFileTooLarge
+		return b.tooLargeErr()
 	}
 	return err
 }
 
-// result returns the service's answer, or errStatusFileTooLarge when the
-// limit was reached.
+// result returns the service's answer, or the file.too_large error when
+// the limit was reached.
 func (b *limitedBody) result(imp *dost.StatusImport, err error) (*dost.StatusImport, error) {
 	if b.tooLarge {
-		return nil, errStatusFileTooLarge
+		return nil, b.tooLargeErr()
 	}
 	return imp, err
 }

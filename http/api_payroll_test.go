@@ -107,7 +107,11 @@ func TestAPIPayroll(t *testing.T) {
 			{name: "Compare", role: dost.RolePayroll, method: "GET", path: cyclePath + "/compare", status: 200, contains: []string{`"added":1`}},
 			{name: "Banks", role: dost.RoleAuditor, method: "GET", path: "/api/v1/payroll/banks", status: 200, contains: []string{`"code":"AIIB"`}},
 			{name: "ExportErrNotApproved", role: dost.RolePayroll, method: "POST", path: cyclePath + "/export", status: 409, code: dost.ECONFLICT},
-			{name: "ApproveErrFourEyes", role: dost.RolePayroll, method: "POST", path: cyclePath + "/approve", status: 403, code: dost.EFORBIDDEN},
+			{name: "ApproveErrFourEyes", role: dost.RolePayroll, method: "POST", path: cyclePath + "/approve", body: map[string]any{"run": cycle.Run},
+				status: 403, code: dost.EFORBIDDEN},
+			{name: "ApproveErrRun", role: dost.RolePayroll, method: "POST", path: cyclePath + "/approve", body: map[string]any{}, status: 400, field: "run"},
+			{name: "ApproveErrStaleRun", role: dost.RolePayroll, method: "POST", path: cyclePath + "/approve", body: map[string]any{"run": cycle.Run + 1},
+				status: 409, code: dost.ECONFLICT},
 			{name: "ApproveErrAuditor", role: dost.RoleAuditor, method: "POST", path: cyclePath + "/approve", status: 403},
 			{name: "RejectErrReason", role: dost.RolePayroll, method: "POST", path: cyclePath + "/reject", body: map[string]any{"reason": "  "},
 				status: 400, field: "reason"},
@@ -135,7 +139,7 @@ func TestAPIPayroll(t *testing.T) {
 		})
 
 		t.Run("ApproveBySecond", func(t *testing.T) {
-			r := send(t, ts, http.DefaultClient, second, "POST", cyclePath+"/approve", nil)
+			r := send(t, ts, http.DefaultClient, second, "POST", cyclePath+"/approve", map[string]any{"run": cycle.Run})
 			if r.Status != 200 || !bytes.Contains(r.Body, []byte(`"status":"approved"`)) {
 				t.Fatalf("got %d %s", r.Status, r.Body)
 			}

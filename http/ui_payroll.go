@@ -412,8 +412,13 @@ func (s *Server) handleApproveForm(w http.ResponseWriter, r *http.Request) {
 	if svc == nil || id == 0 {
 		return
 	}
-	_, err := svc.ApproveCycle(r.Context(), id)
-	s.afterCycleForm(w, r, id, err, nil)
+	run, _ := strconv.Atoi(r.PostFormValue("run"))
+	_, err := svc.ApproveCycle(r.Context(), id, run)
+	s.afterCycleForm(w, r, id, err, func(v *cyclePage) {
+		if dost.ErrorCode(err) == dost.ECONFLICT && v.Cycle.Status == dost.CyclePrepared && v.Cycle.Run != run {
+			v.Alert = "payroll.alert.approve_stale"
+		}
+	})
 }
 
 // afterCycleForm ends a cycle form: success redirects to the cycle's

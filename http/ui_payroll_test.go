@@ -58,8 +58,13 @@ func TestUIPayroll(t *testing.T) {
 	})
 
 	t.Run("FourEyes", func(t *testing.T) {
-		resp, body := uiPost(t, ts, officer, cyclePage+"/approve?lang=en", nil)
+		resp, body := uiPost(t, ts, officer, cyclePage+"/approve?lang=en", url.Values{"run": {"1"}})
 		wantPage(t, resp, body, 403, `id="cycle-alert"`, "You prepared this cycle, so you may not approve it")
+		// Approval names the preparation reviewed: a stale one is refused
+		// with the cycle's fresh totals on the page.
+		resp, body = uiPost(t, ts, officer, cyclePage+"/approve?lang=en", url.Values{"run": {"2"}})
+		wantPage(t, resp, body, 409, `id="cycle-alert"`, "prepared again or corrected after the preparation you reviewed",
+			`id="cycle-count"`, `id="cycle-beyond-back-pay"`)
 		resp, body = uiPost(t, ts, officer, cyclePage+"/reject?lang=en", url.Values{"reason": {""}})
 		wantPage(t, resp, body, 400, `id="reject-reason-error">This is required.`)
 	})

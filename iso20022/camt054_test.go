@@ -49,6 +49,28 @@ func TestNotificationReader(t *testing.T) {
 		}
 	})
 
+	// Transactions a reconciliation refuses are read as they are: no
+	// amount of their own (Currency ""), no end-to-end reference, one
+	// listed twice.
+	t.Run("Incomplete", func(t *testing.T) {
+		_, ets, err := readNotification(readTestdata(t, "camt.054.001.08.incomplete.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ets) != 4 {
+			t.Fatalf("%d transactions, want 4", len(ets))
+		}
+		if et := ets[0]; et.EndToEndID != "DOST-17-202611" || et.Currency != "" || et.Amount != 0 || et.CreditDebit != iso20022.Debit {
+			t.Errorf("without an amount: %+v", et)
+		}
+		if et := ets[1]; et.EndToEndID != "" || et.OriginalMessageID != "DOST-1-AIIB" || et.Currency != "AZN" || et.Amount != 45000 {
+			t.Errorf("without a reference: %+v", et)
+		}
+		if ets[2].EndToEndID != "DOST-18-202611" || ets[3].EndToEndID != ets[2].EndToEndID || ets[3].Line <= ets[2].Line {
+			t.Errorf("repeated: %+v, %+v", ets[2], ets[3])
+		}
+	})
+
 	t.Run("Batch", func(t *testing.T) {
 		_, ets, err := readNotification(readTestdata(t, "camt.054.001.08.batch.xml"))
 		if err != nil {

@@ -48,7 +48,8 @@ func checkID(t *testing.T, id string) {
 // FuzzReadStatusReport checks that any input yields statuses within their
 // contracts or a *FileError, and never panics.
 func FuzzReadStatusReport(f *testing.F) {
-	seeds(f, "pain.002.001.10.valid.xml", "pain.002.001.10.invalid.xml", "pain.002.001.10.mixed.xml", "pain.002.001.10.group-rejected.xml", "camt.054.001.08.valid.xml")
+	seeds(f, "pain.002.001.10.valid.xml", "pain.002.001.10.invalid.xml", "pain.002.001.10.mixed.xml", "pain.002.001.10.group-rejected.xml",
+		"pain.002.001.10.blocks.xml", "camt.054.001.08.valid.xml")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sr, err := iso20022.NewStatusReportReader(bytes.NewReader(data))
 		checkFuzzErr(t, err)
@@ -82,7 +83,8 @@ func FuzzReadStatusReport(f *testing.F) {
 
 // FuzzReadNotification checks the same of the camt.054 reader.
 func FuzzReadNotification(f *testing.F) {
-	seeds(f, "camt.054.001.08.valid.xml", "camt.054.001.08.invalid.xml", "camt.054.001.08.batch.xml", "pain.002.001.10.valid.xml")
+	seeds(f, "camt.054.001.08.valid.xml", "camt.054.001.08.invalid.xml", "camt.054.001.08.batch.xml",
+		"camt.054.001.08.incomplete.xml", "pain.002.001.10.valid.xml")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		nr, err := iso20022.NewNotificationReader(bytes.NewReader(data))
 		checkFuzzErr(t, err)

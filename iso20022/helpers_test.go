@@ -157,6 +157,8 @@ func TestSamples(t *testing.T) {
 		{"camt.054.001.08", "camt.054.001.08.valid.xml", true},
 		{"camt.054.001.08", "camt.054.001.08.invalid.xml", false},
 		{"camt.054.001.08", "camt.054.001.08.batch.xml", true},
+		{"camt.054.001.08", "camt.054.001.08.incomplete.xml", true},
+		{"pain.002.001.10", "pain.002.001.10.blocks.xml", true},
 	} {
 		ok, out := xmllint(t, c.schema, filepath.Join("testdata", c.file))
 		if ok != c.valid {

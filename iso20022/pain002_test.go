@@ -3,6 +3,7 @@ package iso20022_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -106,6 +107,27 @@ func TestStatusReportReader(t *testing.T) {
 		}
 		if len(txs) != 0 {
 			t.Errorf("%d transactions, want none", len(txs))
+		}
+	})
+
+	// A block's own status comes first, as a status of its own (Block);
+	// a transaction listed twice is returned twice.
+	t.Run("Blocks", func(t *testing.T) {
+		h, txs, err := readStatusReport(readTestdata(t, "pain.002.001.10.blocks.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.GroupStatus != iso20022.StatusAccepted {
+			t.Errorf("header %+v", h)
+		}
+		var got []string
+		for _, ts := range txs {
+			got = append(got, fmt.Sprintf("%s %v %s %s %s", ts.PaymentInformationID, ts.Block, ts.EndToEndID, ts.Status, ts.ReasonCode))
+		}
+		want := []string{"DOST-1-AIIB-1 true  settled ", "DOST-1-AIIB-2 true  rejected AM04",
+			"DOST-1-AIIB-2 false DOST-18-202611 settled ", "DOST-1-AIIB-2 false DOST-18-202611 settled "}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	})
 

@@ -49,6 +49,10 @@ type env struct {
 	store   *sqlstore.PayrollStore
 	persons dost.PersonService
 	cases   *sqlstore.CaseStore
+	// work and pro are the casework and proactive services over db
+	// (suspension_test.go: awards assigned, the withdrawal feed).
+	work *casework.Service
+	pro  *proactive.Service
 }
 
 // newEnv seeds db with a synthetic population of persons, scans it for
@@ -86,7 +90,7 @@ func newEnv(t *testing.T, db *sqlstore.DB, persons, shardSize int) *env {
 		Programmes: az.Programmes(), ShardSize: shardSize, Clock: db.Clock(),
 		Debtor: iso20022.Account{Name: "DOST Agentliyi", IBAN: iban("AIIB", 1), BIC: "AIIBAZ2X"}})
 	ok(t, err)
-	return &env{db: db, svc: svc, store: store, persons: st.Persons, cases: caseStore}
+	return &env{db: db, svc: svc, store: store, persons: st.Persons, cases: caseStore, work: cases, pro: pro}
 }
 
 // exec runs a statement on the database: fixtures the services have no

@@ -45,7 +45,7 @@ func TestExport(t *testing.T) {
 		ok(t, err)
 		_, err = e.svc.ExportCycle(as(3), c.ID, nil)
 		wantCode(t, err, dost.ECONFLICT)
-		_, err = e.svc.ApproveCycle(as(2), c.ID)
+		_, err = e.svc.ApproveCycle(as(2), c.ID, c.Run)
 		ok(t, err)
 
 		files, content := exportTo(t, e, c.ID, t.TempDir())

@@ -14,10 +14,10 @@
 // its awards (Store.ShardAwards) and its registry records
 // (rulesrun.Store.ReadShard), computes every programme's Amount (and
 // Eligible) variable with the rules for the month, and writes its
-// payments in one transaction (Store.WriteShard), which first deletes
-// what an earlier attempt of the shard wrote: a shard job that died
-// half-way and is run again, or two nodes preparing one shard, make every
-// payment once. The shard that completes the cycle computes its control
+// payments in one transaction (Store.WriteShard) with multi-row inserts:
+// a shard job that died half-way wrote nothing and is run again, and of
+// two nodes preparing one shard the second finds it done, so every
+// payment is made once (the unique (award, period) is the last line). The shard that completes the cycle computes its control
 // sums from the payments and sets it prepared.
 //
 // What a shard pays, per award:
@@ -54,11 +54,35 @@
 // # Bank files
 //
 // ExportCycle writes an approved cycle's pain.001.001.09 files, one per
-// bank (message ID "DOST-<cycle>-<bank>"), streamed from the store
-// through package iso20022; the first export marks the payments sent and
-// the cycle exported. The banks' reports (pain.002 status reports,
-// camt.054 notifications) are read back by ImportStatus: checked whole
-// first, applied all at once or not at all (see ImportStatus).
+// bank (message ID "DOST-<cycle>-<bank>"), ExportBankFile one of them,
+// streamed from the store through package iso20022. The files are fixed
+// at the cycle's first export (ExportStore): each bank's message ID,
+// creation time (the approval), totals and payment information blocks
+// ("<message ID>-<n>", one programme each), so that a bank's status for a
+// block names the same programme and payments however the cycle changes
+// after, and exporting a file again writes the same bytes (its SHA-256 is
+// kept and checked). A file's first export marks its bank's payments
+// sent in bulk, no event per payment: the file is their "sent" step,
+// which a payment's history derives from it (the account, reference and
+// file the money went out with). Correcting a failed payment writes that
+// step out before the payment takes its new account; the corrected
+// payment is paid by the next cycle prepared, never added to a file.
+// The banks' reports (pain.002 status reports, camt.054 notifications)
+// are read back by ImportStatus: checked whole first, applied all at once
+// or not at all (see ImportStatus).
+//
+// # Approval
+//
+// ApproveCycle names the run (preparation) the approver reviewed: a cycle
+// prepared again since is not approved (ECONFLICT), so nobody approves
+// totals they have not seen.
+//
+// # Months beyond the back-pay window
+//
+// What an award is owed before its programme's back-pay window is not
+// paid, but counted on the cycle (BeyondBackPay, BeyondBackPayAwards; see
+// beyondBackPay) and shown on its review, so that nobody is forgotten
+// unnoticed.
 //
 // # Who may do what
 //
@@ -75,6 +99,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -244,8 +269,9 @@ func (s *Service) PrepareCycle(ctx context.Context, programme string, period dos
 }
 
 // ApproveCycle implements dost.PayrollService: it needs a user with the
-// payroll role who did not prepare the cycle.
-func (s *Service) ApproveCycle(ctx context.Context, id int64) (*dost.Cycle, error) {
+// payroll role who did not prepare the cycle, and the run they reviewed
+// (EINVALID, field "run", when it is not positive).
+func (s *Service) ApproveCycle(ctx context.Context, id int64, run int) (*dost.Cycle, error) {
 	actorID, err := mayPay(ctx)
 	if err != nil {
 		return nil, err
@@ -253,7 +279,10 @@ func (s *Service) ApproveCycle(ctx context.Context, id int64) (*dost.Cycle, erro
 	if actorID == 0 {
 		return nil, dost.Errorf(dost.EFORBIDDEN, "A cycle is approved by a person.")
 	}
-	return s.store.ApproveCycle(ctx, id, actorID)
+	if run <= 0 {
+		return nil, dost.FieldErr("run", "required", "Name the preparation (run) of the cycle you reviewed.")
+	}
+	return s.store.ApproveCycle(ctx, id, actorID, run)
 }
 
 // maxReason is the longest reason kept, in characters.
@@ -434,4 +463,69 @@ func holdReason(iban string, banks map[string]bool) (code, msg string) {
 		return reasonBankUnknown, fmt.Sprintf("The payee's bank %q is not one dost pays through.", dost.BankCode(iban))
 	}
 	return "", ""
+}
+
+// beyondBackPay counts what a shard's awards are owed before their
+// programme's back-pay window (BackPayMonths; none when unlimited): the
+// months an award is in force before the window that have no payment (a
+// one-off award's month counts once), and the awards with any. Those
+// months are not paid; the cycle counts them for review.
+//
+// An award owes such months only when it comes to the payroll late (a
+// decision back-dated beyond the window, an award resumed after long):
+// an award already paid for the window's first month was paid, or counted,
+// for the months before by the cycles that had them in their window.
+// Only the others are looked up (Store.PaidBefore), so that a cycle of
+// awards paid month after month reads nothing more.
+func (s *Service) beyondBackPay(ctx context.Context, c *dost.Cycle, awards []*ShardAward) (months, count int, err error) {
+	owedBefore := map[int64]int{}
+	byFrom := map[dost.Month][]int64{}
+	for _, aw := range awards {
+		w := aw.Award
+		p := s.programmes[w.Programme]
+		if p == nil || c.Programme != "" && p.Code != c.Programme || p.BackPayMonths < 0 || w.Status == dost.AwardSuspended {
+			continue
+		}
+		from := c.Period.Add(-p.BackPayMonths)
+		n := 0
+		if w.Kind == dost.AwardOneOff || p.Kind == dost.AwardOneOff {
+			if compareMonths(w.Period, from) < 0 {
+				n = 1
+			}
+		} else if !slices.Contains(aw.Paid, from) {
+			first := dost.MonthOf(w.Start)
+			if !w.Period.IsZero() && compareMonths(w.Period, first) > 0 {
+				first = w.Period
+			}
+			for m := first; compareMonths(m, from) < 0; m = m.Add(1) {
+				start, end := m.First(), lastDay(m)
+				if w.Start.After(start) {
+					start = w.Start
+				}
+				if !w.End.IsZero() && w.End.Before(end) {
+					end = w.End
+				}
+				if days(start, end) > 0 {
+					n++
+				}
+			}
+		}
+		if n > 0 {
+			owedBefore[w.ID] = n
+			byFrom[from] = append(byFrom[from], w.ID)
+		}
+	}
+	for from, ids := range byFrom {
+		paid, err := s.store.PaidBefore(ctx, ids, from)
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, id := range ids {
+			if n := owedBefore[id] - paid[id]; n > 0 {
+				months += n
+				count++
+			}
+		}
+	}
+	return months, count, nil
 }

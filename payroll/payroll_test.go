@@ -283,11 +283,11 @@ func TestFourEyes(t *testing.T) {
 		c, err := e.svc.PrepareCycle(as(7), "", november)
 		ok(t, err)
 
-		_, err = e.svc.ApproveCycle(as(7), c.ID)
+		_, err = e.svc.ApproveCycle(as(7), c.ID, c.Run)
 		wantCode(t, err, dost.EFORBIDDEN)
-		_, err = e.svc.ApproveCycle(ctx, c.ID) // dost itself
+		_, err = e.svc.ApproveCycle(ctx, c.ID, c.Run) // dost itself
 		wantCode(t, err, dost.EFORBIDDEN)
-		_, err = e.svc.ApproveCycle(as(8, dost.RoleSupervisor), c.ID)
+		_, err = e.svc.ApproveCycle(as(8, dost.RoleSupervisor), c.ID, c.Run)
 		wantCode(t, err, dost.EFORBIDDEN)
 		_, err = e.svc.PrepareCycle(as(8, dost.RoleCaseWorker), "", november)
 		wantCode(t, err, dost.EFORBIDDEN)
@@ -301,7 +301,7 @@ func TestFourEyes(t *testing.T) {
 		if r.Status != dost.CycleRejected || r.RejectedBy != 8 || r.RejectReason != "Check the TSSA amounts." || r.RejectedAt == nil {
 			t.Fatalf("rejected: %+v", r)
 		}
-		_, err = e.svc.ApproveCycle(as(8), c.ID)
+		_, err = e.svc.ApproveCycle(as(8), c.ID, c.Run)
 		wantCode(t, err, dost.ECONFLICT)
 
 		// Prepared again by 8: now 7 approves, 8 may not.
@@ -310,7 +310,7 @@ func TestFourEyes(t *testing.T) {
 		if p.Status != dost.CyclePrepared || p.Run != 2 || p.PreparedBy != 8 || p.Count != c.Count || p.Total != c.Total {
 			t.Fatalf("prepared again: %+v, want run 2 by 8 with the same sums as %+v", p, c)
 		}
-		_, err = e.svc.ApproveCycle(as(8), c.ID)
+		_, err = e.svc.ApproveCycle(as(8), c.ID, p.Run)
 		wantCode(t, err, dost.EFORBIDDEN)
 
 		// Control sums: a payment changed behind the cycle's back stops
@@ -318,11 +318,11 @@ func TestFourEyes(t *testing.T) {
 		pays, _, err := e.store.FindPayments(ctx, dost.PaymentFilter{CycleID: c.ID, Statuses: []dost.PaymentStatus{dost.PaymentPending}, Limit: 1})
 		ok(t, err)
 		e.exec(t, `UPDATE payments SET amount = amount + 1 WHERE id = $1`, pays[0].ID)
-		_, err = e.svc.ApproveCycle(as(7), c.ID)
+		_, err = e.svc.ApproveCycle(as(7), c.ID, p.Run)
 		wantCode(t, err, dost.ECONFLICT)
 		e.exec(t, `UPDATE payments SET amount = amount - 1 WHERE id = $1`, pays[0].ID)
 
-		a, err := e.svc.ApproveCycle(as(7), c.ID)
+		a, err := e.svc.ApproveCycle(as(7), c.ID, p.Run)
 		ok(t, err)
 		if a.Status != dost.CycleApproved || a.ApprovedBy != 7 || a.ApprovedAt == nil {
 			t.Fatalf("approved: %+v", a)
@@ -331,7 +331,7 @@ func TestFourEyes(t *testing.T) {
 		wantCode(t, err, dost.ECONFLICT)
 		_, err = e.svc.RejectCycle(as(8), c.ID, "late")
 		wantCode(t, err, dost.ECONFLICT)
-		_, err = e.svc.ApproveCycle(as(9), c.ID)
+		_, err = e.svc.ApproveCycle(as(9), c.ID, p.Run)
 		wantCode(t, err, dost.ECONFLICT)
 	})
 }

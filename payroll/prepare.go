@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/dost-az/dost"
@@ -160,6 +161,14 @@ func (s *Service) PrepareShard(ctx context.Context, cycleID int64, run int, sh r
 			p.Status, p.ReasonCode, p.Reason = dost.PaymentHeld, code, msg
 		}
 		payments = append(payments, p)
+	}
+	// What is owed before the back-pay window: counted, not paid (H5a).
+	beyond, beyondAwards, err := s.beyondBackPay(ctx, c, awards)
+	if err != nil {
+		return false, fmt.Errorf("cycle %d, shard %s: %w", c.ID, sh, err)
+	}
+	if err := s.store.SetShardBeyondBackPay(ctx, c, sh, beyond, beyondAwards); err != nil {
+		return false, fmt.Errorf("cycle %d, shard %s: %w", c.ID, sh, err)
 	}
 	finished, err := s.store.WriteShard(ctx, c, sh, payments, len(review))
 	if dost.ErrorCode(err) == dost.ECONFLICT {
@@ -345,9 +354,15 @@ func right(sim *rules.Simulation, rp rules.Period, p *dost.Programme) ([]int64, 
 // award's month on its attempt-th attempt: "DOST-<award>-<YYYYMM>",
 // "-A<attempt>" appended from the second on. At most 35 characters.
 func Reference(awardID int64, m dost.Month, attempt int) string {
-	r := fmt.Sprintf("DOST-%d-%04d%02d", awardID, m.Year, int(m.Month))
+	// Appended by hand: a million-payment cycle makes a million of them.
+	b := make([]byte, 0, 35)
+	b = append(b, "DOST-"...)
+	b = strconv.AppendInt(b, awardID, 10)
+	b = append(b, '-', byte('0'+m.Year/1000%10), byte('0'+m.Year/100%10), byte('0'+m.Year/10%10), byte('0'+m.Year%10),
+		byte('0'+int(m.Month)/10%10), byte('0'+int(m.Month)%10))
 	if attempt > 1 {
-		r += fmt.Sprintf("-A%d", attempt)
+		b = append(b, "-A"...)
+		b = strconv.AppendInt(b, int64(attempt), 10)
 	}
-	return r
+	return string(b)
 }

@@ -3,6 +3,7 @@ package payroll
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -138,9 +140,13 @@ func truncate(s string, n int) string {
 // nothing. It is then read twice. The first reading checks all of it:
 // the file must parse; the pain.001 it is about (pain.002's
 // OrgnlMsgId, camt.054's Refs/MsgId where given) must be one of the
-// cycle's files (MessageID); every status must name a payment of that
-// file by its reference, with its amount and currency (AZN) when the
-// bank echoes them, and be one the payment can take. Any problem makes it
+// cycle's files that was exported (ExportStore's record; for a cycle
+// exported before files were recorded, a bank of its payments sent);
+// every status must name a payment of that file by its reference, with
+// its amount and currency (AZN) when the bank echoes them (a camt.054
+// transaction must: one without an amount, an end-to-end reference or on
+// another account than the agency's is a problem), and be one the
+// payment can take. Any problem makes it
 // an *ImportError (EINVALID) listing them, and nothing is stored: a wrong
 // file is for the bank and the agency to sort out, never guessed. Then all
 // the changes are applied in one transaction with the import's record
@@ -157,13 +163,20 @@ func truncate(s string, n int) string {
 // A status a payment has already (a pain.002 then a camt.054 both
 // settling it) changes nothing; one that contradicts it (settled after
 // rejected) is a problem. A status for a whole file (pain.002 GrpSts
-// RJCT) or payment information block (PmtInfSts ACSC/RJCT) applies to
-// each of its payments the report does not list on its own. A payment
-// listed more than once moves once, to its last status. camt.054 entries
-// without an end-to-end reference (fees, other transfers) are not ours
-// and are skipped; one on another account than the debtor's is a problem.
-// When no payment of the cycle is pending or sent any more, it becomes
-// reconciled.
+// RJCT) or payment information block (PmtInfSts ACSC/RJCT; its payments
+// those the export recorded in it) applies to each of its payments the
+// report does not list on its own. A payment listed more than once moves
+// once, to its last status.
+//
+// Each payment the report has a status for is counted once, in Paid,
+// Failed, Returned or Pending; an entry that changes nothing because it
+// repeats (the payment listed again, or a status it has already from an
+// earlier report) is counted in Repeated, with a note in Problems (the
+// first MaxProblems). An entry for an earlier attempt of a payment
+// corrected since (ReportStore.EarlierAttempts) changes nothing and is
+// counted in Repeated too (earlierEntry): with a note, or, when it says
+// the attempt was settled after all, an alert first in Problems. When no payment of the cycle is pending or sent
+// any more, it becomes reconciled.
 func (s *Service) ImportStatus(ctx context.Context, cycleID int64, kind dost.StatusImportKind, r io.Reader) (*dost.StatusImport, error) {
 	actorID, err := mayPay(ctx)
 	if err != nil {
@@ -171,6 +184,9 @@ func (s *Service) ImportStatus(ctx context.Context, cycleID int64, kind dost.Sta
 	}
 	if kind != dost.ImportPain002 && kind != dost.ImportCamt054 {
 		return nil, dost.FieldErr("kind", "kind.invalid", "A bank report is a %s or a %s.", dost.ImportPain002, dost.ImportCamt054)
+	}
+	if kind == dost.ImportCamt054 && s.debtor.IBAN == "" {
+		return nil, dost.Errorf(dost.EINTERNAL, "The paying agency's account is not configured.")
 	}
 	c, err := s.store.FindCycleByID(ctx, cycleID)
 	if err != nil {
@@ -199,7 +215,7 @@ func (s *Service) ImportStatus(ctx context.Context, cycleID int64, kind dost.Sta
 	imp := &dost.StatusImport{CycleID: cycleID, Kind: kind, SHA256: sum, ActorID: actorID}
 	br := bufio.NewReaderSize(f, 1<<16)
 	if kind == dost.ImportPain002 {
-		err = rec.readPain002(br, imp)
+		err = rec.readPain002(ctx, br, imp)
 	} else {
 		err = rec.readCamt054(br, imp)
 	}
@@ -242,14 +258,36 @@ func spool(r io.Reader) (*os.File, string, error) {
 type reported struct {
 	id     int64
 	amount dost.Money
-	status dost.PaymentStatus // now, in the database
-	// to is what the report says, "" until it says something decisive;
-	// outcome then indexes rec.outcomes.
-	to              dost.PaymentStatus
+	st     pst // its status now, in the database
+	// dest is what the report says, 0 ("") until it says something
+	// decisive; outcome then indexes rec.outcomes.
+	dest            pst
 	outcome         int32
 	bank, programme uint16 // indexes into rec.names
 	listed          bool   // the report has a status of its own for it
+	seen            bool   // the report has a status for it, its own or its block's
 }
+
+// pst is a payment status in a byte: the reading holds two per payment.
+type pst uint8
+
+// psts are the statuses a pst stands for; 0 is "" (none, or one unknown).
+var psts = [...]dost.PaymentStatus{"", dost.PaymentPending, dost.PaymentSent, dost.PaymentPaid, dost.PaymentFailed,
+	dost.PaymentReturned, dost.PaymentHeld, dost.PaymentCorrected}
+
+func pstOf(s dost.PaymentStatus) pst {
+	for i, v := range psts {
+		if v == s {
+			return pst(i)
+		}
+	}
+	return 0
+}
+
+// status returns the payment's status in the database; target what the
+// report says of it, "" if nothing decisive.
+func (p *reported) status() dost.PaymentStatus { return psts[p.st] }
+func (p *reported) target() dost.PaymentStatus { return psts[p.dest] }
 
 // outcome is the reason (failed, returned) or the date paid of a move.
 type outcome struct {
@@ -269,21 +307,57 @@ type reconciliation struct {
 	nameIdx  map[string]uint16
 	outcomes []outcome
 	outIdx   map[outcome]int32
-	files    map[string]string // message ID → bank
+	files    map[string]string // message ID → bank, of the files exported
+	msgIDs   map[string]string // bank → message ID
 	// batches are the programmes of each bank's file, in the order of its
-	// payment information blocks.
+	// payment information blocks, for a cycle exported before its files
+	// were recorded.
 	batches map[string][]string
-	probs   problems
+	// recorded: the export recorded the cycle's files and blocks
+	// (ExportStore), which say what a report may name.
+	recorded bool
+	probs    problems
+	// notes are the entries that changed nothing and are counted in
+	// Repeated: stored with the import, never a reason to refuse it.
+	notes problems
 	// blocks: a whole file's or block's decisive status, applied at the
 	// end to its payments not listed on their own.
 	blocks []blockStatus
+	// earlier are the earlier attempts the cycle's files carried, of
+	// payments corrected since (ReportStore.EarlierAttempts), by the
+	// attempt's reference.
+	earlier map[string]*EarlierAttempt
+	// alerts are the entries that change nothing in the cycle but need
+	// the officer (an earlier attempt settled after all): stored with the
+	// import before the notes, never a reason to refuse it.
+	alerts problems
+}
+
+// EarlierAttempt is an earlier attempt of a payment that a cycle's bank
+// file carried, the payment having been corrected since (its failed or
+// returned attempt kept in its history).
+type EarlierAttempt struct {
+	PaymentID int64
+	// Reference and MessageID are the attempt's end-to-end reference and
+	// the bank file that carried it.
+	Reference, MessageID string
+	// Step is the bank step kept for the attempt (failed, returned; ""
+	// if none), ReasonCode its reason.
+	Step       dost.PaymentStatus
+	ReasonCode string
+	// Now is the payment now: ID, CycleID, Reference, Status, Amount and
+	// Attempts.
+	Now *dost.Payment
 }
 
 type blockStatus struct {
 	bank, programme string // programme "" for every one of the bank
-	st              iso20022.Status
-	code, text      string
-	paidOn          dost.Date
+	// ids are a recorded block's payments (ExportStore.PaymentsOfBlock),
+	// in place of bank and programme.
+	ids        []int64
+	st         iso20022.Status
+	code, text string
+	paidOn     dost.Date
 }
 
 // refKey packs a reference of dost's form (Reference: award, month,
@@ -352,8 +426,24 @@ func (rec *reconciliation) lookup(ref string) *reported {
 func (s *Service) newReconciliation(ctx context.Context, c *dost.Cycle) (*reconciliation, error) {
 	n := c.Count + c.Held
 	rec := &reconciliation{s: s, c: c, payments: make([]reported, 0, n), byKey: make(map[uint64]int32, n),
-		byRef: map[string]int32{}, nameIdx: map[string]uint16{}, outIdx: map[outcome]int32{}, files: map[string]string{}}
-	err := s.store.ReportPayments(ctx, c.ID, func(p *dost.Payment) error {
+		byRef: map[string]int32{}, nameIdx: map[string]uint16{}, outIdx: map[outcome]int32{}, files: map[string]string{},
+		msgIDs: map[string]string{}}
+	// The files the cycle's export recorded and wrote: a report may be
+	// about those only.
+	files, err := s.store.ExportFiles(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) > 0 {
+		rec.recorded = true
+		for _, f := range files {
+			if f.ExportedAt == nil {
+				continue // recorded, never written
+			}
+			rec.files[f.MessageID], rec.msgIDs[f.Bank.Code] = f.Bank.Code, f.MessageID
+		}
+	}
+	err = s.store.ReportPayments(ctx, c.ID, func(p *dost.Payment) error {
 		i := int32(len(rec.payments))
 		if k, ok := refKey(p.Reference); ok {
 			rec.byKey[k] = i
@@ -363,15 +453,33 @@ func (s *Service) newReconciliation(ctx context.Context, c *dost.Cycle) (*reconc
 		if len(rec.names) >= 1<<16-2 {
 			return fmt.Errorf("cycle %d: too many banks and programmes", c.ID)
 		}
-		rec.payments = append(rec.payments, reported{id: p.ID, amount: p.Amount, status: p.Status, bank: rec.name(p.Bank),
+		rec.payments = append(rec.payments, reported{id: p.ID, amount: p.Amount, st: pstOf(p.Status), bank: rec.name(p.Bank),
 			programme: rec.name(p.Programme)})
-		if p.Bank != "" && p.Status != dost.PaymentHeld {
-			rec.files[MessageID(c.ID, p.Bank)] = p.Bank
+		// A cycle exported before its files were recorded: the banks of
+		// the payments that were in its files. A payment corrected since
+		// may have a bank whose file was never written.
+		if !rec.recorded && p.Bank != "" && inFile(p.Status) && rec.msgIDs[p.Bank] == "" {
+			rec.files[MessageID(c.ID, p.Bank)], rec.msgIDs[p.Bank] = p.Bank, MessageID(c.ID, p.Bank)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	// The attempts of payments corrected since: a report may name them
+	// again.
+	err = s.store.EarlierAttempts(ctx, c.ID, func(a *EarlierAttempt) error {
+		if rec.earlier == nil {
+			rec.earlier = map[string]*EarlierAttempt{}
+		}
+		rec.earlier[a.Reference] = a
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rec.recorded {
+		return rec, nil
 	}
 	groups, err := s.store.ExportGroups(ctx, c.ID)
 	if err != nil {
@@ -382,6 +490,16 @@ func (s *Service) newReconciliation(ctx context.Context, c *dost.Cycle) (*reconc
 		rec.batches[g.Bank] = append(rec.batches[g.Bank], g.Programme)
 	}
 	return rec, nil
+}
+
+// inFile reports whether a payment of an exported cycle in status st was
+// in one of its bank files.
+func inFile(st dost.PaymentStatus) bool {
+	switch st {
+	case dost.PaymentSent, dost.PaymentPaid, dost.PaymentFailed, dost.PaymentReturned:
+		return true
+	}
+	return false
 }
 
 // fileErr adds the reader's error as a problem and returns the
@@ -401,18 +519,22 @@ func (rec *reconciliation) cycleFile(ref, msgID string) string {
 	if bank, ok := rec.files[msgID]; ok {
 		return bank
 	}
-	rec.probs.add(ref, "message.other", "The report is about file %q, which is not one of payroll cycle %d's (%s).",
-		msgID, rec.c.ID, MessageID(rec.c.ID, "<bank>"))
+	rec.probs.add(ref, "message.other", "The report is about file %q, which is not a bank file exported for payroll cycle %d.",
+		msgID, rec.c.ID)
 	return ""
 }
 
 // entry applies what the report says of the payment with reference ref
 // in the file msgID (with the amount when currency is not "").
-func (rec *reconciliation) entry(imp *dost.StatusImport, ref, msgID string, amount dost.Money, currency string,
+func (rec *reconciliation) entry(imp *dost.StatusImport, line int, ref, msgID string, amount dost.Money, currency string,
 	st iso20022.Status, code, text string, paidOn dost.Date) {
 	imp.Entries++
 	if ref == "" {
 		rec.probs.add("", "reference.missing", "An entry has no end-to-end reference.")
+		return
+	}
+	if a := rec.earlier[ref]; a != nil {
+		rec.earlierEntry(imp, line, a, msgID, amount, currency, st)
 		return
 	}
 	p := rec.lookup(ref)
@@ -420,8 +542,12 @@ func (rec *reconciliation) entry(imp *dost.StatusImport, ref, msgID string, amou
 		rec.probs.add(ref, "reference.unknown", "No payment of payroll cycle %d has the reference %q.", rec.c.ID, ref)
 		return
 	}
-	if bank := rec.names[p.bank]; msgID != "" && msgID != MessageID(rec.c.ID, bank) {
-		rec.probs.add(ref, "message.mismatch", "The payment was in file %s, not %s.", MessageID(rec.c.ID, bank), msgID)
+	if file := rec.msgIDs[rec.names[p.bank]]; msgID != "" && msgID != file {
+		if file == "" {
+			rec.probs.add(ref, "message.mismatch", "The payment was in no bank file of the cycle, the report says %s.", msgID)
+		} else {
+			rec.probs.add(ref, "message.mismatch", "The payment was in file %s, not %s.", file, msgID)
+		}
 		return
 	}
 	if currency != "" && currency != "AZN" {
@@ -432,16 +558,87 @@ func (rec *reconciliation) entry(imp *dost.StatusImport, ref, msgID string, amou
 		rec.probs.add(ref, "amount.mismatch", "The payment is %s AZN, the report says %s.", p.amount, amount)
 		return
 	}
+	if p.listed {
+		// Counted once; the last status stands (apply still refuses one
+		// that contradicts an earlier).
+		imp.Repeated++
+		rec.notes.add(ref, "entry.repeated", "%sThe report lists the payment again.", lineOf(line))
+	}
 	p.listed = true
-	rec.apply(imp, p, ref, st, code, text, paidOn)
+	rec.apply(p, ref, st, code, text, paidOn)
 }
 
-// apply moves p (in the reading) by status st, counting it, or adds the
-// problem.
-func (rec *reconciliation) apply(imp *dost.StatusImport, p *reported, ref string, st iso20022.Status, code, text string, paidOn dost.Date) {
-	cur := p.status
-	if p.to != "" {
-		cur = p.to
+// earlierEntry applies what the report says of an earlier attempt of a
+// payment corrected since (rec.earlier): it changes nothing, the attempt
+// having its bank step already and the payment a new account. It must be
+// of the attempt's file, amount and currency, else it is a problem like
+// any entry's. A status that repeats the step kept, or says no more than
+// it (accepted, pending; rejected for one returned) is counted in
+// Repeated with a note. Settled contradicts it: the money did arrive, and
+// the corrected payment would pay the payee again. That is counted in
+// Repeated too, but with an alert first in the import's problems naming
+// the correction, the payment's cycle and attempt now, and telling the
+// officer to stop that payment: the rest of the report applies. The
+// import does not hold the payment itself: it is in another cycle (its
+// control sums approved, perhaps exported), which a report of this one
+// does not change.
+func (rec *reconciliation) earlierEntry(imp *dost.StatusImport, line int, a *EarlierAttempt, msgID string, amount dost.Money,
+	currency string, st iso20022.Status) {
+	ref := a.Reference
+	switch {
+	case msgID != "" && msgID != a.MessageID:
+		rec.probs.add(ref, "message.mismatch", "The payment's attempt %s was in file %s, not %s.", ref, a.MessageID, msgID)
+		return
+	case currency != "" && currency != "AZN":
+		rec.probs.add(ref, "currency.mismatch", "The payment is in AZN, the report says %s.", currency)
+		return
+	case currency != "" && amount != a.Now.Amount:
+		rec.probs.add(ref, "amount.mismatch", "The payment is %s AZN, the report says %s.", a.Now.Amount, amount)
+		return
+	}
+	imp.Repeated++
+	step := string(a.Step)
+	if step == "" {
+		step = "not paid"
+	}
+	if a.ReasonCode != "" {
+		step += " (" + a.ReasonCode + ")"
+	}
+	now := fmt.Sprintf("it has not been paid again yet (%s, in payroll cycle %d): hold it before a cycle pays it", a.Now.Status, a.Now.CycleID)
+	if a.Now.CycleID != rec.c.ID || a.Now.Reference != ref {
+		now = fmt.Sprintf("it is now attempt %d in payroll cycle %d, reference %s, %s", a.Now.Attempts, a.Now.CycleID,
+			a.Now.Reference, a.Now.Status)
+		if a.Now.Status == dost.PaymentPending || a.Now.Status == dost.PaymentHeld {
+			now += ": hold it before that cycle's file is exported"
+		} else {
+			now += ": ask the bank to stop or return that payment"
+		}
+	}
+	if st == iso20022.StatusSettled {
+		rec.alerts.add(ref, "attempt.settled", "%sThe report says the payment's attempt %s (file %s) was settled: the money did arrive. "+
+			"dost had it %s and the payment was corrected since; %s, so that the payee is not paid twice.",
+			lineOf(line), ref, a.MessageID, step, now)
+		return
+	}
+	rec.notes.add(ref, "attempt.earlier", "%sThe report says %s of the payment's attempt %s (file %s), which was %s; "+
+		"the payment was corrected since and nothing changes (%s).", lineOf(line), st, ref, a.MessageID, step, strings.SplitN(now, ":", 2)[0])
+}
+
+// lineOf returns "Line n: " or "" for line 0.
+func lineOf(line int) string {
+	if line <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("Line %d: ", line)
+}
+
+// apply moves p (in the reading) by status st, or adds the problem;
+// tally counts it.
+func (rec *reconciliation) apply(p *reported, ref string, st iso20022.Status, code, text string, paidOn dost.Date) {
+	p.seen = true
+	cur := p.status()
+	if p.target() != "" {
+		cur = p.target()
 	}
 	var to dost.PaymentStatus
 	switch st {
@@ -463,18 +660,7 @@ func (rec *reconciliation) apply(imp *dost.StatusImport, p *reported, ref string
 		rec.probs.add(ref, "status.conflict", "The payment is %s; the report says %s.", cur, st)
 		return
 	}
-	switch to {
-	case "":
-		imp.Pending++
-		return
-	case dost.PaymentPaid:
-		imp.Paid++
-	case dost.PaymentFailed:
-		imp.Failed++
-	case dost.PaymentReturned:
-		imp.Returned++
-	}
-	if to == cur {
+	if to == "" || to == cur {
 		return
 	}
 	o := outcome{code: truncate(code, 35), reason: reasonText(code, text)}
@@ -487,23 +673,104 @@ func (rec *reconciliation) apply(imp *dost.StatusImport, p *reported, ref string
 		rec.outcomes = append(rec.outcomes, o)
 		rec.outIdx[o] = i
 	}
-	p.to, p.outcome = to, i
+	p.dest, p.outcome = pstOf(to), i
 }
 
 // finish applies the file's and blocks' own statuses to their payments
-// not listed on their own.
+// not listed on their own; each such payment counts as one entry, however
+// many of those statuses cover it.
 func (rec *reconciliation) finish(imp *dost.StatusImport) {
+	do := func(p *reported, b *blockStatus) {
+		if p.listed || !inFile(p.status()) {
+			return
+		}
+		if !p.seen {
+			imp.Entries++
+		}
+		rec.apply(p, "", b.st, b.code, b.text, b.paidOn)
+	}
 	for _, b := range rec.blocks {
+		if b.ids != nil {
+			for _, id := range b.ids {
+				// The payments are in ID order (ReportPayments).
+				i, found := slices.BinarySearchFunc(rec.payments, id, func(p reported, id int64) int { return cmp.Compare(p.id, id) })
+				if found {
+					do(&rec.payments[i], &b)
+				}
+			}
+			continue
+		}
 		for i := range rec.payments {
 			p := &rec.payments[i]
-			if p.listed || rec.names[p.bank] != b.bank || b.programme != "" && rec.names[p.programme] != b.programme || p.status == dost.PaymentHeld ||
-				p.status == dost.PaymentCorrected || p.status == dost.PaymentPending {
-				continue
+			if rec.names[p.bank] == b.bank && (b.programme == "" || rec.names[p.programme] == b.programme) {
+				do(p, &b)
 			}
-			imp.Entries++
-			rec.apply(imp, p, "", b.st, b.code, b.text, b.paidOn)
 		}
 	}
+}
+
+// tally counts each payment the report has a status for once, by what
+// the import does with it: paid, failed, returned; pending when the
+// report leaves a sent payment as it is; repeated (with a note) when the
+// payment has that status already, from an earlier report. Then every
+// entry is counted once: Entries = Paid + Failed + Returned + Pending +
+// Repeated.
+func (rec *reconciliation) tally(imp *dost.StatusImport) {
+	var already []int32 // the first MaxProblems, for their notes
+	for i := range rec.payments {
+		p := &rec.payments[i]
+		if !p.seen {
+			continue
+		}
+		switch {
+		case p.target() != "" && p.target() != p.status():
+			switch p.target() {
+			case dost.PaymentPaid:
+				imp.Paid++
+			case dost.PaymentFailed:
+				imp.Failed++
+			case dost.PaymentReturned:
+				imp.Returned++
+			}
+		case p.target() == "" && p.status() == dost.PaymentSent:
+			imp.Pending++
+		default:
+			imp.Repeated++
+			if len(already) < MaxProblems {
+				already = append(already, int32(i))
+			}
+		}
+	}
+	refs := rec.references(already)
+	for _, i := range already {
+		rec.notes.add(refs[i], "status.already", "The payment is %s already: an earlier report said so.", rec.payments[i].status())
+	}
+	imp.Problems = append(rec.alerts.list, rec.notes.list...)
+}
+
+// references returns the references of the payments at the indexes,
+// found in one pass over the lookup maps (the reading keeps no text per
+// payment).
+func (rec *reconciliation) references(idx []int32) map[int32]string {
+	out := make(map[int32]string, len(idx))
+	if len(idx) == 0 {
+		return out
+	}
+	for _, i := range idx {
+		out[i] = ""
+	}
+	for k, i := range rec.byKey {
+		if _, ok := out[i]; ok {
+			m := int(k >> 8 & 0xffff)
+			out[i] = Reference(int64(k>>24), dost.Month{Year: 1900 + m/12, Month: time.Month(m%12 + 1)}, int(k&0xff))
+		}
+	}
+	for ref, i := range rec.byRef {
+		if _, ok := out[i]; ok {
+			out[i] = ref
+		}
+	}
+	return out
 }
 
 // moves returns the moves of the reading, alike payments together.
@@ -516,14 +783,14 @@ func (rec *reconciliation) moves() []*StatusMove {
 	var out []*StatusMove
 	for i := range rec.payments {
 		p := &rec.payments[i]
-		if p.to == "" || p.to == p.status {
+		if p.target() == "" || p.target() == p.status() {
 			continue
 		}
-		k := key{p.status, p.to, p.outcome}
+		k := key{p.status(), p.target(), p.outcome}
 		m := byKey[k]
 		if m == nil {
 			o := rec.outcomes[p.outcome]
-			m = &StatusMove{From: p.status, To: p.to, ReasonCode: o.code, Reason: o.reason, PaidOn: o.paidOn}
+			m = &StatusMove{From: p.status(), To: p.target(), ReasonCode: o.code, Reason: o.reason, PaidOn: o.paidOn}
 			byKey[k] = m
 			out = append(out, m)
 		}
@@ -546,7 +813,7 @@ func bakuDate(t time.Time) dost.Date {
 }
 
 // readPain002 reads a pain.002 status report into rec.
-func (rec *reconciliation) readPain002(r io.Reader, imp *dost.StatusImport) error {
+func (rec *reconciliation) readPain002(ctx context.Context, r io.Reader, imp *dost.StatusImport) error {
 	const name = "payment status report"
 	sr, err := iso20022.NewStatusReportReader(r)
 	if err != nil {
@@ -580,35 +847,65 @@ func (rec *reconciliation) readPain002(r io.Reader, imp *dost.StatusImport) erro
 			if !decisive(ts.Status) {
 				continue
 			}
-			programme, ok := rec.block(bank, h.OriginalMessageID, ts.PaymentInformationID)
-			if !ok {
+			b, err := rec.block(ctx, bank, h.OriginalMessageID, ts.PaymentInformationID)
+			if err != nil {
+				return err
+			}
+			if b == nil {
 				rec.probs.add("", "block.unknown", "Line %d: the payment information block %q is not one of file %s.",
 					ts.Line, ts.PaymentInformationID, h.OriginalMessageID)
 				continue
 			}
-			rec.blocks = append(rec.blocks, blockStatus{bank: bank, programme: programme, st: ts.Status, code: ts.ReasonCode,
-				text: ts.ReasonText, paidOn: paidOn})
+			b.st, b.code, b.text, b.paidOn = ts.Status, ts.ReasonCode, ts.ReasonText, paidOn
+			rec.blocks = append(rec.blocks, *b)
 			continue
 		}
-		rec.entry(imp, ts.EndToEndID, ts.OriginalMessageID, ts.Amount, ts.Currency, ts.Status, ts.ReasonCode, ts.ReasonText, paidOn)
+		rec.entry(imp, ts.Line, ts.EndToEndID, ts.OriginalMessageID, ts.Amount, ts.Currency, ts.Status, ts.ReasonCode, ts.ReasonText, paidOn)
 	}
 	rec.finish(imp)
-	return rec.probs.err(name)
+	if err := rec.probs.err(name); err != nil {
+		return err
+	}
+	rec.tally(imp)
+	return nil
 }
 
-// block returns the programme of a payment information block of bank's
-// file: "<message ID>-<n>", the n-th programme of the bank's payments in
-// the order the export writes them.
-func (rec *reconciliation) block(bank, msgID, pmtInfID string) (string, bool) {
+// block returns the payments of a payment information block of bank's
+// file msgID, or nil for a block the file does not have. A recorded
+// block's are the payments the file carried that are still in it
+// (ExportStore.PaymentsOfBlock). For a cycle exported before its blocks
+// were recorded, PmtInfId "<message ID>-<n>" is the n-th programme of
+// the bank's payments in the order the export writes them.
+func (rec *reconciliation) block(ctx context.Context, bank, msgID, pmtInfID string) (*blockStatus, error) {
+	if rec.recorded {
+		_, _, ids, err := rec.s.store.PaymentsOfBlock(ctx, msgID, pmtInfID)
+		if dost.ErrorCode(err) == dost.ENOTFOUND {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		if ids == nil {
+			ids = []int64{}
+		}
+		return &blockStatus{bank: bank, ids: ids}, nil
+	}
 	n, err := strconv.Atoi(strings.TrimPrefix(pmtInfID, msgID+"-"))
 	if err != nil || !strings.HasPrefix(pmtInfID, msgID+"-") || n < 1 {
-		return "", false
+		return nil, nil
 	}
 	programmes := rec.batches[bank]
 	if n > len(programmes) {
-		return "", false
+		return nil, nil
 	}
-	return programmes[n-1], true
+	return &blockStatus{bank: bank, programme: programmes[n-1]}, nil
+}
+
+// normIBAN returns an account identifier as an IBAN is compared: without
+// spaces (the paper form groups it by four) and in capitals. A camt.054
+// naming the account in Acct/Id/Othr/Id (et.Account either way) matches
+// when it holds the IBAN.
+func normIBAN(s string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(s), ""))
 }
 
 // readCamt054 reads a camt.054 notification into rec.
@@ -627,12 +924,25 @@ func (rec *reconciliation) readCamt054(r io.Reader, imp *dost.StatusImport) erro
 		} else if err != nil {
 			return rec.fileErr(err, name)
 		}
-		if et.EndToEndID == "" {
-			continue // not a payment of ours
-		}
-		if et.Account != "" && rec.s.debtor.IBAN != "" && et.Account != rec.s.debtor.IBAN {
+		switch {
+		case et.Account == "":
 			imp.Entries++
-			rec.probs.add(et.EndToEndID, "account.other", "Line %d: the entry is on account %s, not the agency's.", et.Line, et.Account)
+			rec.probs.add(et.EndToEndID, "account.missing", "Line %d: the entry names no account.", et.Line)
+			continue
+		case normIBAN(et.Account) != normIBAN(rec.s.debtor.IBAN):
+			imp.Entries++
+			rec.probs.add(et.EndToEndID, "account.other", "Line %d: the entry is on account %s, not the agency's (%s).", et.Line,
+				et.Account, rec.s.debtor.IBAN)
+			continue
+		case et.EndToEndID == "":
+			imp.Entries++
+			rec.probs.add("", "reference.missing", "Line %d: the entry has no end-to-end reference (Refs/EndToEndId): "+
+				"dost cannot tell which payment it is. A notification read into a cycle holds its payments only.", et.Line)
+			continue
+		case et.Currency == "":
+			imp.Entries++
+			rec.probs.add(et.EndToEndID, "amount.missing", "Line %d: the transaction has no amount (TxDtls/Amt): "+
+				"dost checks every payment's amount.", et.Line)
 			continue
 		}
 		if et.OriginalMessageID != "" && rec.cycleFile(et.EndToEndID, et.OriginalMessageID) == "" {
@@ -657,9 +967,13 @@ func (rec *reconciliation) readCamt054(r io.Reader, imp *dost.StatusImport) erro
 		if paidOn.IsZero() {
 			paidOn = reportDate
 		}
-		rec.entry(imp, et.EndToEndID, et.OriginalMessageID, et.Amount, et.Currency, st, et.ReturnReasonCode, et.ReturnReasonText, paidOn)
+		rec.entry(imp, et.Line, et.EndToEndID, et.OriginalMessageID, et.Amount, et.Currency, st, et.ReturnReasonCode, et.ReturnReasonText, paidOn)
 	}
-	return rec.probs.err(name)
+	if err := rec.probs.err(name); err != nil {
+		return err
+	}
+	rec.tally(imp)
+	return nil
 }
 
 // FindStatusImports implements dost.PayrollService: a cycle's imports,

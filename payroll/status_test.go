@@ -142,7 +142,7 @@ func TestImportStatus(t *testing.T) {
 		ok(t, err)
 		_, err = e.svc.ImportStatus(as(3), c.ID, dost.ImportPain002, bytes.NewReader(pain002("S", payroll.MessageID(c.ID, "AIIB"), nil)))
 		wantCode(t, err, dost.ECONFLICT) // not exported
-		_, err = e.svc.ApproveCycle(as(2), c.ID)
+		_, err = e.svc.ApproveCycle(as(2), c.ID, c.Run)
 		ok(t, err)
 		exportTo(t, e, c.ID, t.TempDir())
 		byBank, banks := sentByBank(t, e, c.ID)

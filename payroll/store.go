@@ -35,15 +35,17 @@ type Store interface {
 	// household member's person award is in its household's shard) or a
 	// household of its range. Each comes with its payee's IBAN and death
 	// date and the months from `from` on already paid or being paid,
-	// leaving out c's own pending and held payments of its first attempt,
-	// which WriteShard replaces.
+	// leaving out c's own pending and held payments of its first attempt.
+	// Of the award, only what a preparation reads is set: ID, Programme,
+	// PersonID, HouseholdID, PayeeID, Kind, Amount, Period, Start, End
+	// and Status.
 	ShardAwards(ctx context.Context, c *dost.Cycle, sh rulesrun.Shard, from dost.Month) ([]*ShardAward, error)
 	// WriteShard records shard sh of c's run as prepared, once, in one
-	// transaction: it deletes c's pending and held first-attempt payments
-	// of the shard's awards, attaches the shard's corrected payments of
-	// periods up to c's to c (status pending, attempts+1, a new
-	// reference), inserts payments skipping any whose award and period
-	// (or reference) exist, records an event per payment, adds review to
+	// transaction: it attaches the shard's corrected payments of periods
+	// up to c's to c (status pending, attempts+1, a new reference),
+	// inserts payments skipping any whose award and period (or reference)
+	// exist, records the first event of those held (a pending payment's
+	// creation is its row: FindPaymentEvents shows it), adds review to
 	// the cycle's count and counts the shard done. The shard that
 	// completes the count computes the control sums from the payments and
 	// sets the cycle prepared, in the same transaction, and WriteShard
@@ -60,11 +62,12 @@ type Store interface {
 	// FindCycles returns matching cycles, newest period first, and the
 	// total count.
 	FindCycles(ctx context.Context, f dost.CycleFilter) ([]*dost.Cycle, int, error)
-	// ApproveCycle sets a prepared cycle approved by actorID after
-	// checking, in the same transaction, that its control sums are those
-	// of its payments. EFORBIDDEN when actorID prepared it; ECONFLICT when
-	// it is not prepared or its sums do not match; ENOTFOUND.
-	ApproveCycle(ctx context.Context, id, actorID int64) (*dost.Cycle, error)
+	// ApproveCycle sets a prepared cycle of run run approved by actorID
+	// after checking, in the same transaction, that its control sums are
+	// those of its payments. EFORBIDDEN when actorID prepared it;
+	// ECONFLICT when it is not prepared, is of another run (prepared again
+	// since the approver looked) or its sums do not match; ENOTFOUND.
+	ApproveCycle(ctx context.Context, id, actorID int64, run int) (*dost.Cycle, error)
 	// RejectCycle sets a prepared cycle rejected by actorID with reason.
 	// ECONFLICT when it is not prepared; ENOTFOUND.
 	RejectCycle(ctx context.Context, id, actorID int64, reason string) (*dost.Cycle, error)
@@ -90,17 +93,10 @@ type Store interface {
 	// files (all but the held and corrected ones), per bank and programme,
 	// ordered by bank and programme.
 	ExportGroups(ctx context.Context, cycleID int64) ([]ExportGroup, error)
-	// ExportPayments streams the payments of a cycle's bank file for bank
-	// and programme to fn, by ID, with the payee's full name; fn's error
-	// stops it and is returned.
-	ExportPayments(ctx context.Context, cycleID int64, bank, programme string, fn func(p *dost.Payment, payeeName string) error) error
-	// MarkExported sets an approved cycle exported and its pending
-	// payments sent, each with its event, in one transaction; for a cycle
-	// exported (or reconciled) already it changes nothing. ECONFLICT for a
-	// cycle in another status.
-	MarkExported(ctx context.Context, cycleID, actorID int64) (*dost.Cycle, error)
 
+	ExportStore
 	ReportStore
+	SuspensionStore // suspension.go
 }
 
 // ExportGroup is the count and total of a cycle's payments to one bank
@@ -132,6 +128,12 @@ type ReportStore interface {
 	// Status, Bank, Programme and PaidOn (the rest zero). fn's error stops
 	// it and is returned.
 	ReportPayments(ctx context.Context, cycleID int64, fn func(p *dost.Payment) error) error
+	// EarlierAttempts streams to fn the earlier attempts of payments that
+	// a cycle's bank files carried: the "sent" steps kept when a failed or
+	// returned payment was corrected (reference and file of the attempt),
+	// with the bank step kept for it and what the payment is now. A
+	// payment's current attempt is not one of them.
+	EarlierAttempts(ctx context.Context, cycleID int64, fn func(a *EarlierAttempt) error) error
 	// FindStatusImportBySHA256 returns a cycle's import of the file with
 	// that SHA-256 (hex). ENOTFOUND if there is none.
 	FindStatusImportBySHA256(ctx context.Context, cycleID int64, sha256 string) (*dost.StatusImport, error)

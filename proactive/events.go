@@ -68,7 +68,8 @@ func DateChanged(day dost.Date) *dost.LifeEvent {
 //
 // Errors, with nothing stored: EINVALID naming each bad field ("id",
 // "kind", "fin", "date", "birth", "birth.<field>", "disability.<field>",
-// "employment.<field>"): an unknown kind, a missing, over-long or
+// "employment.<field>", "withdrawal.reference": see withdrawals.go for
+// payment_withdrawn): an unknown kind, a missing, over-long or
 // malformed id, a missing or malformed FIN, a FIN unknown to the registry
 // (but for the child of a birth, which is added), missing facts for the
 // kind or facts of another kind, a date in the future or before the
@@ -133,6 +134,9 @@ type eventContent struct {
 	Birth      *dost.BirthFacts      `json:"birth"`
 	Disability *dost.DisabilityFacts `json:"disability"`
 	Employment *dost.EmploymentFacts `json:"employment"`
+	// Withdrawal is left out when nil, so that the hashes of the events
+	// stored before the kind payment_withdrawn stay as they were.
+	Withdrawal *dost.WithdrawalFacts `json:"withdrawal,omitempty"`
 }
 
 // ContentHash returns the hex SHA-256 of a canonical JSON of e's content:
@@ -142,7 +146,7 @@ type eventContent struct {
 // repeat hashes as the original.
 func ContentHash(e *dost.LifeEvent) (string, error) {
 	b, err := json.Marshal(eventContent{Kind: e.Kind, FIN: e.FIN, Date: e.Date, Birth: e.Birth, Disability: e.Disability,
-		Employment: e.Employment})
+		Employment: e.Employment, Withdrawal: e.Withdrawal})
 	if err != nil {
 		return "", fmt.Errorf("hash event content: %w", err)
 	}
@@ -220,13 +224,13 @@ func (s *Service) check(in *dost.LifeEvent) (*dost.LifeEvent, error) {
 	var v dost.Validation
 	today := s.today()
 	if !slices.Contains(dost.LifeEventKinds, in.Kind) {
-		v.Add("kind", "event_kind.unknown", "Unknown kind %q: one of birth_registered, death_registered, disability_assessed, employment_ended, date_changed.", in.Kind)
+		v.Add("kind", "event_kind.unknown", "Unknown kind %q: one of birth_registered, death_registered, disability_assessed, employment_ended, date_changed, payment_withdrawn.", in.Kind)
 	}
 	stillborn := in.Kind == dost.EventBirthRegistered && in.Birth != nil && in.Birth.Stillborn
 	switch {
 	case in.Kind == dost.EventDateChanged && in.FIN != "":
 		v.Add("fin", "fin.unexpected", "A date change is about nobody: give no FIN.")
-	case in.FIN == "" && in.Kind != dost.EventDateChanged && !stillborn:
+	case in.FIN == "" && in.Kind != dost.EventDateChanged && in.Kind != dost.EventPaymentWithdrawn && !stillborn:
 		v.Add("fin", "required", "The FIN of the person the event is about is required.")
 	case in.FIN != "":
 		if f, err := dost.ParseFIN(string(in.FIN)); err != nil {
@@ -243,10 +247,11 @@ func (s *Service) check(in *dost.LifeEvent) (*dost.LifeEvent, error) {
 	case in.Date.Year() < 1900:
 		v.Add("date", "date.out_of_range", "The date %s is not possible.", in.Date)
 	}
-	facts := map[string]bool{"birth": in.Birth != nil, "disability": in.Disability != nil, "employment": in.Employment != nil}
+	facts := map[string]bool{"birth": in.Birth != nil, "disability": in.Disability != nil, "employment": in.Employment != nil,
+		"withdrawal": in.Withdrawal != nil}
 	want := map[dost.LifeEventKind]string{dost.EventBirthRegistered: "birth", dost.EventDisabilityAssessed: "disability",
-		dost.EventEmploymentEnded: "employment"}[in.Kind]
-	for _, name := range []string{"birth", "disability", "employment"} {
+		dost.EventEmploymentEnded: "employment", dost.EventPaymentWithdrawn: "withdrawal"}[in.Kind]
+	for _, name := range []string{"birth", "disability", "employment", "withdrawal"} {
 		switch {
 		case name == want && !facts[name]:
 			v.Add(name, "required", "A %s event carries its %s facts.", in.Kind, name)
@@ -267,6 +272,9 @@ func (s *Service) check(in *dost.LifeEvent) (*dost.LifeEvent, error) {
 		m := *in.Employment
 		e.Employment = &m
 		checkEmployment(&v, e.Employment)
+	case want == "withdrawal" && in.Withdrawal != nil:
+		e.Withdrawal = &dost.WithdrawalFacts{Reference: strings.TrimSpace(in.Withdrawal.Reference)}
+		checkWithdrawalFacts(&v, e.Withdrawal) // withdrawals.go
 	}
 	if err := v.Err("The event has errors."); err != nil {
 		return nil, err
@@ -364,6 +372,16 @@ func (s *Service) checkRegistry(ctx context.Context, e *dost.LifeEvent) error {
 	}
 	switch {
 	case e.Kind == dost.EventDateChanged:
+	case e.Kind == dost.EventPaymentWithdrawn: // withdrawals.go
+		if e.FIN != "" {
+			if _, err := find("fin", e.FIN); err != nil {
+				return err
+			}
+		}
+		if err := v.Err("The event names persons the registry does not know."); err != nil {
+			return err
+		}
+		return s.checkWithdrawal(ctx, e)
 	case e.Kind == dost.EventBirthRegistered:
 		for field, fin := range map[string]dost.FIN{"birth.mother_fin": e.Birth.MotherFIN, "birth.father_fin": e.Birth.FatherFIN} {
 			if fin == "" {
@@ -420,6 +438,8 @@ func (s *Service) process(ctx context.Context, e *dost.LifeEvent) error {
 		err = s.processEmployment(ctx, e, &fx)
 	case dost.EventDateChanged:
 		err = s.processDateChanged(ctx, e, &fx)
+	case dost.EventPaymentWithdrawn:
+		err = s.processWithdrawal(ctx, e, &fx) // withdrawals.go
 	default:
 		err = dost.Errorf(dost.EINVALID, "Unknown event kind %q.", e.Kind)
 	}

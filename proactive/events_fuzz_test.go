@@ -29,6 +29,8 @@ func FuzzCheckEvent(f *testing.F) {
 	f.Add([]byte(`{"id":"e1","kind":"employment_ended","fin":"1AB2CD3","date":"2026-11-10","employment":{"reason":"staff_cut","employer_tin":"12\u0000"}}`))
 	f.Add([]byte(`{"id":"t1","kind":"date_changed","date":"2026-11-16","birth":{"stillborn":true}}`))
 	f.Add([]byte(`{"id":"bad id","kind":"wedding"}`))
+	f.Add([]byte(`{"id":"w1","kind":"payment_withdrawn","date":"2026-11-10","withdrawal":{"reference":" DOST-12-202611 "}}`))
+	f.Add([]byte(`{"id":"w2","kind":"payment_withdrawn","fin":"1AB2CD3","date":"2026-11-10","withdrawal":{"reference":"DOST-\u0000"}}`))
 	s := &Service{clock: fixedClock(time.Date(2026, 11, 16, 6, 0, 0, 0, time.UTC))}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var in dost.LifeEvent
@@ -58,6 +60,9 @@ func FuzzCheckEvent(f *testing.F) {
 		}
 		if m := e.Employment; m != nil {
 			texts = append(texts, m.EmployerTIN)
+		}
+		if w := e.Withdrawal; w != nil {
+			texts = append(texts, w.Reference)
 		}
 		for _, x := range texts {
 			if !utf8.ValidString(x) || !dost.ValidText(x, false) {

@@ -205,6 +205,8 @@ type Service struct {
 	// retirementAges are the retirement ages, in months, the rule set has
 	// ever had, for finding the candidates of a date change.
 	retirementAges []int
+	// withdrawals takes the withdrawal feed (SetWithdrawals); nil: none.
+	withdrawals Withdrawals
 }
 
 var (

@@ -324,7 +324,7 @@ func changeAward(ctx context.Context, tx *Tx, c casework.AwardChange) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return err
 	} else if n > 0 {
-		return nil
+		return changeSuspension(ctx, tx, c)
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM awards WHERE id = $1`, c.AwardID).Scan(new(int)); isNoRows(err) {
 		return dost.Errorf(dost.ENOTFOUND, "Award %d not found.", c.AwardID)
@@ -332,6 +332,28 @@ func changeAward(ctx context.Context, tx *Tx, c casework.AwardChange) error {
 		return err
 	}
 	return dost.Errorf(dost.ECONFLICT, "Award %d has ended already.", c.AwardID)
+}
+
+// changeSuspension keeps award_suspensions in step with an award changed
+// by changeAward (sqlstore/award_suspension.go): a suspension opens one
+// from today (unless one is open), a reactivation or an end closes the
+// open one today, so that the daily suspension of awards whose money is
+// not withdrawn finds no stale open row.
+func changeSuspension(ctx context.Context, tx *Tx, c casework.AwardChange) error {
+	today := dost.DateOf(tx.now.In(dost.Baku))
+	now := tx.ts(tx.now)
+	var err error
+	if c.Status == dost.AwardSuspended {
+		_, err = tx.ExecContext(ctx, `INSERT INTO award_suspensions (award_id, reason, starts_on, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING`, c.AwardID, c.Reason, today, now)
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE award_suspensions SET ends_on = $1, resume_reason = $2, updated_at = $3
+			WHERE award_id = $4 AND ends_on IS NULL`, today, c.Reason, now, c.AwardID)
+	}
+	if err != nil {
+		return fmt.Errorf("keep the suspensions of award %d: %w", c.AwardID, err)
+	}
+	return nil
 }
 
 // awardColumns are the columns scanAward reads.

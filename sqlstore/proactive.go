@@ -494,6 +494,13 @@ func (s *ProactiveStore) EndAwards(ctx context.Context, personID int64, end dost
 				updated_at = $2 WHERE id = $3`, proactive.ReasonPayeeDeceased, tx.ts(tx.now), w.ID); err != nil {
 				return err
 			}
+			// Its suspension is stored (award_suspension.go); one open
+			// already stays.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO award_suspensions (award_id, reason, starts_on, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $4) ON CONFLICT DO NOTHING`, w.ID, proactive.ReasonPayeeDeceased,
+				dost.DateOf(tx.now.In(dost.Baku)), tx.ts(tx.now)); err != nil {
+				return err
+			}
 			w.Status, w.StatusReason, w.UpdatedAt = dost.AwardSuspended, proactive.ReasonPayeeDeceased, tx.now
 			out = append(out, w)
 		}

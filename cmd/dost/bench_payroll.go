@@ -26,7 +26,8 @@ import (
 )
 
 // benchPayroll measures a payroll cycle end to end on a fresh SQLite
-// database: a registry of persons, awards inserted directly (the monthly
+// database (or the PostgreSQL database of --database, with keep: the
+// registry and awards stay there and are reused when it has awards): a registry of persons, awards inserted directly (the monthly
 // awards the rules find for the registry, topped up with one-off awards
 // to the number asked), then the cycle prepared (shards at once, as the
 // jobs of one node), approved, exported (one pain.001 per bank) and
@@ -40,11 +41,12 @@ import (
 // can be measured each in a process of its own (dost payroll export,
 // reconcile under /usr/bin/time -v).
 func benchPayroll(ctx context.Context, c Config, tmp string, persons, awards, workers int, keep string, stdout, stderr io.Writer) error {
-	if c.Database != "" && strings.Contains(c.Database, "://") {
-		return errors.New("dost bench payroll: the award fixture is SQLite only (it inserts awards with foreign keys off)")
+	postgres := strings.Contains(c.Database, "://")
+	if postgres && keep == "" {
+		return errors.New("dost bench payroll: on PostgreSQL give --payroll-keep (the database is --database's and stays)")
 	}
 	reuse := false
-	if keep != "" {
+	if keep != "" && !postgres {
 		if err := os.MkdirAll(keep, 0o750); err != nil {
 			return err
 		}
@@ -57,13 +59,21 @@ func benchPayroll(ctx context.Context, c Config, tmp string, persons, awards, wo
 		return err
 	}
 	defer db.Close()
+	if postgres { // the registry and awards of an earlier run stay
+		var n int
+		if err := db.WriterDB().QueryRowContext(ctx, `SELECT count(*) FROM awards`).Scan(&n); err != nil {
+			return err
+		}
+		reuse = n > 0
+	}
 	now := time.Now()
 	period := dost.MonthOf(dost.DateOf(now.In(dost.Baku)))
 	fmt.Fprintf(stdout, "payroll: %d persons, %d awards wanted, period %s, %d workers, load average %s\n", persons, awards, period,
 		workers, loadAverage())
 
 	if reuse {
-		for _, q := range []string{`DELETE FROM payment_events`, `DELETE FROM status_imports`, `DELETE FROM payments`,
+		for _, q := range []string{`DELETE FROM payment_events`, `DELETE FROM status_imports`, `DELETE FROM payment_withdrawals`, `DELETE FROM payroll_blocks`,
+			`DELETE FROM payroll_files`, `DELETE FROM payments`,
 			`DELETE FROM payroll_shards`, `DELETE FROM payroll_cycles`} {
 			if _, err := db.WriterDB().ExecContext(ctx, q); err != nil {
 				return err
@@ -127,7 +137,7 @@ func benchPayroll(ctx context.Context, c Config, tmp string, persons, awards, wo
 		return fmt.Errorf("cycle %d is %s after preparing: %s", cy.ID, cy.Status, cy.Error)
 	}
 	staff := dost.NewContextWithUser(ctx, &dost.User{ID: 1, Username: "bench", Roles: []dost.Role{dost.RolePayroll}})
-	if _, err := svc.ApproveCycle(staff, cy.ID); err != nil {
+	if _, err := svc.ApproveCycle(staff, cy.ID, cy.Run); err != nil {
 		return err
 	}
 	if keep != "" {
@@ -147,7 +157,7 @@ func benchPayroll(ctx context.Context, c Config, tmp string, persons, awards, wo
 	dir := filepath.Join(tmp, "export")
 	freshPeak()
 	start = time.Now()
-	files, err := exportCycle(ctx, svc, cy.ID, dir)
+	files, err := exportCycle(ctx, svc, cy.ID, "", dir)
 	if err != nil {
 		return err
 	}
@@ -261,10 +271,16 @@ func payrollFixture(ctx context.Context, db *sqlstore.DB, period dost.Month, wan
 	}
 	defer conn.Close()
 	// The awards name no application or decision: a fixture, not casework.
-	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+	// (On PostgreSQL, replica mode skips the foreign keys' triggers: a
+	// superuser's session.)
+	off, on := `PRAGMA foreign_keys = OFF`, `PRAGMA foreign_keys = ON`
+	if db.Dialect() == sqlstore.DialectPostgres {
+		off, on = `SET session_replication_role = replica`, `SET session_replication_role = DEFAULT`
+	}
+	if _, err := conn.ExecContext(ctx, off); err != nil {
 		return 0, 0, err
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`)
+	defer conn.ExecContext(context.WithoutCancel(ctx), on)
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, 0, err

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -62,6 +64,14 @@ func (d *debtorFlags) account() (iso20022.Account, error) {
 	return iso20022.Account{Name: d.name, IBAN: d.iban, BIC: d.bic}, nil
 }
 
+// bindMaxReport adds --payroll-max-report-mb: the largest bank report the
+// server's import reads from an upload, in MiB (0: the default, 4 GiB).
+func bindMaxReport(fs *flag.FlagSet, mb *int64) {
+	def, _ := strconv.ParseInt(envOr("DOST_PAYROLL_MAX_REPORT_MB", "0"), 10, 64)
+	fs.Int64Var(mb, "payroll-max-report-mb", def,
+		"largest bank report (pain.002, camt.054) an upload may be, in MiB; 0: 4096 (DOST_PAYROLL_MAX_REPORT_MB)")
+}
+
 // envOr returns the environment variable name, or def when it is unset.
 func envOr(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok {
@@ -110,14 +120,21 @@ func (m *Main) wirePayroll(s *dosthttp.Server) error {
 	}
 	m.Payroll = svc
 	s.Payroll = svc
+	if m.payrollMaxReportMB < 0 {
+		return fmt.Errorf("--payroll-max-report-mb %d: want 0 (the default) or more", m.payrollMaxReportMB)
+	}
+	s.MaxStatusFileBytes = m.payrollMaxReportMB << 20
+	if m.Proactive != nil {
+		m.Proactive.SetWithdrawals(svc) // the withdrawal feed: payment_withdrawn events
+	}
 	return nil
 }
 
 const payrollUsage = `usage:
   dost payroll prepare --programme P --period 2026-11 [--wait | --local] --as USER
-  dost payroll approve --cycle N --as USER
+  dost payroll approve --cycle N --run R --as USER   (R: the run "dost payroll show" printed)
   dost payroll reject --cycle N --as USER --reason TEXT
-  dost payroll export --cycle N --out DIR [--as USER]
+  dost payroll export --cycle N --out DIR [--bank CODE] [--as USER]
   dost payroll reconcile --cycle N --file F [--kind pain.002|camt.054] [--as USER]
   dost payroll show --cycle N`
 
@@ -134,9 +151,12 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	debtor.bindFlags(fs)
 	var (
 		programme, period, as, out, file, kind, reason string
+		bank                                           string
 		cycleID                                        int64
+		run                                            int
 		wait, local, quiet                             bool
 	)
+	var cpuProfile string // reconcile
 	fs.StringVar(&as, "as", "", "username of the payroll staff member acting (prepare, approve, reject: required; else: dost itself)")
 	fs.Int64Var(&cycleID, "cycle", 0, "ID of the payroll cycle")
 	switch cmd {
@@ -150,10 +170,14 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.StringVar(&reason, "reason", "", "why the cycle is returned for correction")
 	case "export":
 		fs.StringVar(&out, "out", "", "directory to write the bank files to")
+		fs.StringVar(&bank, "bank", "", "export only this bank's file (4-letter code); only its payments are marked sent")
 	case "reconcile":
 		fs.StringVar(&file, "file", "", "the bank's report: a pain.002 or camt.054 file")
 		fs.StringVar(&kind, "kind", "", "pain.002 or camt.054 (default: told by the file's root element)")
-	case "approve", "show":
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the import to this file")
+	case "approve":
+		fs.IntVar(&run, "run", 0, "the cycle's run (preparation) you reviewed, as dost payroll show prints it")
+	case "show":
 	default:
 		return fmt.Errorf("dost payroll: unknown command %q\n%s", cmd, payrollUsage)
 	}
@@ -232,7 +256,10 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if as == "" {
 			return errors.New("dost payroll approve: --as USER is required: a cycle is approved by a person with the payroll role who did not prepare it")
 		}
-		cy, err := svc.ApproveCycle(ctx, cycleID)
+		if run <= 0 {
+			return errors.New("dost payroll approve: --run R is required: the run of the cycle you reviewed (dost payroll show --cycle N prints it)")
+		}
+		cy, err := svc.ApproveCycle(ctx, cycleID, run)
 		if err != nil {
 			return fail(err)
 		}
@@ -249,7 +276,7 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if out == "" {
 			return errors.New("dost payroll export: --out DIR is required")
 		}
-		files, err := exportCycle(ctx, svc, cycleID, out)
+		files, err := exportCycle(ctx, svc, cycleID, strings.ToUpper(bank), out)
 		if err != nil {
 			return fail(err)
 		}
@@ -263,12 +290,25 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if file == "" {
 			return errors.New("dost payroll reconcile: --file F is required")
 		}
+		stop, err := startCPUProfile(cpuProfile)
+		if err != nil {
+			return err
+		}
 		imp, err := reconcileFile(ctx, svc, cycleID, file, dost.StatusImportKind(kind))
+		stop()
 		if err != nil {
 			return fail(err)
 		}
-		fmt.Fprintf(stdout, "import %d of %s %s (message %s) into cycle %d: %d entries — %d paid, %d failed, %d returned, %d pending\n",
-			imp.ID, imp.Kind, filepath.Base(file), imp.MessageID, imp.CycleID, imp.Entries, imp.Paid, imp.Failed, imp.Returned, imp.Pending)
+		fmt.Fprintf(stdout, "import %d of %s %s (message %s) into cycle %d: %d entries — %d paid, %d failed, %d returned, %d pending, %d repeated\n",
+			imp.ID, imp.Kind, filepath.Base(file), imp.MessageID, imp.CycleID, imp.Entries, imp.Paid, imp.Failed, imp.Returned, imp.Pending,
+			imp.Repeated)
+		const notes = 20
+		for _, p := range imp.Problems[:min(notes, len(imp.Problems))] {
+			fmt.Fprintf(stdout, "  %s %s: %s\n", p.Code, p.Reference, p.Message)
+		}
+		if n := imp.Repeated - min(notes, len(imp.Problems)); n > 0 {
+			fmt.Fprintf(stdout, "  … and %d more repeated\n", n)
+		}
 		cy, err := svc.FindCycleByID(ctx, cycleID)
 		if err != nil {
 			return fail(err)
@@ -288,10 +328,10 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if len(imports) > 0 {
 			fmt.Fprintln(stdout)
 			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "import\tkind\tmessage\tentries\tpaid\tfailed\treturned\tpending\tat")
+			fmt.Fprintln(tw, "import\tkind\tmessage\tentries\tpaid\tfailed\treturned\tpending\trepeated\tat")
 			for _, imp := range imports {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", imp.ID, imp.Kind, imp.MessageID, imp.Entries, imp.Paid,
-					imp.Failed, imp.Returned, imp.Pending, imp.At.Format(time.RFC3339))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", imp.ID, imp.Kind, imp.MessageID, imp.Entries, imp.Paid,
+					imp.Failed, imp.Returned, imp.Pending, imp.Repeated, imp.At.Format(time.RFC3339))
 			}
 			tw.Flush()
 		}
@@ -369,7 +409,7 @@ func waitCycle(ctx context.Context, svc *payroll.Service, id int64, stderr io.Wr
 // after its message ID. Each is written to a temporary file in dir and
 // renamed only when every file is complete and the export recorded: an
 // export that fails leaves no file behind.
-func exportCycle(ctx context.Context, svc *payroll.Service, id int64, dir string) ([]*dost.ExportFile, error) {
+func exportCycle(ctx context.Context, svc *payroll.Service, id int64, bank, dir string) ([]*dost.ExportFile, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
@@ -380,7 +420,7 @@ func exportCycle(ctx context.Context, svc *payroll.Service, id int64, dir string
 			os.Remove(f.Name()) // a no-op once renamed
 		}
 	}()
-	files, err := svc.ExportCycle(ctx, id, func(b *dost.Bank) (io.WriteCloser, error) {
+	open := func(b *dost.Bank) (io.WriteCloser, error) {
 		f, err := os.CreateTemp(dir, ".export-*.tmp")
 		if err != nil {
 			return nil, err
@@ -388,9 +428,21 @@ func exportCycle(ctx context.Context, svc *payroll.Service, id int64, dir string
 		temps = append(temps, f)
 		names[f] = filepath.Join(dir, payroll.MessageID(id, b.Code)+".xml")
 		return &syncFile{File: f, w: bufio.NewWriterSize(f, 1<<16)}, nil
-	})
-	if err != nil {
-		return nil, err
+	}
+	var files []*dost.ExportFile
+	if bank != "" {
+		// The file is flushed and synced (closed) before its payments are
+		// marked sent.
+		f, err := svc.ExportBankFileTo(ctx, id, bank, open)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	} else {
+		var err error
+		if files, err = svc.ExportCycle(ctx, id, open); err != nil {
+			return nil, err
+		}
 	}
 	for _, f := range temps {
 		if err := os.Rename(f.Name(), names[f]); err != nil {
@@ -440,6 +492,9 @@ func printCycle(w io.Writer, c *dost.Cycle) {
 	fmt.Fprintf(w, "payroll cycle %d: %s, %s — %s (run %d)\n", c.ID, programme, c.Period, c.Status, c.Run)
 	fmt.Fprintf(w, "  %d payments, %s AZN (arrears: %d, %s AZN); held %d; for review %d\n", c.Count, c.Total,
 		c.ArrearsCount, c.ArrearsTotal, c.Held, c.Review)
+	if c.BeyondBackPay > 0 {
+		fmt.Fprintf(w, "  %d months owed before the back-pay limit, of %d awards: not paid (for review)\n", c.BeyondBackPay, c.BeyondBackPayAwards)
+	}
 	if c.PreparedBy != 0 {
 		fmt.Fprintf(w, "  prepared by user %d\n", c.PreparedBy)
 	}

@@ -86,12 +86,20 @@ func TestPayroll(t *testing.T) {
 	}
 	cycle := m[1]
 	fails("conflict", "payroll", "export", "--cycle", cycle, "--out", t.TempDir())
-	fails("prepared by you", "payroll", "approve", "--cycle", cycle, "--as", "payroll")
-	fails("--as USER is required", "payroll", "approve", "--cycle", cycle)
-	fails("--as \"nobody\"", "payroll", "approve", "--cycle", cycle, "--as", "nobody")
-	fails("forbidden", "payroll", "approve", "--cycle", cycle, "--as", "supervisor")
-	if out := must("payroll", "approve", "--cycle", cycle, "--as", "payroll2"); !strings.Contains(out, "— approved") {
+	fails("prepared by you", "payroll", "approve", "--cycle", cycle, "--run", "1", "--as", "payroll")
+	fails("--as USER is required", "payroll", "approve", "--cycle", cycle, "--run", "1")
+	fails("--as \"nobody\"", "payroll", "approve", "--cycle", cycle, "--run", "1", "--as", "nobody")
+	fails("forbidden", "payroll", "approve", "--cycle", cycle, "--run", "1", "--as", "supervisor")
+	fails("--run R is required", "payroll", "approve", "--cycle", cycle, "--as", "payroll2")
+	fails("prepared again since the preparation you reviewed", "payroll", "approve", "--cycle", cycle, "--run", "2", "--as", "payroll2")
+	if out := must("payroll", "approve", "--cycle", cycle, "--run", "1", "--as", "payroll2"); !strings.Contains(out, "— approved") {
 		t.Fatalf("approve:\n%s", out)
+	}
+
+	// One bank's file first: the same file the whole export writes.
+	one := filepath.Join(t.TempDir(), "one")
+	if out := must("payroll", "export", "--cycle", cycle, "--bank", "aiib", "--out", one); !strings.Contains(out, "AIIB") {
+		t.Fatalf("export --bank:\n%s", out)
 	}
 
 	dir := filepath.Join(t.TempDir(), "out")
@@ -104,6 +112,13 @@ func TestPayroll(t *testing.T) {
 		if !strings.HasSuffix(f, ".xml") || !strings.Contains(out, f) {
 			t.Errorf("file %s: not a finished bank file listed in the output", f)
 		}
+	}
+	first, err := os.ReadFile(filepath.Join(one, "DOST-"+cycle+"-AIIB.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole, err := os.ReadFile(filepath.Join(dir, "DOST-"+cycle+"-AIIB.xml")); err != nil || !bytes.Equal(whole, first) {
+		t.Errorf("AIIB's file of the whole export differs from the one exported alone (%v)", err)
 	}
 	if _, err := exec.LookPath("xmllint"); err != nil {
 		t.Fatalf("xmllint is not installed (apt-get install -y libxml2-utils)")
