@@ -25,6 +25,12 @@ type Stores struct {
 	// Persons is optional. When set, Seed imports the population only into
 	// an empty registry; without it, see Seed.
 	Persons dost.PersonService
+	// Training is optional. When set, Seed stores the demo courses and the
+	// demo operator's completions (and so certifications; training.go).
+	Training TrainingStore
+	// Hall is optional. When set, Seed stores two weeks of visits at the
+	// first demo centre for the supervisor dashboard (hall.go).
+	Hall HallHistoryStore
 }
 
 // Options control Seed.
@@ -182,6 +188,12 @@ func Seed(ctx context.Context, st Stores, opts Options) (*Result, error) {
 		}
 		res.Accounts = append(res.Accounts, SeededAccount{Account: a, Created: true, FIN: fin})
 		log.Info("demo account created", "username", a.Username, "roles", a.Roles, "linked", fin != "")
+	}
+	if err := seedTraining(ctx, st, populationToday(opts)); err != nil {
+		return res, err
+	}
+	if err := seedHall(ctx, st, populationToday(opts)); err != nil {
+		return res, err
 	}
 	return res, nil
 }

@@ -73,9 +73,13 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.applicationPageRoutes()...)
 	rs = append(rs, s.verifyRoutes()...)
 	rs = append(rs, s.payrollRoutes()...)
+	rs = append(rs, s.suspensionRoutes()...) // api_suspensions.go
 	rs = append(rs, s.payrollPageRoutes()...)
 	rs = append(rs, s.hallRoutes()...)
 	rs = append(rs, s.hallPageRoutes()...)
+	rs = append(rs, s.trainingRoutes()...)
+	rs = append(rs, s.trainingPageRoutes()...)
+	rs = append(rs, s.hallKPIRoutes()...)
 	return rs
 }
 

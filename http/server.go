@@ -41,7 +41,7 @@ type Server struct {
 	SecureCookies bool
 
 	// SignInLimit limits sign-in attempts (POST /signin, POST
-	// /api/v1/session) per client IP; PublicLimit limits the other public
+	// /api/v1/session, and cancelling a booking by code) per client IP; PublicLimit limits the other public
 	// routes except health, metrics and static files. NewServer sets
 	// DefaultSignInLimit and DefaultPublicLimit; the zero RateLimit turns a
 	// limit off.
@@ -100,6 +100,10 @@ type Server struct {
 	// them the prepare form takes a programme's code.
 	Payroll    dost.PayrollService
 	Programmes []dost.Programme
+	// MaxStatusFileBytes is the largest bank report the payroll's import
+	// (API and cycle page) reads from a request, streamed; 0:
+	// DefaultMaxStatusFileBytes.
+	MaxStatusFileBytes int64
 
 	// Ready reports whether the database is reachable and migrated; it
 	// answers /readyz.
@@ -110,6 +114,17 @@ type Server struct {
 	// kiosk, board, console, ticket and feedback pages); hall.Service
 	// implements it. Without it those routes answer 404.
 	Hall HallService
+	// QueueKPIs computes the supervisor dashboard's KPIs from the queue's
+	// event log (GET /api/v1/centres/{code}/kpis and the dashboard page,
+	// api_hall_kpi.go); hall.KPIService implements it. Without it those
+	// routes answer 404.
+	QueueKPIs dost.QueueKPIService
+	// Training keeps operators' training: courses, completions, the
+	// certification matrix and each centre's shortage of certified
+	// operators (the /api/v1/courses, /completions, /certifications/matrix
+	// and /centres/{code}/shortage routes and the /training pages);
+	// training.Service implements it. Without it those routes answer 404.
+	Training dost.TrainingService
 	// BoardRelay carries the display boards' events between nodes that
 	// share a database (PGBoardRelay for PostgreSQL); nil on a single
 	// node, where calls reach this node's boards directly.

@@ -25,7 +25,9 @@ var views = []string{"home", "services", "service", "signin", "staff", "persons"
 	"rules_variables", "rules_variable", "rules_parameters", "rules_parameter", "rules_try",
 	"application", "application_decide", "applications", "deadlines", "verify",
 	"payroll", "payroll_cycle", "payroll_payments", "payroll_corrections",
-	"hall_kiosk", "hall_kiosk_ticket", "hall_board", "hall_ticket", "hall_feedback", "hall_console_index", "hall_console"}
+	"hall_kiosk", "hall_kiosk_ticket", "hall_board", "hall_ticket", "hall_feedback", "hall_console_index", "hall_console",
+	"training_matrix", "training_courses", "training_course", "training_completions", "training_shortage",
+	"hall_dashboard", "hall_cancel", "hall_book", "hall_booked"}
 
 // ui is the parsed web UI: one template set per language and view, the
 // message catalogue and the fingerprints of the static files. It is built
@@ -171,6 +173,11 @@ type page struct {
 	MayPayroll bool
 	// MayHall shows the counter console to operators.
 	MayHall bool
+	// MayTraining shows the training pages to their readers.
+	MayTraining bool
+	// MayDashboard shows the supervisor dashboard to supervisors and
+	// administrators.
+	MayDashboard bool
 }
 
 // langLink is one entry of the language switcher.
@@ -188,6 +195,8 @@ func (s *Server) pageFor(r *http.Request, lang, nav string, data any) *page {
 	p.MayQueue, p.MayDeadlines = hasAnyRole(u, caseHandlers), hasAnyRole(u, overseers)
 	p.MayPayroll = hasAnyRole(u, payrollReaders)
 	p.MayHall = hasAnyRole(u, hallOperators)
+	p.MayTraining = hasAnyRole(u, trainingReaders)
+	p.MayDashboard = hasAnyRole(u, hallSupervisors)
 	// The switcher links back to the same page with the same query; after
 	// a POST (a sign-in error) the form's values are not repeated.
 	for _, l := range dost.Languages {

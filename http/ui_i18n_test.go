@@ -150,6 +150,14 @@ func TestMessages(t *testing.T) {
 		"hall.kiosk.error.":     hallKioskErrors(),
 		"hall.alert.":           hallAlerts(),
 		"hall.reason.":          {"by_number", "priority", "appointment", "longest_wait", "waited", "passed", "among"},
+		// the booking page (ui_hall_book.go)
+		"hall.book.weekday.":  {"0", "1", "2", "3", "4", "5", "6"},
+		"hall.book.error.":    append(slices.Clone(bookErrorCodes), "day", "start.required", "name", "phone"),
+		"hall.booked.status.": strs([]dost.AppointmentStatus{dost.AppointmentBooked, dost.AppointmentCancelled, dost.AppointmentCheckedIn, dost.AppointmentLapsed}),
+		// the training pages (ui_training.go)
+		"training.done.":   {"created", "saved", "recorded", "certified"},
+		"training.status.": {dost.StaffingOK, dost.StaffingExpiring, dost.StaffingShort, dost.StaffingNone},
+		"training.error.":  trainingFieldCodes,
 	}
 	t.Run("KeyFamilies", func(t *testing.T) {
 		for prefix := range prefixes {

@@ -28,6 +28,13 @@
 //   - files_sweep: document files no document refers to deleted once
 //     older than FilesGrace (Config.Files, Config.Documents; files.go),
 //     daily at 03:00 in Baku;
+//   - hall_day_end: the tickets earlier days left open cancelled with a
+//     day_end event (Config.CloseHallDays), daily at 00:20 in Baku;
+//     hall_lapse: bookings not checked in lapsed (Config.LapseAppointments),
+//     every LapseEvery (hall_dayend.go, hall_lapse.go);
+//   - cert_renewal: renewal reminders of operators' certifications
+//     (Config.RemindCertifications; cert_renewal.go), daily at 06:00 in
+//     Baku;
 //   - payroll_prepare and payroll_shard: the preparation of a payroll
 //     cycle (Config.Payroll), whenever EnqueuePayroll asks: the
 //     coordinator plans the shards and enqueues one payroll_shard job per
@@ -168,6 +175,11 @@ type Config struct {
 	// many shards this node prepares at once; the number of CPUs if 0.
 	Payroll        Payroll
 	PayrollWorkers int
+	// SuspendNotWithdrawn suspends the awards whose money was not
+	// withdrawn as of today and returns how many
+	// (payroll.Service.SuspendNotWithdrawn); nil: no payroll_withdrawals
+	// job (payroll_withdrawals.go).
+	SuspendNotWithdrawn func(ctx context.Context, today dost.Date) (int, error)
 
 	// DateChanged sends the date-change event of day
 	// (proactive.Service.ReceiveEvent of proactive.DateChanged(day));
@@ -188,6 +200,16 @@ type Config struct {
 	// (sqlstore.CaseStore.EndAwardsPastEndDate); nil: no awards_end job.
 	EndAwards func(ctx context.Context, today dost.Date) (int, error)
 
+	// CloseHallDays cancels the tickets earlier days left open and
+	// returns how many (hall.Service.CloseDays); nil: no hall_day_end job
+	// (hall_dayend.go).
+	CloseHallDays func(ctx context.Context) (int, error)
+	// LapseAppointments lapses the bookings whose check-in window has
+	// closed and returns how many (hall.Service.LapseDue); nil: no
+	// hall_lapse job. LapseEvery is its period; DefaultLapseEvery if 0.
+	LapseAppointments func(ctx context.Context) (int, error)
+	LapseEvery        time.Duration
+
 	// Files is the store of the documents' files and Documents tells which
 	// of its keys documents refer to (sqlstore.CaseStore); both are needed
 	// for the files_sweep job, which deletes every file of Files that no
@@ -197,6 +219,12 @@ type Config struct {
 	// FilesGrace is the age a file must reach before the sweep may delete
 	// it, longer than any upload takes; DefaultFilesGrace if 0.
 	FilesGrace time.Duration
+
+	// RemindCertifications queues the renewal reminders of operators'
+	// certifications due today and returns how many
+	// (training.Service.RemindRenewals); nil: no cert_renewal job
+	// (cert_renewal.go), daily at DefaultCertRenewalAt in Baku.
+	RemindCertifications func(ctx context.Context) (int, error)
 }
 
 // Runner is dost's River client with its workers and periodic jobs. Build
@@ -274,6 +302,11 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		river.AddWorker(workers, &payrollShardWorker{payroll: cfg.Payroll, logger: logger})
 	}
 	periodic = append(periodic, proactiveJobs(cfg, workers, logger)...)
+	periodic = append(periodic, payrollWithdrawalJobs(cfg, workers, logger)...) // payroll_withdrawals.go
+	periodic = append(periodic, hallJobs(cfg, workers, logger)...)              // hall_dayend.go
+	if cfg.RemindCertifications != nil {
+		periodic = append(periodic, certRenewalJob(cfg.RemindCertifications, workers, logger))
+	}
 	if cfg.Files != nil || cfg.Documents != nil {
 		job, err := filesSweepJob(cfg, workers, logger)
 		if err != nil {

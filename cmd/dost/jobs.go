@@ -103,8 +103,19 @@ func (m *Main) startJobs(ctx context.Context, s *dosthttp.Server) error {
 		cfg.RetryEvents, cfg.ExpireOffers = p.RetryFailed, p.ExpireOffers
 	}
 	cfg.EndAwards = sqlstore.NewCaseStore(m.DB).EndAwardsPastEndDate
+	// hall.Service closes the days' open tickets and lapses bookings.
+	if h, ok := s.Hall.(interface {
+		CloseDays(ctx context.Context) (int, error)
+		LapseDue(ctx context.Context) (int, error)
+	}); ok {
+		cfg.CloseHallDays, cfg.LapseAppointments = h.CloseDays, h.LapseDue
+	}
 	if m.Payroll != nil {
 		cfg.Payroll = m.Payroll // its Config.Enqueue calls back m.jobs.runner (payroll.go)
+		cfg.SuspendNotWithdrawn = m.Payroll.SuspendNotWithdrawn
+	}
+	if s.Training != nil {
+		cfg.RemindCertifications = s.Training.RemindRenewals
 	}
 	if m.jobs.files != nil {
 		cfg.Files, cfg.Documents = m.jobs.files, sqlstore.NewCaseStore(m.DB)

@@ -47,6 +47,8 @@ type Main struct {
 	Payroll *payroll.Service
 
 	payrollDebtor debtorFlags // --payroll-debtor-* (payroll.go)
+	// payrollMaxReportMB is --payroll-max-report-mb (payroll.go).
+	payrollMaxReportMB int64
 
 	// boardRelay carries the hall boards' events between nodes on
 	// PostgreSQL (hall.go); nil on SQLite.
@@ -78,6 +80,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	m.jobs.bindFlags(fs)
 	m.Config.Notify.bindFlags(fs)
 	m.payrollDebtor.bindFlags(fs)
+	bindMaxReport(fs, &m.payrollMaxReportMB)
 	fs.BoolVar(&m.Demo, "demo", false, "load the demo catalogue, centres, staff accounts and population")
 	fs.IntVar(&m.DemoPersons, "demo-persons", m.DemoPersons, "size of the demo population")
 	fs.StringVar(&m.BaseURL, "base-url", "", "public address of dost for the verification links of decision letters (default http://<addr>)")
@@ -203,6 +206,9 @@ func (m *Main) wireCasework(s *dosthttp.Server) error {
 	if err := m.wireHall(s); err != nil { // hall.go
 		return err
 	}
+	if err := m.wireTraining(s); err != nil { // training.go
+		return err
+	}
 	return m.wirePayroll(s) // payroll.go
 }
 
@@ -239,6 +245,8 @@ func seedDemo(ctx context.Context, db *sqlstore.DB, persons int, logger *slog.Lo
 		Users:     sqlstore.NewUserService(db),
 		Importer:  sqlstore.NewRegistryImporter(db),
 		Persons:   sqlstore.NewPersonService(db),
+		Training:  sqlstore.NewTrainingStore(db),
+		Hall:      sqlstore.NewHallStore(db),
 	}, demo.Options{Persons: persons, Seed: 1, Today: dost.DateOf(dost.SystemClock{}.Now()), Logger: logger})
 }
 

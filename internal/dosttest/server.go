@@ -27,6 +27,7 @@ import (
 	"github.com/dost-az/dost/proactive"
 	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/sqlstore"
+	"github.com/dost-az/dost/training"
 )
 
 // TestServer is dost's HTTP server started in-process on 127.0.0.1:0 over
@@ -83,6 +84,11 @@ type TestServer struct {
 	// certifications, ratings) over HallStore.
 	Hall      *hall.Service
 	HallStore *sqlstore.HallStore
+
+	// Training keeps operators' training (courses, completions, the
+	// matrix, shortage, reminders) over TrainingStore.
+	Training      *training.Service
+	TrainingStore *sqlstore.TrainingStore
 
 	t      testing.TB
 	tokens map[dost.Role]string
@@ -216,11 +222,21 @@ func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
 	}
 	s.Payroll, s.Programmes = ts.Payroll, az.Programmes()
 	ts.HallStore = sqlstore.NewHallStore(db)
-	ts.Hall, err = hall.New(hall.Config{Store: ts.HallStore, Centres: ts.Centres, Catalogue: ts.Catalogue, Clock: db.Clock()})
+	ts.Hall, err = hall.New(hall.Config{Store: ts.HallStore, Centres: ts.Centres, Catalogue: ts.Catalogue, Clock: db.Clock(), BaseURL: "http://dost.test"})
 	if err != nil {
 		t.Fatalf("hall: %v", err)
 	}
+	ts.HallStore.RatingSMS = ts.Hall.RatingSMS
 	s.Hall = ts.Hall
+	ts.TrainingStore = sqlstore.NewTrainingStore(db)
+	ts.Training, err = training.New(training.Config{Store: ts.TrainingStore, Centres: ts.Centres, Users: ts.Users, Clock: db.Clock()})
+	if err != nil {
+		t.Fatalf("training: %v", err)
+	}
+	s.Training = ts.Training
+	if s.QueueKPIs, err = hall.NewKPIService(ts.HallStore, db.Clock()); err != nil {
+		t.Fatalf("hall kpis: %v", err)
+	}
 	for _, o := range opts {
 		o(s)
 	}
