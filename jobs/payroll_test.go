@@ -88,9 +88,15 @@ func TestPayroll(t *testing.T) {
 		if c.ShardsDone != c.ShardsTotal || c.ShardsTotal < 3 || c.Count == 0 {
 			t.Fatalf("cycle %+v, want 3 or more shards done and payments", c)
 		}
-		if !p.after.Load() || !p.with.Load() || countJobs(t, db, "payroll_shard", ` AND attempt > 1`) != 2 {
-			t.Fatal("no two shard jobs died and were run again")
+		if !p.after.Load() || !p.with.Load() {
+			t.Fatal("no two shard jobs died")
 		}
+		// The job that died after its commit is run again on River's
+		// retry schedule, perhaps after the cycle is prepared: its
+		// shard is done, the run finds nothing to do.
+		eventually(t, "the two shard jobs that died run again", func() bool {
+			return countJobs(t, db, "payroll_shard", ` AND attempt > 1`) == 2
+		})
 		if n := countJobs(t, db, "payroll_prepare", ""); n != 1 {
 			t.Fatalf("%d coordinators, want 1", n)
 		}

@@ -244,6 +244,9 @@ func TestPrepare_BeyondBackPay(t *testing.T) {
 		// Back pay is 36 months: from 2023-11; 2020-01 to 2023-10 is 46
 		// months before it.
 		e.exec(t, `UPDATE awards SET starts_on = $1, period = '2020-01' WHERE id = $2`, dost.MustDate("2020-01-01"), w.ID)
+		// Paid, not held: a held payment moves on to the next cycle, a
+		// case of its own.
+		e.exec(t, `UPDATE persons SET iban = $1 WHERE id = $2`, iban("IBAZ", 424242), w.PayeeID)
 		c, err := e.svc.PrepareCycle(as(1), "", november)
 		ok(t, err)
 		if c.BeyondBackPay != 46 || c.BeyondBackPayAwards != 1 {

@@ -99,7 +99,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -472,11 +471,15 @@ func holdReason(iban string, banks map[string]bool) (code, msg string) {
 // months are not paid; the cycle counts them for review.
 //
 // An award owes such months only when it comes to the payroll late (a
-// decision back-dated beyond the window, an award resumed after long):
-// an award already paid for the window's first month was paid, or counted,
-// for the months before by the cycles that had them in their window.
-// Only the others are looked up (Store.PaidBefore), so that a cycle of
-// awards paid month after month reads nothing more.
+// decision back-dated beyond the window): they are counted by the first
+// cycle that pays it. An award with a payment kept from an earlier cycle
+// (in the window, or before it: Store.PaidBefore) had every month that
+// has since left the window inside an earlier cycle's window, where the
+// rules paid it or found nothing owed; counting those months again would
+// count months the rules gave nothing for (a disability assessed from a
+// later month) as forgotten. Only awards with no payment in the window
+// are looked up, so that a cycle of awards paid month after month reads
+// nothing more.
 func (s *Service) beyondBackPay(ctx context.Context, c *dost.Cycle, awards []*ShardAward) (months, count int, err error) {
 	owedBefore := map[int64]int{}
 	byFrom := map[dost.Month][]int64{}
@@ -492,7 +495,7 @@ func (s *Service) beyondBackPay(ctx context.Context, c *dost.Cycle, awards []*Sh
 			if compareMonths(w.Period, from) < 0 {
 				n = 1
 			}
-		} else if !slices.Contains(aw.Paid, from) {
+		} else if len(aw.Paid) == 0 {
 			first := dost.MonthOf(w.Start)
 			if !w.Period.IsZero() && compareMonths(w.Period, first) > 0 {
 				first = w.Period
@@ -521,7 +524,7 @@ func (s *Service) beyondBackPay(ctx context.Context, c *dost.Cycle, awards []*Sh
 			return 0, 0, err
 		}
 		for _, id := range ids {
-			if n := owedBefore[id] - paid[id]; n > 0 {
+			if n := owedBefore[id]; n > 0 && paid[id] == 0 {
 				months += n
 				count++
 			}
