@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -402,6 +403,10 @@ func (s *PayrollStore) FilePayments(ctx context.Context, f *payroll.File, b *pay
 // megabytes on SQLite.
 const sentChunk = 50000
 
+// markCacheKiB is the writer's page cache while MarkFilesExported runs
+// on SQLite, in KiB (it is writerCacheKiB otherwise).
+const markCacheKiB = 16 << 10
+
 // MarkFilesExported implements payroll.ExportStore. No event is written
 // per payment: the file is their "sent" step (see paymentHistory). When
 // the files complete the cycle's export (the usual case: every bank's at
@@ -416,8 +421,21 @@ func (s *PayrollStore) MarkFilesExported(ctx context.Context, cycleID int64, mar
 			return nil, dost.Errorf(dost.EINVALID, "The file's digest cannot be stored.")
 		}
 	}
+	if s.db.dialect == DialectSQLite {
+		// Back to the usual cache once the marking is over (it waits for
+		// the writer connection, as the importer's does).
+		defer s.db.write.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+strconv.Itoa(-writerCacheKiB))
+	}
 	var out []*payroll.File
 	err := s.db.update(ctx, func(tx *Tx) error {
+		if tx.db.dialect == DialectSQLite {
+			// A cycle's payments are set sent in one transaction, each
+			// page written once: a smaller cache spills them sooner and
+			// keeps an export of a million payments under 200 MB.
+			if _, err := tx.ExecContext(ctx, "PRAGMA cache_size = "+strconv.Itoa(-markCacheKiB)); err != nil {
+				return err
+			}
+		}
 		out = nil
 		now := tx.ts(tx.now)
 		fresh := map[int64]bool{}
