@@ -299,3 +299,43 @@ func TestExportBankFile_Changed(t *testing.T) {
 		}
 	})
 }
+
+// TestPrepare_BeyondBackPayOnce: with every award back-dated beyond the
+// window — among them awards the rules give nothing for in the window's
+// first months (a disability assessed later) — the months are counted by
+// November, the same when November is prepared again, and not again by
+// December.
+func TestPrepare_BeyondBackPayOnce(t *testing.T) {
+	t.Parallel()
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		e := newEnv(t, db, 200, 100)
+		n := 0
+		for _, a := range e.awards(t) {
+			if a.Programme != "old_age_pension" && a.Start == november.First() && a.Kind == dost.AwardMonthly {
+				e.exec(t, `UPDATE awards SET starts_on = $1, period = '2020-01' WHERE id = $2`, dost.MustDate("2020-01-01"), a.ID)
+				n++
+			}
+		}
+		if n < 2 {
+			t.Fatalf("%d monthly awards from November, want several", n)
+		}
+		c, err := e.svc.PrepareCycle(as(1), "", november)
+		ok(t, err)
+		if c.BeyondBackPay == 0 || c.BeyondBackPayAwards == 0 {
+			t.Fatalf("November: %d months of %d awards beyond back pay, want some", c.BeyondBackPay, c.BeyondBackPayAwards)
+		}
+		again, err := e.svc.PrepareCycle(as(1), "", november)
+		ok(t, err)
+		if again.BeyondBackPay != c.BeyondBackPay || again.BeyondBackPayAwards != c.BeyondBackPayAwards {
+			t.Fatalf("November again: %d months of %d awards, want %d of %d", again.BeyondBackPay, again.BeyondBackPayAwards,
+				c.BeyondBackPay, c.BeyondBackPayAwards)
+		}
+		_, err = e.svc.ApproveCycle(as(2), again.ID, again.Run)
+		ok(t, err)
+		d, err := e.svc.PrepareCycle(as(1), "", december)
+		ok(t, err)
+		if d.BeyondBackPay != 0 || d.BeyondBackPayAwards != 0 {
+			t.Fatalf("December: %d months of %d awards, want none (counted in November)", d.BeyondBackPay, d.BeyondBackPayAwards)
+		}
+	})
+}
