@@ -266,13 +266,35 @@ func qrDataURL(text string) (template.URL, error) {
 	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), nil
 }
 
+// tokenTicket returns the ticket of the path's {id} for a request that
+// carries its link's token (?token=: the kiosk's QR code, the SMS); ok
+// false when it has answered: 404 naming what ("Ticket", "Visit") without
+// the token, as for an unknown ticket.
+func (s *Server) tokenTicket(w http.ResponseWriter, r *http.Request, what string) (h HallService, t *dost.Ticket, token string, ok bool) {
+	h, id, ok := s.hallID(w, r, "id")
+	if !ok {
+		return nil, nil, "", false
+	}
+	token = r.URL.Query().Get("token")
+	if !validToken(h, id, token) {
+		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "%s %d not found.", what, id))
+		return nil, nil, "", false
+	}
+	t, err := h.FindTicketByID(r.Context(), id)
+	if err != nil {
+		s.Error(w, r, err)
+		return nil, nil, "", false
+	}
+	return h, t, token, true
+}
+
 // handleKioskTicket handles "GET /centres/{code}/kiosk/tickets/{id}": the
 // ticket just issued, its number large, the wait quoted and a QR code of
 // its status page; it returns to the start after KioskReturnSeconds. 404
 // without the ticket's token.
 func (s *Server) handleKioskTicket(w http.ResponseWriter, r *http.Request) {
-	h := s.hall(w, r)
-	if h == nil {
+	h, t, token, ok := s.tokenTicket(w, r, "Ticket")
+	if !ok {
 		return
 	}
 	c, err := s.centreOfPath(r)
@@ -280,22 +302,8 @@ func (s *Server) handleKioskTicket(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	token := r.URL.Query().Get("token")
-	if !validToken(h, id, token) {
-		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "Ticket %d not found.", id))
-		return
-	}
-	t, err := h.FindTicketByID(r.Context(), id)
-	if err == nil && t.CentreID != c.ID {
-		err = dost.Errorf(dost.ENOTFOUND, "Ticket %d not found.", id)
-	}
-	if err != nil {
-		s.Error(w, r, err)
+	if t.CentreID != c.ID {
+		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "Ticket %d not found.", t.ID))
 		return
 	}
 	v := kioskTicketPage{Centre: c, Lang: kioskLang(r), Ticket: t, ReturnSeconds: KioskReturnSeconds,
@@ -371,23 +379,8 @@ type ticketPage struct {
 // estimated wait, refreshed every half minute; once finished, the link to
 // rate the visit. 404 without the ticket's token (?token=).
 func (s *Server) handleTicketPage(w http.ResponseWriter, r *http.Request) {
-	h := s.hall(w, r)
-	if h == nil {
-		return
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	token := r.URL.Query().Get("token")
-	if !validToken(h, id, token) {
-		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "Ticket %d not found.", id))
-		return
-	}
-	t, err := h.FindTicketByID(r.Context(), id)
-	if err != nil {
-		s.Error(w, r, err)
+	h, t, token, ok := s.tokenTicket(w, r, "Ticket")
+	if !ok {
 		return
 	}
 	view := viewTicket(r.Context(), h, t)
@@ -443,26 +436,11 @@ func feedbackChannel(r *http.Request) string {
 // visit, reached by the SMS link, the ticket page or the counter's
 // tablet (?channel=tablet). 404 without the visit's token.
 func (s *Server) handleFeedbackPage(w http.ResponseWriter, r *http.Request) {
-	h := s.hall(w, r)
-	if h == nil {
+	_, t, token, ok := s.tokenTicket(w, r, "Visit")
+	if !ok {
 		return
 	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	token := r.URL.Query().Get("token")
-	if !validToken(h, id, token) {
-		s.Error(w, r, dost.Errorf(dost.ENOTFOUND, "Visit %d not found.", id))
-		return
-	}
-	t, err := h.FindTicketByID(r.Context(), id)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	v := feedbackPage{TicketID: id, Number: t.Number, Token: token, Channel: feedbackChannel(r), Done: r.URL.Query().Get("done") == "1"}
+	v := feedbackPage{TicketID: t.ID, Number: t.Number, Token: token, Channel: feedbackChannel(r), Done: r.URL.Query().Get("done") == "1"}
 	if !v.Done && t.Status != dost.TicketFinished {
 		v.Alert = "hall.feedback.error.not_finished"
 	}
