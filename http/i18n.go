@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"strings"
 
@@ -25,17 +26,35 @@ var catalogueFS embed.FS
 // key:few, key:many or key:other, as the language's plural rule needs.
 type messages map[string]map[string]string
 
-// loadMessages reads the embedded catalogue, one JSON object per language.
+// loadMessages reads the embedded catalogue: for each language, i18n/<lang>.json
+// and any i18n/<area>.<lang>.json beside it (one file per area of the UI, so
+// areas grow their texts apart), merged. A key defined in two files of one
+// language is an error.
 func loadMessages() (messages, error) {
 	m := messages{}
 	for _, lang := range dost.Languages {
-		b, err := catalogueFS.ReadFile("i18n/" + lang + ".json")
+		names, err := fs.Glob(catalogueFS, "i18n/*."+lang+".json")
 		if err != nil {
 			return nil, fmt.Errorf("message catalogue %s: %w", lang, err)
 		}
-		var texts map[string]string
-		if err := json.Unmarshal(b, &texts); err != nil {
-			return nil, fmt.Errorf("message catalogue %s: %w", lang, err)
+		names = append([]string{"i18n/" + lang + ".json"}, names...)
+		texts := map[string]string{}
+		from := map[string]string{}
+		for _, name := range names {
+			b, err := catalogueFS.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("message catalogue %s: %w", lang, err)
+			}
+			var part map[string]string
+			if err := json.Unmarshal(b, &part); err != nil {
+				return nil, fmt.Errorf("message catalogue %s: %w", name, err)
+			}
+			for k, v := range part {
+				if f, dup := from[k]; dup {
+					return nil, fmt.Errorf("message catalogue %s: key %q is in %s too", name, k, f)
+				}
+				texts[k], from[k] = v, name
+			}
 		}
 		m[lang] = texts
 	}
