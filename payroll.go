@@ -288,6 +288,11 @@ type PayrollService interface {
 	// CompareCycle sets a cycle beside its programme's previous month.
 	CompareCycle(ctx context.Context, id int64) (*CycleDifference, error)
 
+	// CycleFiles returns the bank files recorded at a cycle's first export,
+	// one per bank (their banks with names), in bank order: each with its
+	// message ID, count and total, and once written its SHA-256, when and
+	// by whom. None before the first export.
+	CycleFiles(ctx context.Context, id int64) ([]*ExportFile, error)
 	// ExportCycle writes an approved cycle's bank files, one pain.001 per
 	// bank, each streamed to the writer open returns for it (closed when
 	// written), as ExportBankFile writes each.

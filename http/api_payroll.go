@@ -55,6 +55,7 @@ func (s *Server) payrollRoutes() []Route {
 		{Pattern: "POST /api/v1/payroll/cycles/{id}/approve", Access: ByRole, Roles: payrollOfficers, Handler: s.handleCycleApprove},
 		{Pattern: "POST /api/v1/payroll/cycles/{id}/reject", Access: ByRole, Roles: payrollOfficers, Handler: s.handleCycleReject},
 		{Pattern: "GET /api/v1/payroll/cycles/{id}/compare", Access: ByRole, Roles: payrollReaders, Handler: s.handleCycleCompare},
+		{Pattern: "GET /api/v1/payroll/cycles/{id}/files", Access: ByRole, Roles: payrollReaders, Handler: s.handleCycleFiles},
 		{Pattern: "POST /api/v1/payroll/cycles/{id}/export", Access: ByRole, Roles: payrollOfficers, Handler: s.handleCycleExport},
 		{Pattern: "GET /api/v1/payroll/cycles/{id}/imports", Access: ByRole, Roles: payrollReaders, Handler: s.handleImportList},
 		{Pattern: "POST /api/v1/payroll/cycles/{id}/imports", Access: ByRole, Roles: payrollOfficers, Handler: s.handleImportCreate},
@@ -209,6 +210,29 @@ func (s *Server) handleCycleGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, c)
+}
+
+// handleCycleFiles handles "GET /api/v1/payroll/cycles/{id}/files": the
+// bank files recorded at the cycle's first export (an empty list before).
+func (s *Server) handleCycleFiles(w http.ResponseWriter, r *http.Request) {
+	svc := s.payroll(w, r)
+	if svc == nil {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	files, err := svc.CycleFiles(r.Context(), id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if files == nil {
+		files = []*dost.ExportFile{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"files": files})
 }
 
 // approveInput is the body of "POST /api/v1/payroll/cycles/{id}/approve":

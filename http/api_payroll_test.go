@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -107,6 +109,9 @@ func TestAPIPayroll(t *testing.T) {
 			{name: "Compare", role: dost.RolePayroll, method: "GET", path: cyclePath + "/compare", status: 200, contains: []string{`"added":1`}},
 			{name: "Banks", role: dost.RoleAuditor, method: "GET", path: "/api/v1/payroll/banks", status: 200, contains: []string{`"code":"AIIB"`}},
 			{name: "ExportErrNotApproved", role: dost.RolePayroll, method: "POST", path: cyclePath + "/export", status: 409, code: dost.ECONFLICT},
+			{name: "FilesBeforeExport", role: dost.RoleAuditor, method: "GET", path: cyclePath + "/files", status: 200, contains: []string{`{"files":[]}`}},
+			{name: "FilesErrNotFound", role: dost.RolePayroll, method: "GET", path: "/api/v1/payroll/cycles/999999/files", status: 404},
+			{name: "FilesErrOperator", role: dost.RoleOperator, method: "GET", path: cyclePath + "/files", status: 403},
 			{name: "ApproveErrFourEyes", role: dost.RolePayroll, method: "POST", path: cyclePath + "/approve", body: map[string]any{"run": cycle.Run},
 				status: 403, code: dost.EFORBIDDEN},
 			{name: "ApproveErrRun", role: dost.RolePayroll, method: "POST", path: cyclePath + "/approve", body: map[string]any{}, status: 400, field: "run"},
@@ -178,6 +183,15 @@ func TestAPIPayroll(t *testing.T) {
 			p := call(t, ts, dost.RoleAuditor, "GET", paymentPath, nil)
 			if !bytes.Contains(p.Body, []byte(`"status":"sent"`)) {
 				t.Errorf("payment after export: %s", p.Body)
+			}
+			// The file is recorded with the digest of the bytes written.
+			var files struct{ Files []dost.ExportFile }
+			fr := call(t, ts, dost.RoleSupervisor, "GET", cyclePath+"/files", nil)
+			fr.decode(t, &files)
+			sum := sha256.Sum256(r.Body)
+			if len(files.Files) != 1 || files.Files[0].MessageID != want || files.Files[0].Bank.Name == "" ||
+				files.Files[0].SHA256 != hex.EncodeToString(sum[:]) || files.Files[0].Count != 1 || files.Files[0].ExportedAt == nil {
+				t.Errorf("files after export: %s", fr.Body)
 			}
 		})
 		t.Run("ExportZip", func(t *testing.T) {

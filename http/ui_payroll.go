@@ -285,6 +285,10 @@ type bankRow struct {
 	Bank  *dost.Bank
 	Count int
 	Total dost.Money
+	// File is the bank's file as recorded at the cycle's first export
+	// (nil before it); ExportedAt is when it was first written.
+	File       *dost.ExportFile
+	ExportedAt string
 }
 
 // importRow is a bank report read into the cycle.
@@ -353,9 +357,25 @@ func (s *Server) renderCycle(w http.ResponseWriter, r *http.Request, status int,
 }
 
 // bankRows returns a cycle's payments (those in its bank files) per bank:
-// their count and, for a cycle of at most BankSumsUpTo payments, their
-// sum (sums reports whether they were added up).
+// once the cycle has been exported, its recorded files with their control
+// sums; before, their count and, for a cycle of at most BankSumsUpTo
+// payments, their sum (sums reports whether they were added up).
 func (s *Server) bankRows(ctx context.Context, svc dost.PayrollService, c *dost.Cycle) (rows []bankRow, sums bool, err error) {
+	files, err := svc.CycleFiles(ctx, c.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(files) > 0 {
+		// The files fixed at the first export carry their own sums.
+		for _, f := range files {
+			row := bankRow{Bank: &f.Bank, Count: f.Count, Total: f.Total, File: f}
+			if f.ExportedAt != nil {
+				row.ExportedAt = clockTime(*f.ExportedAt)
+			}
+			rows = append(rows, row)
+		}
+		return rows, true, nil
+	}
 	banks, err := svc.FindBanks(ctx)
 	if err != nil {
 		return nil, false, err

@@ -41,7 +41,7 @@ func TestUIPayroll(t *testing.T) {
 				want: []string{"Payroll cycles", `href="` + cyclePage + `"`, "prepared", "All programmes"}, notWant: []string{`id="prepare-submit"`}},
 			{name: "CyclesOfficer", role: dost.RolePayroll, path: "/payroll?lang=ru", status: 200, want: []string{"Платёжные циклы", `id="prepare-submit"`}},
 			{name: "CycleOwn", role: dost.RolePayroll, path: cyclePage + "?lang=en", status: 200,
-				want:    []string{"Payroll cycle 2026-11", `id="four-eyes"`, "AIIB", `id="reject-form"`, "There is no cycle of the previous month"},
+				want:    []string{"Payroll cycle 2026-11", `id="four-eyes"`, "AIIB", `id="reject-form"`, "There is no cycle of the previous month", "recorded at the first export"},
 				notWant: []string{`id="approve-form"`, `id="export-AIIB"`}},
 			{name: "CycleAuditor", role: dost.RoleAuditor, path: cyclePage + "?lang=az", status: 200,
 				want: []string{"Ödəniş dövrü 2026-11"}, notWant: []string{`id="reject-form"`}},
@@ -159,6 +159,10 @@ func TestUIPayrollBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#import-form")))
 	if got, err := chromedp.Run(second.Ctx, chromedp.Text(chromedp.CSS("#cycle-status"))); err != nil || got != "sent to the banks" {
 		t.Errorf("status %q (%v)", got, err)
+	}
+	if got, err := chromedp.Run(second.Ctx, chromedp.Text(chromedp.CSS("#file-AIIB"))); err != nil ||
+		!strings.Contains(got, "DOST-") || !strings.Contains(got, "written 20") || !strings.Contains(got, "SHA-256 ") {
+		t.Errorf("the bank's file %q (%v)", got, err)
 	}
 	check(t, second)
 	do(t, second,

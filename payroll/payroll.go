@@ -337,6 +337,37 @@ func (s *Service) CompareCycle(ctx context.Context, id int64) (*dost.CycleDiffer
 	return s.store.CompareCycle(ctx, id)
 }
 
+// CycleFiles implements dost.PayrollService.
+func (s *Service) CycleFiles(ctx context.Context, id int64) ([]*dost.ExportFile, error) {
+	if err := mayReadCycles(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.FindCycleByID(ctx, id); err != nil {
+		return nil, err
+	}
+	files, err := s.store.ExportFiles(ctx, id)
+	if err != nil || len(files) == 0 {
+		return nil, err
+	}
+	banks, err := s.store.FindBanks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byCode := make(map[string]*dost.Bank, len(banks))
+	for _, b := range banks {
+		byCode[b.Code] = b
+	}
+	out := make([]*dost.ExportFile, len(files))
+	for i, f := range files {
+		ef := f.ExportFile
+		if b := byCode[ef.Bank.Code]; b != nil {
+			ef.Bank = *b
+		}
+		out[i] = &ef
+	}
+	return out, nil
+}
+
 // citizen returns the person a citizen-only user is (-1 if not linked),
 // or 0 for anyone else.
 func citizen(ctx context.Context) int64 {
