@@ -315,3 +315,26 @@ func TestApproveUnpayable(t *testing.T) {
 		ok(t, err)
 	})
 }
+
+// TestApproveControlSums: a cycle whose payments no longer add up to its
+// control sums (a payment changed behind its back) is not approved, and the
+// message sets both sums side by side, held payments included.
+func TestApproveControlSums(t *testing.T) {
+	t.Parallel()
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		e := newEnv(t, db, 200, 100)
+		aw := e.awards(t)
+		c, err := e.svc.PrepareCycle(as(1), "", november)
+		ok(t, err)
+		list, _, err := e.store.FindPayments(ctx, dost.PaymentFilter{AwardID: aw[0].ID})
+		ok(t, err)
+		e.exec(t, `UPDATE payments SET status = 'held' WHERE id = $1`, list[0].ID)
+		_, err = e.svc.ApproveCycle(as(2), c.ID, c.Run)
+		wantCode(t, err, dost.ECONFLICT)
+		want := fmt.Sprintf("its control sums (%d payments, %s; arrears %d, %s; %d held) are not its payments' (%d, ",
+			c.Count, c.Total, c.ArrearsCount, c.ArrearsTotal, c.Held, c.Count-1)
+		if msg := err.Error(); !strings.Contains(msg, want) || !strings.Contains(msg, fmt.Sprintf("; %d held); prepare it again", c.Held+1)) {
+			t.Errorf("message %q, want %q and %d held", msg, want, c.Held+1)
+		}
+	})
+}

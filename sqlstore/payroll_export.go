@@ -57,8 +57,9 @@ func (s *PayrollStore) ApproveCycle(ctx context.Context, id, actorID int64, run 
 		}
 		if sm.count != c.Count || sm.total != int64(c.Total) || sm.arrearsCount != c.ArrearsCount ||
 			sm.arrearsTotal != int64(c.ArrearsTotal) || sm.held != c.Held {
-			return dost.Errorf(dost.ECONFLICT, "Payroll cycle %d: its control sums (%d payments, %s) are not its payments' (%d, %s); prepare it again.",
-				id, c.Count, c.Total, sm.count, dost.Money(sm.total))
+			return dost.Errorf(dost.ECONFLICT, "Payroll cycle %d: its control sums (%d payments, %s; arrears %d, %s; %d held) are not its payments' (%d, %s; arrears %d, %s; %d held); prepare it again.",
+				id, c.Count, c.Total, c.ArrearsCount, c.ArrearsTotal, c.Held,
+				sm.count, dost.Money(sm.total), sm.arrearsCount, dost.Money(sm.arrearsTotal), sm.held)
 		}
 		c, err = findCycle(ctx, tx, id)
 		return err
