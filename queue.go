@@ -920,7 +920,8 @@ type CertificationService interface {
 	CreateCertification(ctx context.Context, c *Certification) error
 
 	// RevokeCertification ends c on day d (its ValidUntil becomes d − 1
-	// day). ENOTFOUND if unknown.
+	// day) and marks it revoked: no renewal reminder is sent for it, until
+	// a course passed since extends it. ENOTFOUND if unknown.
 	RevokeCertification(ctx context.Context, id int64, d Date) error
 
 	// CertifiedCategories returns the categories operator is certified for

@@ -109,7 +109,8 @@ type Store interface {
 
 	// RevokeCertification ends a certification the day before d (one that
 	// starts on or after d ends the day before it starts, so it is never
-	// in force). ENOTFOUND if unknown.
+	// in force) and marks it revoked (revoked_on: not reminded for
+	// renewal). ENOTFOUND if unknown.
 	RevokeCertification(ctx context.Context, id int64, d dost.Date) error
 
 	// CertifiedCategories returns the categories operatorID is certified

@@ -763,7 +763,7 @@ func (s *HallStore) RevokeCertification(ctx context.Context, id int64, d dost.Da
 		if !end.Before(until) {
 			return nil // it ends before d already
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE certifications SET valid_until = $1 WHERE id = $2`, end, id)
+		_, err = tx.ExecContext(ctx, `UPDATE certifications SET valid_until = $1, revoked_on = $2 WHERE id = $3`, end, d, id)
 		return err
 	})
 	if err != nil {

@@ -209,8 +209,8 @@ func (s *TrainingStore) RecordCompletion(ctx context.Context, c *dost.Completion
 // certify issues or extends the certification a passed completion c of
 // course earns: the operator's certification for the category that is in
 // force on c.CompletedOn or starts after it, the latest-ending of them, is
-// extended to the new last day if that is later; without one, a new
-// certification starts on c.CompletedOn.
+// extended to the new last day if that is later (and is no longer revoked);
+// without one, a new certification starts on c.CompletedOn.
 func certify(ctx context.Context, tx *Tx, c *dost.Completion, course *dost.Course) (*dost.Certification, error) {
 	until := dost.CertificationExpiry(c.CompletedOn, course.ValidityMonths)
 	cert, err := scanCert(tx.QueryRowContext(ctx, `SELECT `+certColumns+` WHERE operator_id = $1 AND category = $2
@@ -232,8 +232,10 @@ func certify(ctx context.Context, tx *Tx, c *dost.Completion, course *dost.Cours
 	}
 	if cert.ValidUntil.Before(until) {
 		cert.ValidUntil, cert.Course, cert.IssuedBy = until, course.Code, c.RecordedBy
-		if _, err := tx.ExecContext(ctx, `UPDATE certifications SET valid_until = $1, course = $2, issued_by = $3
-			WHERE id = $4`, cert.ValidUntil, cert.Course, cert.IssuedBy, cert.ID); err != nil {
+		// A revoked certification extended by a course passed since is in
+		// force again: no longer revoked (reminded when it nears its end).
+		if _, err := tx.ExecContext(ctx, `UPDATE certifications SET valid_until = $1, course = $2, issued_by = $3,
+			revoked_on = NULL WHERE id = $4`, cert.ValidUntil, cert.Course, cert.IssuedBy, cert.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -395,7 +397,7 @@ func (s *TrainingStore) RemindRenewals(ctx context.Context, today dost.Date, not
 		var due []*dost.Certification
 		var a args
 		q := `SELECT ` + certColumns + ` WHERE valid_until >= ` + a.add(today) + ` AND valid_until <= ` +
-			a.add(today.AddDate(0, 0, horizon)) + ` AND valid_until >= valid_from AND ` +
+			a.add(today.AddDate(0, 0, horizon)) + ` AND valid_until >= valid_from AND revoked_on IS NULL AND ` +
 			operatorsOf(&a, "operator_id", 0) + ` ORDER BY valid_until, id`
 		if err := each(ctx, tx, q, a, func(rows *sql.Rows) error {
 			c, err := scanCert(rows)

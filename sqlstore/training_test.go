@@ -344,6 +344,35 @@ func TestTrainingStore_RemindRenewals(t *testing.T) {
 				t.Fatalf("six days before: reminded %d, outbox %d, want 1, 2", n, len(sent(t)))
 			}
 		})
+		t.Run("RevokedNotReminded", func(t *testing.T) {
+			// Revoked from a day 10 days ahead: it ends in 9 days, which is
+			// not expiring, so the operator is not asked to renew it.
+			c := &dost.Certification{OperatorID: f.op.ID, Category: dost.CategoryEmployment,
+				ValidFrom: f.today.AddDate(0, 0, -100), ValidUntil: f.today.AddDate(0, 0, 200)}
+			ok(t, f.hs.CreateCertification(ctx, c))
+			ok(t, f.hs.RevokeCertification(ctx, c.ID, f.today.AddDate(0, 0, 10)))
+			before := len(sent(t))
+			for _, day := range []dost.Date{f.today.AddDate(0, 0, 2), f.today.AddDate(0, 0, 8)} {
+				n, err := f.ts.RemindRenewals(ctx, day, notify)
+				ok(t, err)
+				if n != 0 || len(sent(t)) != before {
+					t.Fatalf("%s: reminded %d (outbox %d, was %d), want none for the revoked certification", day, n, len(sent(t)), before)
+				}
+			}
+			// Not revoked, the same end is reminded.
+			other := &dost.Certification{OperatorID: f.op.ID, Category: dost.CategorySocialServices,
+				ValidFrom: f.today.AddDate(0, 0, -100), ValidUntil: f.today.AddDate(0, 0, 200)}
+			ok(t, f.hs.CreateCertification(ctx, other))
+			ok(t, f.hs.RevokeCertification(ctx, other.ID, f.today.AddDate(0, 0, 10)))
+			if _, err := db.WriterDB().ExecContext(ctx, `UPDATE certifications SET revoked_on = NULL WHERE id = $1`, other.ID); err != nil {
+				t.Fatal(err)
+			}
+			n, err := f.ts.RemindRenewals(ctx, f.today.AddDate(0, 0, 2), notify)
+			ok(t, err)
+			if n != 1 {
+				t.Fatalf("an end that is not a revocation: reminded %d, want 1", n)
+			}
+		})
 		t.Run("RenewedStartsAgain", func(t *testing.T) {
 			renewed, err := f.ts.RecordCompletion(ctx, &dost.Completion{OperatorID: f.op.ID, CourseID: f.course.ID, CompletedOn: f.today, Passed: true})
 			ok(t, err)
