@@ -196,9 +196,14 @@ type StatusImport struct {
 	Pending   int              `json:"pending"`
 	// Repeated counts the entries that changed nothing because they
 	// repeat: a payment the report lists again, or a status the payment
-	// has already from an earlier report. Each entry is counted once:
-	// Entries = Paid + Failed + Returned + Pending + Repeated.
+	// has already from an earlier report.
 	Repeated int `json:"repeated"`
+	// OtherCycles counts the entries of a camt.054 notification about
+	// another payroll cycle's payments (its file or its reference), each
+	// with a note naming that cycle: they change nothing here. Each entry
+	// is counted once: Entries = Paid + Failed + Returned + Pending +
+	// Repeated + OtherCycles.
+	OtherCycles int `json:"other_cycles"`
 	// Problems of a stored import are notes on its repeated entries (the
 	// first payroll.MaxProblems); the problems of a report not applied
 	// come with its EINVALID error instead.

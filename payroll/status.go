@@ -217,7 +217,7 @@ func (s *Service) ImportStatus(ctx context.Context, cycleID int64, kind dost.Sta
 	if kind == dost.ImportPain002 {
 		err = rec.readPain002(ctx, br, imp)
 	} else {
-		err = rec.readCamt054(br, imp)
+		err = rec.readCamt054(ctx, br, imp)
 	}
 	if err != nil {
 		return nil, err
@@ -318,7 +318,8 @@ type reconciliation struct {
 	recorded bool
 	probs    problems
 	// notes are the entries that changed nothing and are counted in
-	// Repeated: stored with the import, never a reason to refuse it.
+	// Repeated or OtherCycles: stored with the import, never a reason to
+	// refuse it.
 	notes problems
 	// blocks: a whole file's or block's decisive status, applied at the
 	// end to its payments not listed on their own.
@@ -331,6 +332,18 @@ type reconciliation struct {
 	// the officer (an earlier attempt settled after all): stored with the
 	// import before the notes, never a reason to refuse it.
 	alerts problems
+	// strangers are a camt.054's entries that are not of the cycle: of a
+	// file it did not export, or (without a file) with a reference none of
+	// its payments has. Another cycle's are counted in OtherCycles with a
+	// note; the others are problems (resolveStrangers).
+	strangers []stranger
+	camt      bool
+}
+
+// stranger is an entry of a camt.054 that is not about the cycle read.
+type stranger struct {
+	line       int
+	ref, msgID string
 }
 
 // EarlierAttempt is an earlier attempt of a payment that a cycle's bank
@@ -513,6 +526,56 @@ func (rec *reconciliation) fileErr(err error, name string) error {
 	return rec.probs.err(name)
 }
 
+// resolveStrangers looks up the cycle of each entry that is not of
+// rec's (rec.strangers): by its file's message ID, else by its reference.
+// One of another cycle is counted in OtherCycles with a note naming that
+// cycle; one of no cycle is a problem (message.other for a file dost did
+// not export, reference.unknown for a reference no payment has).
+func (rec *reconciliation) resolveStrangers(ctx context.Context, imp *dost.StatusImport) error {
+	if len(rec.strangers) == 0 {
+		return nil
+	}
+	var msgIDs, refs []string
+	seenMsg, seenRef := map[string]bool{}, map[string]bool{}
+	for _, st := range rec.strangers {
+		switch {
+		case st.msgID != "" && !seenMsg[st.msgID]:
+			seenMsg[st.msgID] = true
+			msgIDs = append(msgIDs, st.msgID)
+		case st.msgID == "" && !seenRef[st.ref]:
+			seenRef[st.ref] = true
+			refs = append(refs, st.ref)
+		}
+	}
+	byFile, err := rec.s.store.CyclesOfFiles(ctx, msgIDs)
+	if err != nil {
+		return err
+	}
+	byRef, err := rec.s.store.CyclesOfReferences(ctx, refs)
+	if err != nil {
+		return err
+	}
+	for _, st := range rec.strangers {
+		cycle, found := byRef[st.ref]
+		if st.msgID != "" {
+			cycle, found = byFile[st.msgID]
+		}
+		switch {
+		case found && cycle != rec.c.ID:
+			imp.OtherCycles++
+			rec.notes.add(st.ref, "entry.other_cycle", "%sThe entry is about payroll cycle %d's payment: it changes nothing here. "+
+				"Read this notification into payroll cycle %d too.", lineOf(st.line), cycle, cycle)
+		case st.msgID != "":
+			rec.probs.add(st.ref, "message.other", "%sThe report is about file %q, which is not a bank file exported for payroll cycle %d "+
+				"nor for any other.", lineOf(st.line), st.msgID, rec.c.ID)
+		default:
+			rec.probs.add(st.ref, "reference.unknown", "%sNo payment of payroll cycle %d, nor of any other, has the reference %q.",
+				lineOf(st.line), rec.c.ID, st.ref)
+		}
+	}
+	return nil
+}
+
 // cycleFile checks that msgID names one of the cycle's files and returns
 // its bank, or adds a problem and returns "".
 func (rec *reconciliation) cycleFile(ref, msgID string) string {
@@ -538,6 +601,11 @@ func (rec *reconciliation) entry(imp *dost.StatusImport, line int, ref, msgID st
 		return
 	}
 	p := rec.lookup(ref)
+	if p == nil && rec.camt && msgID == "" {
+		// Perhaps another cycle's: a notification covers the account's day.
+		rec.strangers = append(rec.strangers, stranger{line: line, ref: ref})
+		return
+	}
 	if p == nil {
 		rec.probs.add(ref, "reference.unknown", "No payment of payroll cycle %d has the reference %q.", rec.c.ID, ref)
 		return
@@ -714,7 +782,7 @@ func (rec *reconciliation) finish(imp *dost.StatusImport) {
 // report leaves a sent payment as it is; repeated (with a note) when the
 // payment has that status already, from an earlier report. Then every
 // entry is counted once: Entries = Paid + Failed + Returned + Pending +
-// Repeated.
+// Repeated + OtherCycles (resolveStrangers).
 func (rec *reconciliation) tally(imp *dost.StatusImport) {
 	var already []int32 // the first MaxProblems, for their notes
 	for i := range rec.payments {
@@ -908,9 +976,14 @@ func normIBAN(s string) string {
 	return strings.ToUpper(strings.Join(strings.Fields(s), ""))
 }
 
-// readCamt054 reads a camt.054 notification into rec.
-func (rec *reconciliation) readCamt054(r io.Reader, imp *dost.StatusImport) error {
+// readCamt054 reads a camt.054 notification into rec. A notification is
+// the agency account's day at the bank, so it may hold entries of other
+// cycles: those (by their file, or by their reference when they name no
+// file) change nothing here and are counted in OtherCycles, each with a
+// note naming its cycle, into which the same file is read too.
+func (rec *reconciliation) readCamt054(ctx context.Context, r io.Reader, imp *dost.StatusImport) error {
 	const name = "debit/credit notification"
+	rec.camt = true
 	nr, err := iso20022.NewNotificationReader(r)
 	if err != nil {
 		return rec.fileErr(err, name)
@@ -945,9 +1018,12 @@ func (rec *reconciliation) readCamt054(r io.Reader, imp *dost.StatusImport) erro
 				"dost checks every payment's amount.", et.Line)
 			continue
 		}
-		if et.OriginalMessageID != "" && rec.cycleFile(et.EndToEndID, et.OriginalMessageID) == "" {
-			imp.Entries++
-			continue
+		if et.OriginalMessageID != "" {
+			if _, ours := rec.files[et.OriginalMessageID]; !ours {
+				imp.Entries++
+				rec.strangers = append(rec.strangers, stranger{line: et.Line, ref: et.EndToEndID, msgID: et.OriginalMessageID})
+				continue
+			}
 		}
 		st := et.Status
 		switch {
@@ -968,6 +1044,9 @@ func (rec *reconciliation) readCamt054(r io.Reader, imp *dost.StatusImport) erro
 			paidOn = reportDate
 		}
 		rec.entry(imp, et.Line, et.EndToEndID, et.OriginalMessageID, et.Amount, et.Currency, st, et.ReturnReasonCode, et.ReturnReasonText, paidOn)
+	}
+	if err := rec.resolveStrangers(ctx, imp); err != nil {
+		return err
 	}
 	if err := rec.probs.err(name); err != nil {
 		return err

@@ -134,6 +134,12 @@ type ReportStore interface {
 	// with the bank step kept for it and what the payment is now. A
 	// payment's current attempt is not one of them.
 	EarlierAttempts(ctx context.Context, cycleID int64, fn func(a *EarlierAttempt) error) error
+	// CyclesOfFiles returns the cycle of each message ID that is a
+	// recorded bank file of any cycle; the others are absent.
+	CyclesOfFiles(ctx context.Context, msgIDs []string) (map[string]int64, error)
+	// CyclesOfReferences returns the cycle of each reference that is a
+	// payment's (current) reference in any cycle; the others are absent.
+	CyclesOfReferences(ctx context.Context, refs []string) (map[string]int64, error)
 	// FindStatusImportBySHA256 returns a cycle's import of the file with
 	// that SHA-256 (hex). ENOTFOUND if there is none.
 	FindStatusImportBySHA256(ctx context.Context, cycleID int64, sha256 string) (*dost.StatusImport, error)

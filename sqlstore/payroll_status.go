@@ -53,13 +53,13 @@ func (s *PayrollStore) ReportPayments(ctx context.Context, cycleID int64, fn fun
 
 // statusImportColumns are the columns scanStatusImport reads.
 const statusImportColumns = `id, cycle_id, kind, message_id, sha256, entries, paid, failed, returned, pending, repeated,
-	problems, actor_id, at FROM status_imports`
+	other_cycles, problems, actor_id, at FROM status_imports`
 
 func scanStatusImport(row interface{ Scan(...any) error }) (*dost.StatusImport, error) {
 	imp := &dost.StatusImport{}
 	var problems sql.NullString
 	if err := row.Scan(&imp.ID, &imp.CycleID, &imp.Kind, &imp.MessageID, &imp.SHA256, &imp.Entries, &imp.Paid, &imp.Failed,
-		&imp.Returned, &imp.Pending, &imp.Repeated, &problems, &imp.ActorID, scanTime(&imp.At)); err != nil {
+		&imp.Returned, &imp.Pending, &imp.Repeated, &imp.OtherCycles, &problems, &imp.ActorID, scanTime(&imp.At)); err != nil {
 		return nil, err
 	}
 	if problems.Valid && problems.String != "" {
@@ -163,10 +163,11 @@ func (s *PayrollStore) ApplyStatusImport(ctx context.Context, imp *dost.StatusIm
 		}
 		var id int64
 		err = tx.QueryRowContext(ctx, `INSERT INTO status_imports (cycle_id, kind, message_id, sha256, entries, paid, failed,
-			returned, pending, repeated, problems, actor_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			returned, pending, repeated, other_cycles, problems, actor_id, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 			ON CONFLICT (cycle_id, sha256) DO NOTHING RETURNING id`,
 			imp.CycleID, string(imp.Kind), imp.MessageID, imp.SHA256, imp.Entries, imp.Paid, imp.Failed, imp.Returned,
-			imp.Pending, imp.Repeated, problems, imp.ActorID, now).Scan(&id)
+			imp.Pending, imp.Repeated, imp.OtherCycles, problems, imp.ActorID, now).Scan(&id)
 		if isNoRows(err) {
 			out, err = findStatusImport(ctx, tx, imp.CycleID, imp.SHA256)
 			return err

@@ -299,15 +299,15 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return fail(err)
 		}
-		fmt.Fprintf(stdout, "import %d of %s %s (message %s) into cycle %d: %d entries — %d paid, %d failed, %d returned, %d pending, %d repeated\n",
+		fmt.Fprintf(stdout, "import %d of %s %s (message %s) into cycle %d: %d entries — %d paid, %d failed, %d returned, %d pending, %d repeated, %d of other cycles\n",
 			imp.ID, imp.Kind, filepath.Base(file), imp.MessageID, imp.CycleID, imp.Entries, imp.Paid, imp.Failed, imp.Returned, imp.Pending,
-			imp.Repeated)
+			imp.Repeated, imp.OtherCycles)
 		const notes = 20
 		for _, p := range imp.Problems[:min(notes, len(imp.Problems))] {
 			fmt.Fprintf(stdout, "  %s %s: %s\n", p.Code, p.Reference, p.Message)
 		}
-		if n := imp.Repeated - min(notes, len(imp.Problems)); n > 0 {
-			fmt.Fprintf(stdout, "  … and %d more repeated\n", n)
+		if n := len(imp.Problems) - notes; n > 0 {
+			fmt.Fprintf(stdout, "  … and %d more notes (dost payroll show, or the cycle's page)\n", n)
 		}
 		cy, err := svc.FindCycleByID(ctx, cycleID)
 		if err != nil {
@@ -328,10 +328,10 @@ func runPayroll(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if len(imports) > 0 {
 			fmt.Fprintln(stdout)
 			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "import\tkind\tmessage\tentries\tpaid\tfailed\treturned\tpending\trepeated\tat")
+			fmt.Fprintln(tw, "import\tkind\tmessage\tentries\tpaid\tfailed\treturned\tpending\trepeated\tother cycles\tat")
 			for _, imp := range imports {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", imp.ID, imp.Kind, imp.MessageID, imp.Entries, imp.Paid,
-					imp.Failed, imp.Returned, imp.Pending, imp.Repeated, imp.At.Format(time.RFC3339))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", imp.ID, imp.Kind, imp.MessageID, imp.Entries, imp.Paid,
+					imp.Failed, imp.Returned, imp.Pending, imp.Repeated, imp.OtherCycles, imp.At.Format(time.RFC3339))
 			}
 			tw.Flush()
 		}
