@@ -75,7 +75,9 @@ func (s *Service) ExportCycle(ctx context.Context, id int64, open func(*dost.Ban
 // and the cycle exported (Store.MarkFilesExported); an error before leaves
 // everything as it was (what was written is the caller's to discard).
 // Writing it again compares its SHA-256 with the first's: ECONFLICT if it
-// differs (a payee's name changed since; the bank has the first). ECONFLICT
+// differs (a payment changed behind dost's back; the bank has the first):
+// payees renamed since are written under the names the file first
+// carried (File.NamesSeq). ECONFLICT
 // for a cycle not approved, exported or reconciled; ENOTFOUND for a bank
 // with no payment in the cycle; EINTERNAL without Config.Debtor.
 func (s *Service) ExportBankFile(ctx context.Context, id int64, bank string, w io.Writer) (*dost.ExportFile, error) {
@@ -118,7 +120,7 @@ func (s *Service) recordWritten(ctx context.Context, c *dost.Cycle, files []*Fil
 	for i, f := range files {
 		switch {
 		case f.ExportedAt == nil:
-			marks = append(marks, FileMark{ID: f.ID, SHA256: sums[i]})
+			marks = append(marks, FileMark{ID: f.ID, SHA256: sums[i], NamesSeq: f.NamesSeq})
 		default:
 			if err := changed(f, sums[i]); err != nil {
 				return nil, err
@@ -159,7 +161,7 @@ func changed(f *File, sum string) error {
 	if f.ExportedAt == nil || f.SHA256 == "" || f.SHA256 == sum {
 		return nil
 	}
-	return dost.Errorf(dost.ECONFLICT, "File %s would differ from the one exported at %s (a payee's name changed since?): the bank has that one; it is not written again.",
+	return dost.Errorf(dost.ECONFLICT, "File %s would differ from the one exported at %s (a payment changed since): the bank has that one; it is not written again.",
 		f.MessageID, f.ExportedAt.In(dost.Baku).Format("2006-01-02 15:04"))
 }
 
@@ -268,6 +270,13 @@ func (hw *hashWriter) Write(p []byte) (int, error) {
 
 // writeFile writes one bank's file and returns its SHA-256 (hex).
 func (s *Service) writeFile(ctx context.Context, c *dost.Cycle, f *File, open func() (io.WriteCloser, error)) (sum string, err error) {
+	if f.ExportedAt == nil {
+		// Written for the first time: with the names of now, as of the
+		// last name change, which the file records when marked.
+		if f.NamesSeq, err = s.store.NameChangesSeq(ctx); err != nil {
+			return "", err
+		}
+	}
 	out, err := open()
 	if err != nil {
 		return "", err

@@ -34,10 +34,15 @@ type ExportStore interface {
 	// block's programme in its bank file (status pending, sent, paid,
 	// failed or returned), and those corrected since its export, with the
 	// account and reference recorded in their "sent" event. Each comes with
-	// the payee's full name; fn's error stops it and is returned.
+	// the payee's full name as of f.NamesSeq (a payee renamed by a later
+	// change has the name that change replaced); fn's error stops it and
+	// is returned.
 	FilePayments(ctx context.Context, f *File, b *Block, fn func(p *dost.Payment, payeeName string) error) error
+	// NameChangesSeq returns the last change of a person's name so far (0
+	// for none): names as of it are today's.
+	NameChangesSeq(ctx context.Context) (int64, error)
 	// MarkFilesExported records the first writing of files of a cycle
-	// (each mark: its ID and SHA-256), by actorID, now, and, in the same
+	// (each mark: its ID, SHA-256 and NamesSeq), by actorID, now, and, in the same
 	// transaction, sets those files' pending payments sent (in bulk: the
 	// file is their "sent" step) and the cycle exported if it was
 	// approved. ECONFLICT, changing nothing, unless exactly the new files'
@@ -69,12 +74,17 @@ type File struct {
 	CycleID int64
 	dost.ExportFile
 	Blocks []*Block
+	// NamesSeq is the last change of a person's name (ExportStore.
+	// NameChangesSeq) when the file was first written: written again, it
+	// carries the payees' names as they were then.
+	NamesSeq int64
 }
 
 // FileMark is a file written for the first time: its ID and SHA-256 (hex).
 type FileMark struct {
-	ID     int64
-	SHA256 string
+	ID       int64
+	SHA256   string
+	NamesSeq int64 // the file's names, as of that change (File.NamesSeq)
 }
 
 // Block is one payment information block (PmtInf) of a file: one

@@ -49,8 +49,9 @@ func (nopWriteCloser) Close() error { return nil }
 
 // TestExport_ChangedBeforeNew: a full export that would write a bank's
 // file for the first time checks the files exported already first: one
-// that changed since (a payee renamed) is ECONFLICT before any writer is
-// opened, and the new bank's payments stay pending.
+// that changed since (a payment's account changed behind dost's back) is
+// ECONFLICT before any writer is opened, and the new bank's payments stay
+// pending.
 func TestExport_ChangedBeforeNew(t *testing.T) {
 	t.Parallel()
 	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
@@ -59,7 +60,7 @@ func TestExport_ChangedBeforeNew(t *testing.T) {
 		bankFile(t, e, c.ID, "AIIB")
 		pays, _, err := e.svc.FindPayments(as(1), dost.PaymentFilter{CycleID: c.ID, Bank: "AIIB", Limit: 1})
 		ok(t, err)
-		e.exec(t, `UPDATE persons SET last_name = 'Başqa' WHERE id = $1`, pays[0].PayeeID)
+		e.exec(t, `UPDATE payments SET iban = $1 WHERE id = $2`, iban("AIIB", 999001), pays[0].ID)
 		var opened []string
 		_, err = e.svc.ExportCycle(as(3), c.ID, func(b *dost.Bank) (io.WriteCloser, error) {
 			opened = append(opened, b.Code)

@@ -212,17 +212,49 @@ func TestExport_AfterCorrection(t *testing.T) {
 	})
 }
 
-// TestExport_NameChanged: a file that would not be the one sent (a
-// payee's name changed) is refused, not written differently.
+// TestExport_NameChanged: a payee renamed after a file was sent (twice,
+// and by an edit as by a registry import: any UPDATE of persons) keeps the
+// name the file carried when it is exported again, so the bytes are the
+// bank's; a bank's file written for the first time after the rename, and
+// the next cycle's, carry the new name. A file that would differ all the
+// same (a payment changed behind dost's back) is refused.
 func TestExport_NameChanged(t *testing.T) {
 	t.Parallel()
 	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
 		e := newEnv(t, db, 200, 100)
 		c := approved(t, e)
-		bankFile(t, e, c.ID, "AIIB")
+		sent := bankFile(t, e, c.ID, "AIIB")
 		pays, _, err := e.svc.FindPayments(as(1), dost.PaymentFilter{CycleID: c.ID, Bank: "AIIB", Limit: 1})
 		ok(t, err)
+		others, _, err := e.svc.FindPayments(as(1), dost.PaymentFilter{CycleID: c.ID, Statuses: []dost.PaymentStatus{dost.PaymentPending}, Limit: 1})
+		ok(t, err)
+		if len(others) == 0 {
+			t.Fatal("no payment of another bank pending")
+		}
 		e.exec(t, `UPDATE persons SET last_name = 'Başqa' WHERE id = $1`, pays[0].PayeeID)
+		e.exec(t, `UPDATE persons SET last_name = 'Üçüncü', first_name = 'Ad' WHERE id = $1`, pays[0].PayeeID)
+		e.exec(t, `UPDATE persons SET last_name = 'Yeni' WHERE id = $1`, others[0].PayeeID)
+		if again := bankFile(t, e, c.ID, "AIIB"); !bytes.Equal(again, sent) {
+			t.Fatalf("the file exported again after a payee's rename differs from the one sent")
+		}
+		if bytes.Contains(sent, []byte("Üçüncü")) {
+			t.Fatalf("the file sent already has the new name")
+		}
+		// Written for the first time now: the other bank's file has the
+		// payee's new name.
+		if first := bankFile(t, e, c.ID, others[0].Bank); !bytes.Contains(first, []byte("<Nm>Yeni ")) {
+			t.Errorf("bank %s's first file lacks the new name: %.2000s", others[0].Bank, first)
+		}
+		// December's file carries the new name of the first payee too.
+		d, err := e.svc.PrepareCycle(as(1), "", december)
+		ok(t, err)
+		_, err = e.svc.ApproveCycle(as(2), d.ID, d.Run)
+		ok(t, err)
+		if dec := bankFile(t, e, d.ID, "AIIB"); !bytes.Contains(dec, []byte("<Nm>Üçüncü Ad")) {
+			t.Errorf("December's file lacks the payee's new name")
+		}
+		// Any other change of what was sent is refused, not written.
+		e.exec(t, `UPDATE payments SET iban = $1 WHERE id = $2`, iban("AIIB", 999001), pays[0].ID)
 		_, err = e.svc.ExportBankFile(as(3), c.ID, "AIIB", io.Discard)
 		wantCode(t, err, dost.ECONFLICT)
 	})

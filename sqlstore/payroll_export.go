@@ -166,12 +166,13 @@ func (s *PayrollStore) ExportGroups(ctx context.Context, cycleID int64) ([]payro
 }
 
 // fileColumns are the columns scanFile reads.
-const fileColumns = `id, cycle_id, bank, message_id, created_at, count, total, sha256, actor_id, exported_at FROM payroll_files`
+const fileColumns = `id, cycle_id, bank, message_id, created_at, count, total, sha256, actor_id, exported_at, names_seq
+	FROM payroll_files`
 
 func scanFile(row interface{ Scan(...any) error }) (*payroll.File, error) {
 	f := &payroll.File{}
 	err := row.Scan(&f.ID, &f.CycleID, &f.Bank.Code, &f.MessageID, scanTime(&f.CreatedAt), &f.Count, &f.Total, &f.SHA256,
-		&f.ExportedBy, scanNullTime(&f.ExportedAt))
+		&f.ExportedBy, scanNullTime(&f.ExportedAt), &f.NamesSeq)
 	return f, err
 }
 
@@ -298,6 +299,37 @@ func payeeName(first, last, patronymic string) string {
 	return name
 }
 
+// NameChangesSeq implements payroll.ExportStore.
+func (s *PayrollStore) NameChangesSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	err := s.db.view(ctx, func(tx *Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM person_name_changes`).Scan(&seq)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("last name change: %w", err)
+	}
+	return seq, nil
+}
+
+// namesBefore returns the full name, as bank files carry it, that each
+// person renamed after change seq had before: the name the first of those
+// changes replaced (none when nobody was renamed since).
+func namesBefore(ctx context.Context, tx *Tx, seq int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	err := each(ctx, tx, `SELECT c.person_id, c.first_name, c.last_name, c.patronymic FROM person_name_changes c
+		WHERE c.id = (SELECT MIN(d.id) FROM person_name_changes d WHERE d.person_id = c.person_id AND d.id > $1)`, []any{seq},
+		func(rows *sql.Rows) error {
+			var id int64
+			var first, last, patronymic string
+			if err := rows.Scan(&id, &first, &last, &patronymic); err != nil {
+				return err
+			}
+			out[id] = payeeName(first, last, patronymic)
+			return nil
+		})
+	return out, err
+}
+
 // FilePayments implements payroll.ExportStore.
 func (s *PayrollStore) FilePayments(ctx context.Context, f *payroll.File, b *payroll.Block,
 	fn func(p *dost.Payment, payeeName string) error) error {
@@ -306,20 +338,30 @@ func (s *PayrollStore) FilePayments(ctx context.Context, f *payroll.File, b *pay
 		name string
 	}
 	err := s.db.view(ctx, func(tx *Tx) error {
+		renamed, err := namesBefore(ctx, tx, f.NamesSeq)
+		if err != nil {
+			return err
+		}
+		name := func(payee int64, first, last, patronymic string) string {
+			if n, ok := renamed[payee]; ok {
+				return n
+			}
+			return payeeName(first, last, patronymic)
+		}
 		// The payments corrected since the file was written: few, read
 		// first, then merged by ID into the file's stream. "<> ''" lets
 		// the planner use the partial index payment_events_message.
 		var moved []gone
-		err := each(ctx, tx, `SELECT e.payment_id, e.iban, e.reference, y.award_id, y.period, y.amount, p.first_name, p.last_name, p.patronymic
+		err = each(ctx, tx, `SELECT e.payment_id, e.iban, e.reference, y.award_id, y.period, y.amount, y.payee_id, p.first_name, p.last_name, p.patronymic
 			FROM payment_events e JOIN payments y ON y.id = e.payment_id JOIN persons p ON p.id = y.payee_id
 			WHERE e.message_id = $1 AND e.message_id <> '' AND e.status = 'sent' AND y.programme = $2 ORDER BY e.payment_id`,
 			[]any{f.MessageID, b.Programme}, func(rows *sql.Rows) error {
 				y := &dost.Payment{CycleID: f.CycleID, Bank: f.Bank.Code, Programme: b.Programme}
 				var first, last, patronymic string
-				if err := rows.Scan(&y.ID, &y.IBAN, &y.Reference, &y.AwardID, &y.Period, &y.Amount, &first, &last, &patronymic); err != nil {
+				if err := rows.Scan(&y.ID, &y.IBAN, &y.Reference, &y.AwardID, &y.Period, &y.Amount, &y.PayeeID, &first, &last, &patronymic); err != nil {
 					return err
 				}
-				moved = append(moved, gone{y, payeeName(first, last, patronymic)})
+				moved = append(moved, gone{y, name(y.PayeeID, first, last, patronymic)})
 				return nil
 			})
 		if err != nil {
@@ -329,10 +371,10 @@ func (s *PayrollStore) FilePayments(ctx context.Context, f *payroll.File, b *pay
 		// the month parsed once per distinct text.
 		y := &dost.Payment{CycleID: f.CycleID, Bank: f.Bank.Code, Programme: b.Programme}
 		var monthText string
-		err = eachRow(ctx, tx, `SELECT y.id, y.award_id, y.period, y.amount, y.iban, y.reference, p.first_name, p.last_name, p.patronymic
-			FROM payments y JOIN persons p ON p.id = y.payee_id
+		err = eachRow(ctx, tx, `SELECT y.id, y.award_id, y.period, y.amount, y.iban, y.reference, p.first_name, p.last_name, p.patronymic,
+			y.payee_id FROM payments y JOIN persons p ON p.id = y.payee_id
 			WHERE y.cycle_id = $1 AND y.bank = $2 AND y.programme = $3 AND y.status IN `+exportStatuses+` ORDER BY y.id`,
-			[]any{f.CycleID, f.Bank.Code, b.Programme}, 9, func(v []any) error {
+			[]any{f.CycleID, f.Bank.Code, b.Programme}, 10, func(v []any) error {
 				var err error
 				var amount int64
 				var period, first, last, patronymic string
@@ -370,6 +412,11 @@ func (s *PayrollStore) FilePayments(ctx context.Context, f *payroll.File, b *pay
 				if patronymic, err = textValue(v[8]); err != nil {
 					return err
 				}
+				if len(renamed) > 0 {
+					if y.PayeeID, err = intValue(v[9]); err != nil {
+						return err
+					}
+				}
 				for len(moved) > 0 && moved[0].p.ID <= y.ID {
 					g := moved[0]
 					moved = moved[1:]
@@ -379,6 +426,9 @@ func (s *PayrollStore) FilePayments(ctx context.Context, f *payroll.File, b *pay
 					if g.p.ID == y.ID {
 						return nil // its sent step is the file's
 					}
+				}
+				if len(renamed) > 0 {
+					return fn(y, name(y.PayeeID, first, last, patronymic))
 				}
 				return fn(y, payeeName(first, last, patronymic))
 			})
@@ -441,8 +491,8 @@ func (s *PayrollStore) MarkFilesExported(ctx context.Context, cycleID int64, mar
 		now := tx.ts(tx.now)
 		fresh := map[int64]bool{}
 		for _, m := range marks {
-			res, err := tx.ExecContext(ctx, `UPDATE payroll_files SET exported_at = $1, sha256 = $2, actor_id = $3
-				WHERE id = $4 AND cycle_id = $5 AND exported_at IS NULL`, now, m.SHA256, actorID, m.ID, cycleID)
+			res, err := tx.ExecContext(ctx, `UPDATE payroll_files SET exported_at = $1, sha256 = $2, actor_id = $3, names_seq = $4
+				WHERE id = $5 AND cycle_id = $6 AND exported_at IS NULL`, now, m.SHA256, actorID, m.NamesSeq, m.ID, cycleID)
 			if err != nil {
 				return err
 			}
