@@ -157,7 +157,7 @@ const paymentInsertChunk = 500
 // the second.
 func (s *PayrollStore) WriteShard(ctx context.Context, c *dost.Cycle, sh rulesrun.Shard, payments []*dost.Payment, review int) (bool, error) {
 	var finished bool
-	err := s.db.update(ctx, func(tx *Tx) error {
+	err := s.withBulkCache(ctx, func(tx *Tx) error {
 		finished = false
 		for _, p := range payments {
 			p.ID = 0
