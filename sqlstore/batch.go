@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dost-az/dost"
 )
@@ -26,7 +27,7 @@ import (
 // with it. A request whose context has ended before its turn is not run.
 func (s *HallStore) write(ctx context.Context, fn func(ctx context.Context, tx *Tx, sc *callScope) error) error {
 	if s.batch != nil {
-		return s.batch.do(ctx, fn)
+		return s.batch.do(&writeRequest{ctx: ctx, fn: fn})
 	}
 	return s.db.update(ctx, func(tx *Tx) error { return fn(ctx, tx, newCallScope()) })
 }
@@ -46,9 +47,13 @@ func newCallScope() *callScope {
 
 // writeRequest is one write of a batch and its outcome.
 type writeRequest struct {
-	ctx  context.Context // the caller's: tells whether it still waits
-	fn   func(ctx context.Context, tx *Tx, sc *callScope) error
-	err  error
+	ctx context.Context // the caller's: tells whether it still waits
+	fn  func(ctx context.Context, tx *Tx, sc *callScope) error
+	err error
+	// call, if set, is the call-next fn makes: a batch decides and
+	// writes its calls together (callNextBatch), running fn for each only
+	// when that fails.
+	call *callRequest
 	done chan struct{} // closed when the batch with this request committed or failed
 	lead chan struct{} // closed when this request's caller is to run the next batch
 }
@@ -77,15 +82,20 @@ type writeBatcher struct {
 	// them (batches run one at a time).
 	kept     *callScope
 	keptMark scopeMark
+
+	// grouped counts the calls decided together (callNextBatch) and
+	// committed, for tests.
+	grouped atomic.Int64
 }
 
 // maxBatch bounds the writes of one transaction.
 const maxBatch = 128
 
-// do runs fn, alone or in a batch, and returns its error or the batch
+// do runs r.fn, alone or in a batch, and returns its error or the batch
 // transaction's.
-func (b *writeBatcher) do(ctx context.Context, fn func(ctx context.Context, tx *Tx, sc *callScope) error) error {
-	r := &writeRequest{ctx: ctx, fn: fn, done: make(chan struct{}), lead: make(chan struct{})}
+func (b *writeBatcher) do(r *writeRequest) error {
+	ctx := r.ctx
+	r.done, r.lead = make(chan struct{}), make(chan struct{})
 	b.mu.Lock()
 	b.pending = append(b.pending, r)
 	if b.running {
@@ -158,6 +168,9 @@ func (b *writeBatcher) run(ctx context.Context, batch []*writeRequest) {
 	err := b.db.update(ctx, func(tx *Tx) error {
 		for _, r := range batch {
 			r.err = nil // a run again after SQLITE_BUSY
+			if r.call != nil {
+				r.call.grouped = false
+			}
 		}
 		before, err := mark(ctx, tx)
 		if err != nil {
@@ -177,22 +190,31 @@ func (b *writeBatcher) run(ctx context.Context, batch []*writeRequest) {
 				return r.err
 			}
 		} else {
+			// The calls whose callers still wait run together where the
+			// first of them arrived: the batch's requests are concurrent,
+			// so any order is one they could have run in.
+			var calls []*writeRequest
 			for _, r := range batch {
+				if r.call != nil {
+					if r.err = r.ctx.Err(); r.err == nil {
+						calls = append(calls, r)
+					}
+				}
+			}
+			grouped := len(calls) > 1
+			for _, r := range batch {
+				if grouped && r.call != nil {
+					if r == calls[0] {
+						if err := runCalls(ctx, tx, sc, calls); err != nil {
+							return err
+						}
+					}
+					continue
+				}
 				if r.err = r.ctx.Err(); r.err != nil {
 					continue // its caller has gone: not run
 				}
-				if _, err := tx.ExecContext(ctx, `SAVEPOINT hall_write`); err != nil {
-					return err
-				}
-				waiting, settings := maps.Clone(sc.waiting), maps.Clone(sc.settings)
-				r.err = r.fn(context.WithoutCancel(r.ctx), tx, sc)
-				if r.err != nil {
-					if _, err := tx.ExecContext(ctx, `ROLLBACK TO hall_write`); err != nil {
-						return err
-					}
-					sc.waiting, sc.settings = waiting, settings
-				}
-				if _, err := tx.ExecContext(ctx, `RELEASE hall_write`); err != nil {
+				if err := runOne(ctx, tx, sc, r); err != nil {
 					return err
 				}
 			}
@@ -202,6 +224,11 @@ func (b *writeBatcher) run(ctx context.Context, batch []*writeRequest) {
 	})
 	if err == nil {
 		b.kept, b.keptMark = sc, after
+		for _, r := range batch {
+			if r.call != nil && r.call.grouped && r.err == nil {
+				b.grouped.Add(1)
+			}
+		}
 	}
 	for _, r := range batch {
 		// A request alone keeps its own error; otherwise a failed
@@ -211,4 +238,63 @@ func (b *writeBatcher) run(ctx context.Context, batch []*writeRequest) {
 		}
 		close(r.done)
 	}
+}
+
+// runOne runs r in a savepoint of tx, rolled back if r fails; the error
+// is the transaction's, r's is left in r.err.
+func runOne(ctx context.Context, tx *Tx, sc *callScope, r *writeRequest) error {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT hall_write`); err != nil {
+		return err
+	}
+	waiting, settings := maps.Clone(sc.waiting), maps.Clone(sc.settings)
+	r.err = r.fn(context.WithoutCancel(r.ctx), tx, sc)
+	if r.err != nil {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO hall_write`); err != nil {
+			return err
+		}
+		sc.waiting, sc.settings = waiting, settings
+	}
+	_, err := tx.ExecContext(ctx, `RELEASE hall_write`)
+	return err
+}
+
+// runCalls decides and writes the call-nexts of a batch together
+// (callNextBatch) in one savepoint. If that fails as a whole (a
+// statement's error, a kept queue found stale), it is rolled back and
+// each call runs alone in its own savepoint, as any other write: a call
+// that fails still fails alone. The error is the transaction's; each
+// call's is left in its request.
+func runCalls(ctx context.Context, tx *Tx, sc *callScope, calls []*writeRequest) error {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT hall_calls`); err != nil {
+		return err
+	}
+	waiting, settings := maps.Clone(sc.waiting), maps.Clone(sc.settings)
+	cs := make([]*callRequest, len(calls))
+	for i, r := range calls {
+		cs[i] = r.call
+	}
+	err := callNextBatch(ctx, tx, sc, cs)
+	for _, r := range calls {
+		r.call.grouped = err == nil
+	}
+	if err == nil {
+		for _, r := range calls {
+			r.err = r.call.err
+		}
+		_, err := tx.ExecContext(ctx, `RELEASE hall_calls`)
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `ROLLBACK TO hall_calls`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `RELEASE hall_calls`); err != nil {
+		return err
+	}
+	sc.waiting, sc.settings = waiting, settings
+	for _, r := range calls {
+		if err := runOne(ctx, tx, sc, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
