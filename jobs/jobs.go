@@ -35,6 +35,9 @@
 //   - cert_renewal: renewal reminders of operators' certifications
 //     (Config.RemindCertifications; cert_renewal.go), daily at 06:00 in
 //     Baku;
+//   - webhooks: the webhook deliveries outbox sent, signed, to the
+//     subscribers (Config.DeliverWebhooks; webhook.go), every
+//     WebhooksEvery on QueueWebhooks;
 //   - payroll_prepare and payroll_shard: the preparation of a payroll
 //     cycle (Config.Payroll), whenever EnqueuePayroll asks: the
 //     coordinator plans the shards and enqueues one payroll_shard job per
@@ -225,6 +228,13 @@ type Config struct {
 	// (training.Service.RemindRenewals); nil: no cert_renewal job
 	// (cert_renewal.go), daily at DefaultCertRenewalAt in Baku.
 	RemindCertifications func(ctx context.Context) (int, error)
+
+	// DeliverWebhooks sends the due webhook deliveries and returns how
+	// many it attempted (webhooks.Deliverer.DeliverDue); nil: no webhooks
+	// job (webhook.go), every WebhooksEvery (DefaultWebhooksEvery if 0)
+	// on QueueWebhooks.
+	DeliverWebhooks func(ctx context.Context) (int, error)
+	WebhooksEvery   time.Duration
 }
 
 // Runner is dost's River client with its workers and periodic jobs. Build
@@ -307,6 +317,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	if cfg.RemindCertifications != nil {
 		periodic = append(periodic, certRenewalJob(cfg.RemindCertifications, workers, logger))
 	}
+	if cfg.DeliverWebhooks != nil {
+		periodic = append(periodic, webhooksJob(cfg.DeliverWebhooks, cfg.WebhooksEvery, workers, logger)) // webhook.go
+	}
 	if cfg.Files != nil || cfg.Documents != nil {
 		job, err := filesSweepJob(cfg, workers, logger)
 		if err != nil {
@@ -334,6 +347,9 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		}
 		if cfg.Scanner != nil {
 			rc.Queues[QueueScan] = river.QueueConfig{MaxWorkers: cmp.Or(cfg.ScanWorkers, runtime.NumCPU())}
+		}
+		if cfg.DeliverWebhooks != nil {
+			rc.Queues[QueueWebhooks] = river.QueueConfig{MaxWorkers: 1}
 		}
 		if cfg.Payroll != nil {
 			rc.Queues[QueuePayroll] = river.QueueConfig{MaxWorkers: cmp.Or(cfg.PayrollWorkers, runtime.NumCPU())}

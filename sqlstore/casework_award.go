@@ -33,6 +33,9 @@ func applyEffects(ctx context.Context, tx *Tx, applicationID int64, e *casework.
 			decided_on = COALESCE(decided_on, $2) WHERE id = $3`, d.ID, civilDate(d.DecidedAt), applicationID); err != nil {
 			return err
 		}
+		if err := enqueueDecided(ctx, tx, applicationID, d); err != nil { // webhooks: application.decided (webhook.go)
+			return err
+		}
 	}
 	for i, a := range e.Awards {
 		a.ApplicationID = applicationID

@@ -250,6 +250,11 @@ func (s *PayrollStore) move(ctx context.Context, tx *Tx, imp *dost.StatusImport,
 		} else if int(n) != want {
 			return dost.Errorf(dost.ECONFLICT, "Payments of cycle %d changed while the report was read; import it again.", imp.CycleID)
 		}
+		if m.To == dost.PaymentPaid { // webhooks: payment.paid, in bulk (webhook.go)
+			if err := enqueuePaymentsPaid(ctx, tx, id, m.PaidOn, cond, extra); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	var list []any

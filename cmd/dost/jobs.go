@@ -117,6 +117,9 @@ func (m *Main) startJobs(ctx context.Context, s *dosthttp.Server) error {
 	if s.Training != nil {
 		cfg.RemindCertifications = s.Training.RemindRenewals
 	}
+	if d := m.webhooks.deliverer; d != nil { // webhook.go
+		cfg.DeliverWebhooks = d.DeliverDue
+	}
 	if m.jobs.files != nil {
 		cfg.Files, cfg.Documents = m.jobs.files, sqlstore.NewCaseStore(m.DB)
 	}
