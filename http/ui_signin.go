@@ -14,11 +14,22 @@ type signInForm struct {
 	Username string
 	Next     string
 	Error    string
+	// OIDC shows the button "Sign in with the digital login" (OIDCDemo:
+	// the demo provider's).
+	OIDC, OIDCDemo bool
+}
+
+// renderSignIn renders the sign-in page with the digital login's button
+// when OIDC is configured.
+func (s *Server) renderSignIn(w http.ResponseWriter, r *http.Request, status int, form signInForm) {
+	form.OIDC = s.OIDC != nil
+	form.OIDCDemo = form.OIDC && s.OIDC.Demo
+	s.render(w, r, status, "signin", "signin", form)
 }
 
 // handleSignInForm handles "GET /signin": the staff password form.
 func (s *Server) handleSignInForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "signin", "signin", signInForm{Next: localPath(r.URL.Query().Get("next"))})
+	s.renderSignIn(w, r, http.StatusOK, signInForm{Next: localPath(r.URL.Query().Get("next"))})
 }
 
 // handleSignIn handles "POST /signin". A wrong username or password
@@ -33,7 +44,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	password := r.PostFormValue("password")
 	if form.Username == "" || password == "" {
 		form.Error = "signin.error.missing"
-		s.render(w, r, http.StatusUnprocessableEntity, "signin", "signin", form)
+		s.renderSignIn(w, r, http.StatusUnprocessableEntity, form)
 		return
 	}
 	meta := dost.SignInMeta{IP: remoteIP(r), UserAgent: r.UserAgent()}
@@ -42,11 +53,11 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	case "":
 	case dost.EUNAUTHORIZED:
 		form.Error = "signin.error.invalid"
-		s.render(w, r, http.StatusUnauthorized, "signin", "signin", form)
+		s.renderSignIn(w, r, http.StatusUnauthorized, form)
 		return
 	case dost.EFORBIDDEN:
 		form.Error = "signin.error.locked"
-		s.render(w, r, http.StatusForbidden, "signin", "signin", form)
+		s.renderSignIn(w, r, http.StatusForbidden, form)
 		return
 	default:
 		s.Error(w, r, err)
