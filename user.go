@@ -114,6 +114,11 @@ func (u *User) Validate() error {
 			v.Add(fieldIndex("roles", i, "role"), "role.invalid", "Unknown role %q.", r)
 		}
 	}
+	// "fin:<FIN>" is the username of citizens' accounts made at sign-in
+	// through OpenID Connect (signin.go): reserved for citizen-only ones.
+	if len(u.Username) >= 4 && u.Username[:4] == "fin:" && len(u.Roles) > 0 && !u.CitizenOnly() {
+		v.Add("username", "username.reserved", "Usernames starting with fin: are for citizens' accounts only.")
+	}
 	return v.Err("The user account has errors.")
 }
 
@@ -131,16 +136,26 @@ type Session struct {
 }
 
 // APIToken is a bearer token for API clients. Like sessions, only its hash
-// is stored; the secret is shown once at creation.
+// is stored; the secret is shown once at creation. A token acts as its user
+// within its Scopes: the user's roles decide what the user may do, the
+// scopes narrow that for the token (scope.go).
 type APIToken struct {
 	ID         int64      `json:"id"`
 	UserID     int64      `json:"user_id"`
+	User       *User      `json:"user,omitempty"`
 	Name       string     `json:"name"`
 	Prefix     string     `json:"prefix"` // the first characters, to recognise it
+	Scopes     []Scope    `json:"scopes"`
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  time.Time  `json:"expires_at"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+// Revocation counts what RevokeUser ended.
+type Revocation struct {
+	Sessions int `json:"sessions"`
+	Tokens   int `json:"tokens"`
 }
 
 // Sign-in policy: after MaxFailedSignIns wrong passwords in a row the
@@ -177,6 +192,9 @@ type UserUpdate struct {
 	// not decide applications: the check that nobody decides their own or
 	// a household member's application needs the link.
 	PersonID *int64
+	// Disabled disables or enables the account. Disabling it ends its
+	// sessions at once; its API tokens are refused while it is disabled.
+	Disabled *bool
 }
 
 // UserService manages accounts, password sign-in, sessions and API tokens.
@@ -203,6 +221,15 @@ type UserService interface {
 	// SetPassword replaces a user's password and ends their sessions.
 	SetPassword(ctx context.Context, userID int64, password string) error
 
+	// ChangePassword is a signed-in user changing their own password: it
+	// checks current, stores next and ends the user's other sessions
+	// (all but keepSession; 0 ends them all). EINVALID (field
+	// "current_password", code "password.wrong") for a wrong current
+	// password, EINVALID (field "password") for a short next one,
+	// ENOTFOUND for an unknown user. Wrong guesses count towards the
+	// lock-out like sign-ins; a locked account is EFORBIDDEN.
+	ChangePassword(ctx context.Context, userID int64, current, next string, keepSession int64) error
+
 	// SignIn checks the password and opens a session, returning it and the
 	// secret token for the cookie. A wrong username or password is
 	// EUNAUTHORIZED with one message for both; a disabled or locked account
@@ -218,13 +245,39 @@ type UserService interface {
 	// is unknown, expired or its user disabled.
 	FindSessionByToken(ctx context.Context, token string) (*Session, error)
 
-	// CreateAPIToken makes a bearer token for the user valid for ttl,
-	// returning the record and the secret, shown only now.
-	CreateAPIToken(ctx context.Context, userID int64, name string, ttl time.Duration) (*APIToken, string, error)
+	// FindSessions returns the user's live sessions, the most recently
+	// used first.
+	FindSessions(ctx context.Context, userID int64) ([]*Session, error)
 
-	// FindUserByAPIToken returns the user of a live bearer token.
-	// EUNAUTHORIZED if the token is unknown, expired or revoked.
+	// RevokeSession ends one of the user's sessions. ENOTFOUND if the user
+	// has no such session (another user's session is not found either).
+	RevokeSession(ctx context.Context, userID, sessionID int64) error
+
+	// RevokeOtherSessions ends every session of the user except
+	// keepSession (0: all of them) and returns how many it ended.
+	RevokeOtherSessions(ctx context.Context, userID, keepSession int64) (int, error)
+
+	// RevokeUser ends all sessions and revokes all live API tokens of a
+	// user: administrators' work (a lost laptop, a leaver). ENOTFOUND for
+	// an unknown user.
+	RevokeUser(ctx context.Context, userID int64) (Revocation, error)
+
+	// CreateAPIToken makes a bearer token for the user valid for ttl and
+	// limited to scopes (none: ScopeAll), returning the record and the
+	// secret, shown only now. EINVALID for a bad name, ttl or scope.
+	CreateAPIToken(ctx context.Context, userID int64, name string, ttl time.Duration, scopes ...Scope) (*APIToken, string, error)
+
+	// FindAPIToken returns the live token of a bearer secret with its
+	// user and scopes. EUNAUTHORIZED if the token is unknown, expired or
+	// revoked, or its user disabled.
+	FindAPIToken(ctx context.Context, secret string) (*APIToken, error)
+
+	// FindUserByAPIToken returns the user of a live bearer token, as
+	// FindAPIToken.
 	FindUserByAPIToken(ctx context.Context, token string) (*User, error)
+
+	// FindAPITokens returns the user's tokens, live or not, newest first.
+	FindAPITokens(ctx context.Context, userID int64) ([]*APIToken, error)
 
 	// RevokeAPIToken ends a token. ENOTFOUND if unknown.
 	RevokeAPIToken(ctx context.Context, id int64) error

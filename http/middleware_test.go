@@ -293,11 +293,12 @@ func (f failingPersons) FindPersonByFIN(ctx context.Context, fin dost.FIN) (*dos
 // operator.
 type tokenUsers struct{ dost.UserService }
 
-func (tokenUsers) FindUserByAPIToken(ctx context.Context, token string) (*dost.User, error) {
+func (tokenUsers) FindAPIToken(ctx context.Context, token string) (*dost.APIToken, error) {
 	if token != "t" {
 		return nil, dost.Errorf(dost.EUNAUTHORIZED, "Unknown token.")
 	}
-	return &dost.User{ID: 7, Username: "op", Roles: []dost.Role{dost.RoleOperator}}, nil
+	u := &dost.User{ID: 7, Username: "op", Roles: []dost.Role{dost.RoleOperator}}
+	return &dost.APIToken{ID: 1, UserID: u.ID, User: u, Scopes: []dost.Scope{dost.ScopeAll}}, nil
 }
 
 // TestInternalErrors checks that storage failures and panics become a 500

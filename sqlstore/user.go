@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -105,8 +106,10 @@ func (s *UserService) CreateUser(ctx context.Context, u *dost.User, password str
 // UpdateUser changes the account id as upd says (PersonID: a pointer to 0
 // unlinks the person) and returns it. ENOTFOUND for an unknown user,
 // EINVALID (field "person_id", code "person.unknown") for a person not in
-// the registry. The account's sessions stay: they read the account afresh
-// at every request.
+// the registry. Disabled set to true ends the account's sessions in the
+// same transaction (its API tokens are refused while it is disabled);
+// otherwise the sessions stay: they read the account afresh at every
+// request.
 func (s *UserService) UpdateUser(ctx context.Context, id int64, upd dost.UserUpdate) (*dost.User, error) {
 	var u *dost.User
 	err := s.db.update(ctx, func(tx *Tx) error {
@@ -124,6 +127,20 @@ func (s *UserService) UpdateUser(ctx context.Context, id int64, upd dost.UserUpd
 				return err
 			} else if n, _ := res.RowsAffected(); n == 0 {
 				return dost.Errorf(dost.ENOTFOUND, "User not found.")
+			}
+		}
+		if upd.Disabled != nil {
+			res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3`,
+				*upd.Disabled, tx.ts(tx.now), id)
+			if err != nil {
+				return err
+			} else if n, _ := res.RowsAffected(); n == 0 {
+				return dost.Errorf(dost.ENOTFOUND, "User not found.")
+			}
+			if *upd.Disabled {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
+					return err
+				}
 			}
 		}
 		var err error
@@ -390,11 +407,12 @@ func (s *UserService) FindSessionByToken(ctx context.Context, token string) (*do
 	return sess, nil
 }
 
-// CreateAPIToken makes a bearer token for the user valid for ttl, returning
-// the record and the secret ("dost_" and 32 base32 characters), shown only
-// now. EINVALID for a non-positive ttl or an empty name, ENOTFOUND for an
-// unknown user.
-func (s *UserService) CreateAPIToken(ctx context.Context, userID int64, name string, ttl time.Duration) (*dost.APIToken, string, error) {
+// CreateAPIToken makes a bearer token for the user valid for ttl and
+// limited to scopes (none: dost.ScopeAll; repeats dropped), returning the
+// record and the secret ("dost_" and 32 base32 characters), shown only
+// now. EINVALID for a non-positive ttl, an empty name or a scope of the
+// wrong form, ENOTFOUND for an unknown user.
+func (s *UserService) CreateAPIToken(ctx context.Context, userID int64, name string, ttl time.Duration, scopes ...dost.Scope) (*dost.APIToken, string, error) {
 	name = strings.TrimSpace(name)
 	var v dost.Validation
 	if name == "" {
@@ -405,6 +423,18 @@ func (s *UserService) CreateAPIToken(ctx context.Context, userID int64, name str
 	if ttl <= 0 {
 		v.Add("ttl", "ttl.invalid", "A token must expire in the future.")
 	}
+	var clean []dost.Scope
+	for i, sc := range scopes {
+		p, err := dost.ParseScope(string(sc))
+		if err != nil {
+			v.Add(fmt.Sprintf("scopes[%d]", i), "scope.invalid", "%s", dost.ErrorMessage(err))
+		} else if !slices.Contains(clean, p) {
+			clean = append(clean, p)
+		}
+	}
+	if len(clean) == 0 {
+		clean = []dost.Scope{dost.ScopeAll}
+	}
 	if err := v.Err("The API token has errors."); err != nil {
 		return nil, "", err
 	}
@@ -412,12 +442,12 @@ func (s *UserService) CreateAPIToken(ctx context.Context, userID int64, name str
 	if err != nil {
 		return nil, "", err
 	}
-	t := &dost.APIToken{UserID: userID, Name: name, Prefix: secret[:len(apiTokenPrefix)+7]}
+	t := &dost.APIToken{UserID: userID, Name: name, Prefix: secret[:len(apiTokenPrefix)+7], Scopes: clean}
 	err = s.db.update(ctx, func(tx *Tx) error {
 		t.CreatedAt, t.ExpiresAt = tx.now, tx.now.Add(ttl)
-		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			userID, t.Name, t.Prefix, hash, tx.ts(t.CreatedAt), tx.ts(t.ExpiresAt)).Scan(&t.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at, expires_at, scopes)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			userID, t.Name, t.Prefix, hash, tx.ts(t.CreatedAt), tx.ts(t.ExpiresAt), joinScopes(clean)).Scan(&t.ID)
 		if isForeignKey(err) {
 			return dost.Errorf(dost.ENOTFOUND, "User not found.")
 		}
@@ -429,39 +459,36 @@ func (s *UserService) CreateAPIToken(ctx context.Context, userID int64, name str
 	return t, secret, nil
 }
 
-// FindUserByAPIToken returns the user of a live bearer token and records
-// its use (at most once a minute). EUNAUTHORIZED if the token is unknown,
-// expired or revoked, or its user disabled.
-func (s *UserService) FindUserByAPIToken(ctx context.Context, token string) (*dost.User, error) {
+// FindAPIToken returns the live token of a bearer secret with its user and
+// scopes, and records its use (at most once a minute). EUNAUTHORIZED if the
+// token is unknown, expired or revoked, or its user disabled.
+func (s *UserService) FindAPIToken(ctx context.Context, secret string) (*dost.APIToken, error) {
 	var (
-		u        *dost.User
-		id       int64
-		lastUsed *time.Time
-		now      time.Time
+		t      *dost.APIToken
+		now    time.Time
+		scopes string
 	)
 	err := s.db.view(ctx, func(tx *Tx) error {
 		now = tx.now
-		var userID int64
-		var expires time.Time
-		var revoked *time.Time
-		err := tx.QueryRowContext(ctx, `SELECT id, user_id, expires_at, last_used_at, revoked_at
-			FROM api_tokens WHERE token_hash = $1`, hashToken(token)).Scan(&id, &userID,
-			scanTime(&expires), scanNullTime(&lastUsed), scanNullTime(&revoked))
+		t = &dost.APIToken{}
+		err := tx.QueryRowContext(ctx, `SELECT id, user_id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at
+			FROM api_tokens WHERE token_hash = $1`, hashToken(secret)).Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &scopes,
+			scanTime(&t.CreatedAt), scanTime(&t.ExpiresAt), scanNullTime(&t.LastUsedAt), scanNullTime(&t.RevokedAt))
 		if isNoRows(err) {
 			return dost.Errorf(dost.EUNAUTHORIZED, "Unknown API token.")
 		} else if err != nil {
 			return err
 		}
-		if revoked != nil {
+		if t.RevokedAt != nil {
 			return dost.Errorf(dost.EUNAUTHORIZED, "The API token has been revoked.")
 		}
-		if !expires.After(tx.now) {
+		if !t.ExpiresAt.After(tx.now) {
 			return dost.Errorf(dost.EUNAUTHORIZED, "The API token has expired.")
 		}
-		if u, err = findUserByID(ctx, tx, userID); err != nil {
+		if t.User, err = findUserByID(ctx, tx, t.UserID); err != nil {
 			return err
 		}
-		if u.Disabled {
+		if t.User.Disabled {
 			return dost.Errorf(dost.EUNAUTHORIZED, "This account is disabled.")
 		}
 		return nil
@@ -469,16 +496,72 @@ func (s *UserService) FindUserByAPIToken(ctx context.Context, token string) (*do
 	if err != nil {
 		return nil, err
 	}
-	if lastUsed == nil || now.Sub(*lastUsed) >= touchInterval {
+	t.Scopes = splitScopes(scopes)
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= touchInterval {
 		err := s.db.update(ctx, func(tx *Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, tx.ts(tx.now), id)
+			_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, tx.ts(tx.now), t.ID)
+			used := tx.now
+			t.LastUsedAt = &used
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	return u, nil
+	return t, nil
+}
+
+// FindUserByAPIToken returns the user of a live bearer token, as
+// FindAPIToken.
+func (s *UserService) FindUserByAPIToken(ctx context.Context, token string) (*dost.User, error) {
+	t, err := s.FindAPIToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return t.User, nil
+}
+
+// FindAPITokens returns the user's tokens, live or not, newest first.
+func (s *UserService) FindAPITokens(ctx context.Context, userID int64) ([]*dost.APIToken, error) {
+	ts := []*dost.APIToken{}
+	err := s.db.view(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, user_id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at
+			FROM api_tokens WHERE user_id = $1 ORDER BY id DESC`, userID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t := &dost.APIToken{}
+			var scopes string
+			if err := rows.Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &scopes, scanTime(&t.CreatedAt),
+				scanTime(&t.ExpiresAt), scanNullTime(&t.LastUsedAt), scanNullTime(&t.RevokedAt)); err != nil {
+				return err
+			}
+			t.Scopes = splitScopes(scopes)
+			ts = append(ts, t)
+		}
+		return rows.Err()
+	})
+	return ts, err
+}
+
+// joinScopes is the stored form of scopes: separated by spaces.
+func joinScopes(scopes []dost.Scope) string {
+	ss := make([]string, len(scopes))
+	for i, sc := range scopes {
+		ss[i] = string(sc)
+	}
+	return strings.Join(ss, " ")
+}
+
+// splitScopes reads the stored form of scopes.
+func splitScopes(s string) []dost.Scope {
+	scopes := []dost.Scope{}
+	for _, f := range strings.Fields(s) {
+		scopes = append(scopes, dost.Scope(f))
+	}
+	return scopes
 }
 
 // RevokeAPIToken ends a token; revoking it again changes nothing.

@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/dost-az/dost"
@@ -262,42 +261,4 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-}
-
-// runToken handles "dost token create --user NAME".
-func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: dost token create --user NAME [--ttl 720h] [--name NAME]")
-	}
-	c := DefaultConfig()
-	fs := newFlagSet("dost token create", stderr)
-	c.bindDatabase(fs)
-	user := fs.String("user", "", "username the token acts as")
-	ttl := fs.Duration("ttl", 30*24*time.Hour, "how long the token is valid")
-	name := fs.String("name", "", "what the token is for")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if strings.TrimSpace(*user) == "" {
-		return errors.New("--user is required")
-	}
-	db, err := c.openDB(ctx, c.logger(stderr), false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	users := sqlstore.NewUserService(db)
-	u, err := users.FindUserByUsername(ctx, *user)
-	if err != nil {
-		return fmt.Errorf("user %q: %s", *user, dost.ErrorMessage(err))
-	}
-	if *name == "" {
-		*name = "cli " + time.Now().UTC().Format(time.DateOnly)
-	}
-	_, secret, err := users.CreateAPIToken(ctx, u.ID, *name, *ttl)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, secret)
-	return nil
 }

@@ -115,7 +115,7 @@ func (c *Config) logger(w io.Writer) *slog.Logger {
 	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: maskLogAttr})) // logmask.go
 }
 
 // openDB opens the configured database. The embedded default is created

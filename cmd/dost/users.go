@@ -33,8 +33,12 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return runUserAdd(ctx, args, stdout, stderr)
 	case len(args) > 0 && args[0] == "link":
 		return runUserLink(ctx, args, stdout, stderr)
+	case len(args) > 0 && args[0] == "link-oidc":
+		return runUserLinkOIDC(ctx, args, stdout, stderr) // oidc.go
+	case len(args) > 0 && (args[0] == "revoke" || args[0] == "disable" || args[0] == "enable"):
+		return runUserAccess(ctx, args, stdout, stderr) // users_access.go
 	}
-	return errors.New(userAddUsage + "\n" + userLinkUsage)
+	return errors.New(userAddUsage + "\n" + userLinkUsage + "\n" + userAccessUsage)
 }
 
 // runUserAdd handles "dost user add": it creates a staff account, with the
