@@ -80,6 +80,12 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.trainingRoutes()...)
 	rs = append(rs, s.trainingPageRoutes()...)
 	rs = append(rs, s.hallKPIRoutes()...)
+	rs = append(rs, append(s.sessionRoutes(), s.accountPageRoutes()...)...) // api_sessions.go, ui_account.go
+	rs = append(rs, s.portalRoutes()...)
+	rs = append(rs, append(append(s.certificateRoutes(), s.portalCertificateRoutes()...), s.verifyCertificateRoutes()...)...) // api_certificates.go, ui_portal_certificates.go, ui_verify_cert.go
+	rs = append(rs, s.oidcRoutes()...)
+	rs = append(rs, s.auditRoutes()...) // api_audit.go: audit trail, who viewed my data
+	rs = append(rs, s.webhookRoutes()...)
 	return rs
 }
 

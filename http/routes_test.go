@@ -26,6 +26,8 @@ func routePath(ts *dosttest.TestServer, path string) string {
 			return ""
 		case name == "fin":
 			return string(f.Head.FIN)
+		case name == "id" && strings.Contains(path, "/users/"):
+			return "999999" // no such user: the walk must not revoke or disable the callers
 		case name == "id":
 			return strconv.FormatInt(f.Household.ID, 10)
 		case name == "code" && strings.Contains(path, "/centres/"):
@@ -59,6 +61,8 @@ const (
 	payrollReaders  = "roles:payroll,supervisor,admin,auditor"
 	// hallOperators work at the hall's counters.
 	hallOperators = "roles:operator"
+	// citizen is the citizen's own account (the portal).
+	citizen = "roles:citizen"
 )
 
 // routeAccess is who may call each route, written out by hand and not
@@ -66,6 +70,14 @@ const (
 // as a difference here (TestRouteTable) and as a wrong answer in the walk
 // (TestRoutes). A new route must be added here.
 var routeAccess = map[string]string{
+	// The audit trail (api_audit.go).
+	"GET /api/v1/audit": "roles:auditor,admin", "GET /audit": "roles:auditor,admin",
+	"GET /api/v1/me/views": citizen, "GET /my/viewers": citizen,
+	// Webhook subscriptions (api_webhooks.go).
+	"GET /api/v1/webhooks": "roles:admin", "POST /api/v1/webhooks": "roles:admin",
+	"GET /api/v1/webhooks/{id}": "roles:admin", "DELETE /api/v1/webhooks/{id}": "roles:admin",
+	"GET /api/v1/webhooks/{id}/deliveries": "roles:admin",
+
 	"GET /healthz": public,
 	"GET /readyz":  public,
 	"GET /metrics": public,
@@ -74,6 +86,44 @@ var routeAccess = map[string]string{
 	"POST /api/v1/session":     public,
 	"DELETE /api/v1/session":   public,
 	"GET /api/v1/me":           signedIn,
+
+	// the citizen's account (ui_portal*.go, api_me.go): citizens only
+	"GET /api/v1/me/person":                citizen,
+	"GET /api/v1/me/awards":                citizen,
+	"GET /api/v1/me/payments":              citizen,
+	"GET /api/v1/me/applications":          citizen,
+	"GET /api/v1/me/applications/{id}":     citizen,
+	"GET /api/v1/me/offers":                citizen,
+	"GET /api/v1/me/appointments":          citizen,
+	"PATCH /api/v1/me/profile":             citizen,
+	"GET /my":                              citizen,
+	"GET /my/benefits":                     citizen,
+	"GET /my/payments":                     citizen,
+	"GET /my/applications":                 citizen,
+	"GET /my/applications/new":             citizen,
+	"POST /my/applications":                citizen,
+	"GET /my/applications/{id}":            citizen,
+	"POST /my/applications/{id}/actions":   citizen,
+	"POST /my/applications/{id}/documents": citizen,
+	"GET /my/offers":                       citizen,
+	"POST /my/offers/{id}":                 citizen,
+	"GET /my/appointments":                 citizen,
+	"GET /my/appointments/new":             citizen,
+	"POST /my/appointments":                citizen,
+	"POST /my/appointments/{id}/cancel":    citizen,
+	"GET /my/profile":                      citizen,
+	"POST /my/profile":                     citizen,
+	// certificates (api_certificates.go, ui_portal_certificates.go, ui_verify_cert.go)
+	"GET /api/v1/me/certificates":                 citizen,
+	"POST /api/v1/me/certificates":                citizen,
+	"GET /api/v1/me/certificates/{id}":            citizen,
+	"GET /my/certificates":                        citizen,
+	"POST /my/certificates":                       citizen,
+	"GET /my/certificates/{id}":                   citizen,
+	"GET /api/v1/persons/{fin}/certificates":      "roles:operator,supervisor,caseworker,auditor",
+	"POST /api/v1/persons/{fin}/certificates":     "roles:operator,supervisor",
+	"GET /api/v1/persons/{fin}/certificates/{id}": "roles:operator,supervisor,caseworker,auditor",
+	"GET /verify/certificates":                    public,
 
 	"GET /api/v1/persons":                          readers,
 	"POST /api/v1/persons":                         writers,
@@ -143,6 +193,10 @@ var routeAccess = map[string]string{
 	"GET /signin":                 public,
 	"POST /signin":                public,
 	"POST /signout":               public,
+	"GET /signin/oidc":            public,
+	"GET /signin/oidc/callback":   public,
+	"GET /demo-idp/":              public,
+	"POST /demo-idp/":             public,
 	"GET /staff":                  staff,
 	"GET /persons":                staff,
 	"GET /persons/{fin}":          staff,
@@ -175,6 +229,7 @@ var routeAccess = map[string]string{
 	"POST /api/v1/payroll/cycles/{id}/approve":    payrollOfficers,
 	"POST /api/v1/payroll/cycles/{id}/reject":     payrollOfficers,
 	"GET /api/v1/payroll/cycles/{id}/compare":     payrollReaders,
+	"GET /api/v1/payroll/cycles/{id}/files":       payrollReaders,
 	"POST /api/v1/payroll/cycles/{id}/export":     payrollOfficers,
 	"GET /api/v1/payroll/cycles/{id}/imports":     payrollReaders,
 	"POST /api/v1/payroll/cycles/{id}/imports":    payrollOfficers,
@@ -257,6 +312,19 @@ var routeAccess = map[string]string{
 	"GET /training/completions":           overseers,
 	"POST /training/completions":          admins,
 	"GET /training/shortage":              overseers,
+	// Sessions and passwords (api_sessions.go, ui_account.go).
+	"GET /api/v1/sessions":                 signedIn,
+	"DELETE /api/v1/sessions":              signedIn,
+	"DELETE /api/v1/sessions/{id}":         signedIn,
+	"POST /api/v1/session/password":        signedIn,
+	"POST /api/v1/users/{id}/revoke":       admins,
+	"POST /api/v1/users/{id}/disable":      admins,
+	"POST /api/v1/users/{id}/enable":       admins,
+	"GET /account/sessions":                signedIn,
+	"POST /account/sessions/{id}/revoke":   signedIn,
+	"POST /account/sessions/revoke-others": signedIn,
+	"GET /account/password":                signedIn,
+	"POST /account/password":               signedIn,
 }
 
 // normAccess returns an access with its roles sorted, so that the order

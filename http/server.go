@@ -86,6 +86,11 @@ type Server struct {
 	// public verification page (/verify); without it the letters answer
 	// 404. casework.Service implements it.
 	Letters LetterService
+	// Certificates issues and finds certificates ("arayış": /my/certificates,
+	// the /api/v1/…/certificates routes and the public page
+	// /verify/certificates); sqlstore.CertificateService implements it.
+	// Without it those routes answer 404.
+	Certificates dost.CertificateService
 
 	// RuleSet is the rule set the calculator (POST /api/v1/calculate and
 	// /trace, /rules/try) and the variable and parameter pages use; it is
@@ -125,10 +130,33 @@ type Server struct {
 	// and /centres/{code}/shortage routes and the /training pages);
 	// training.Service implements it. Without it those routes answer 404.
 	Training dost.TrainingService
+	// Webhooks keeps the webhook subscriptions (/api/v1/webhooks,
+	// api_webhooks.go); webhooks.Service implements it. Without it those
+	// routes answer 404.
+	Webhooks dost.WebhookService
+	// AuditService keeps the audit trail (audit.go records changes, staff
+	// reads of a person and denials; /api/v1/audit, /audit, /my/viewers
+	// read it); sqlstore.AuditStore implements it. Nil records nothing
+	// and those routes answer 404.
+	AuditService dost.AuditService
 	// BoardRelay carries the display boards' events between nodes that
 	// share a database (PGBoardRelay for PostgreSQL); nil on a single
 	// node, where calls reach this node's boards directly.
 	BoardRelay BoardRelay
+
+	// OIDC turns on sign-in through an OpenID Connect provider
+	// (/signin/oidc, http/oidc.go), or through the demo provider mounted
+	// at /demo-idp; nil: none, and those routes answer 404. Identities
+	// finds the users the provider signs in and opens their sessions;
+	// it is required with OIDC.
+	OIDC       *OIDCConfig
+	Identities dost.IdentityService
+	oidcRP     oidcRP // made from OIDC on first use (oidc.go)
+	// Portal serves the citizen's account beyond the other services: the
+	// profile and the household's awards (the /my pages and /api/v1/me,
+	// ui_portal*.go, api_me*.go); sqlstore.PortalStore implements it.
+	// Without it those routes answer 404.
+	Portal dost.PortalService
 
 	board     *Board             // the boards' connections on this node
 	stopRelay context.CancelFunc // stops BoardRelay.Listen

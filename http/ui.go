@@ -27,7 +27,13 @@ var views = []string{"home", "services", "service", "signin", "staff", "persons"
 	"payroll", "payroll_cycle", "payroll_payments", "payroll_corrections",
 	"hall_kiosk", "hall_kiosk_ticket", "hall_board", "hall_ticket", "hall_feedback", "hall_console_index", "hall_console",
 	"training_matrix", "training_courses", "training_course", "training_completions", "training_shortage",
-	"hall_dashboard", "hall_cancel", "hall_book", "hall_booked"}
+	"account_sessions", "account_password",
+	"oidc_error",
+	"portal_certificates", "verify_certificate",
+	"hall_dashboard", "hall_cancel", "hall_book", "hall_booked",
+	"audit", "audit_reason", "portal_viewers", // ui_audit.go, ui_portal_viewers.go
+	"portal", "portal_benefits", "portal_payments", "portal_applications", "portal_application", "portal_apply",
+	"portal_offers", "portal_appointments", "portal_book", "portal_profile"}
 
 // ui is the parsed web UI: one template set per language and view, the
 // message catalogue and the fingerprints of the static files. It is built

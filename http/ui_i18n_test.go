@@ -154,6 +154,8 @@ func TestMessages(t *testing.T) {
 		"hall.book.weekday.":  {"0", "1", "2", "3", "4", "5", "6"},
 		"hall.book.error.":    append(slices.Clone(bookErrorCodes), "day", "start.required", "name", "phone"),
 		"hall.booked.status.": strs([]dost.AppointmentStatus{dost.AppointmentBooked, dost.AppointmentCancelled, dost.AppointmentCheckedIn, dost.AppointmentLapsed}),
+		// the audit trail's page (ui_audit.go)
+		"audit.action.": strs(dost.AuditActions),
 		// the training pages (ui_training.go)
 		"training.done.":   {"created", "saved", "recorded", "certified"},
 		"training.status.": {dost.StaffingOK, dost.StaffingExpiring, dost.StaffingShort, dost.StaffingNone},

@@ -13,6 +13,7 @@
 //	dost rules test|check|run  test, check or run the rule set over the registry
 //	dost scan --period M       scan the registry for the newly entitled (jobs or --local)
 //	dost payroll prepare|approve|reject|export|reconcile|show  payroll cycles
+//	dost audit verify          prove the audit trail's hash chain intact
 //
 // Every command takes --database / DOST_DATABASE_URL and --data-dir /
 // DOST_DATA_DIR; serve also takes --addr / DOST_ADDR.
@@ -72,7 +73,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "user":
 		return runUser(ctx, rest, stdout, stderr)
 	case "token":
-		return runToken(ctx, rest, stdout, stderr)
+		return runTokens(ctx, rest, stdout, stderr) // users_access.go
 	case "bench":
 		return runBench(ctx, rest, stdout, stderr)
 	case "calc":
@@ -83,6 +84,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runScan(ctx, rest, stdout, stderr)
 	case "payroll":
 		return runPayroll(ctx, rest, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, rest, stdout, stderr) // audit.go
+	case "webhook":
+		return runWebhook(ctx, rest, stdout, stderr) // webhook_cmd.go
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -102,7 +107,10 @@ Usage:
   dost import persons|households|incomes|insurance|disabilities FILE.csv|FILE.xlsx
   dost user add --username NAME --name "Full name" --role ROLE [--centre CODE ...] [--fin FIN]
   dost user link --username NAME --fin FIN
-  dost token create --user NAME [--ttl 720h] [--name NAME]
+  dost user link-oidc --user NAME --issuer URL --subject SUB
+  dost token create --user NAME [--scope SCOPE ...] [--expires 720h|90d|2027-01-31] [--name NAME]
+  dost token list --user NAME | dost token revoke --id ID
+  dost user revoke|disable|enable --username NAME
   dost bench [import|gen|api|all] [--persons N] | bench payroll [--payroll-persons N --payroll-awards N]
   dost bench hall [--hall-visitors 5743 --hall-centres 7 --hall-counters 16 --hall-speed X]
   dost calc [--trace] [--format json|text] FILE|-
@@ -111,6 +119,8 @@ Usage:
   dost payroll prepare --programme P --period 2026-11 [--wait | --local] --as USER | payroll approve --cycle N --as USER
   dost payroll export --cycle N --out DIR | payroll reconcile --cycle N --file F [--kind pain.002|camt.054]
   dost payroll show --cycle N | payroll reject --cycle N --as USER --reason TEXT
+  dost audit verify [--database URL]
+  dost webhook add --url URL --events application.decided,payment.paid | webhook list | webhook remove ID
 
 Environment: DOST_ADDR, DOST_DATA_DIR, DOST_DATABASE_URL (postgres://… for PostgreSQL;
 default: the SQLite file dost.db in the data directory); DOST_USER_PASSWORD for user add

@@ -15,6 +15,7 @@ import (
 	"github.com/dost-az/dost/filestore"
 	dosthttp "github.com/dost-az/dost/http"
 	"github.com/dost-az/dost/payroll"
+	"github.com/dost-az/dost/pdf"
 	"github.com/dost-az/dost/proactive"
 	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/sqlstore"
@@ -49,6 +50,10 @@ type Main struct {
 	payrollDebtor debtorFlags // --payroll-debtor-* (payroll.go)
 	// payrollMaxReportMB is --payroll-max-report-mb (payroll.go).
 	payrollMaxReportMB int64
+	// oidc is --oidc-* (oidc.go).
+	oidc oidcFlags
+	// webhooks is --webhooks-allow-private and the deliverer (webhook.go).
+	webhooks webhookNode
 
 	// boardRelay carries the hall boards' events between nodes on
 	// PostgreSQL (hall.go); nil on SQLite.
@@ -81,6 +86,8 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	m.Config.Notify.bindFlags(fs)
 	m.payrollDebtor.bindFlags(fs)
 	bindMaxReport(fs, &m.payrollMaxReportMB)
+	m.oidc.bindFlags(fs)
+	m.webhooks.bindFlags(fs) // webhook.go
 	fs.BoolVar(&m.Demo, "demo", false, "load the demo catalogue, centres, staff accounts and population")
 	fs.IntVar(&m.DemoPersons, "demo-persons", m.DemoPersons, "size of the demo population")
 	fs.StringVar(&m.BaseURL, "base-url", "", "public address of dost for the verification links of decision letters (default http://<addr>)")
@@ -94,6 +101,12 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		return fmt.Errorf("%s --jobs=false would do nothing", name)
 	}
 	if err := m.Config.Notify.Validate(); err != nil {
+		return err
+	}
+	if err := m.oidc.validate(); err != nil {
+		return err
+	}
+	if err := m.webhooks.validate(fs); err != nil { // webhook.go
 		return err
 	}
 	return nil
@@ -155,11 +168,14 @@ func (m *Main) wireServices(s *dosthttp.Server) error {
 	s.CatalogueService = sqlstore.NewCatalogueService(db)
 	s.CentreService = sqlstore.NewCentreService(db)
 	s.UserService = sqlstore.NewUserService(db)
+	s.AuditService = sqlstore.NewAuditStore(db) // the audit trail (http/audit.go records, `dost audit verify` checks)
 	s.Ready = db.Ping
 	var err error
 	if s.RuleSet, err = az.RuleSet(); err != nil {
 		return fmt.Errorf("load rules: %w", err)
 	}
+	m.wireOIDC(s) // oidc.go
+	m.wireWebhooks(s)
 	return m.wireCasework(s)
 }
 
@@ -192,6 +208,7 @@ func (m *Main) wireCasework(s *dosthttp.Server) error {
 		return err
 	}
 	s.ApplicationService, s.AwardService, s.NotificationService, s.Deadlines, s.Letters = svc, svc, svc, svc, svc
+	s.Certificates = sqlstore.NewCertificateService(m.DB, &pdf.CertificateRenderer{BaseURL: baseURL}, az.Programmes())
 	s.HolidayService = cases
 	// The proactive service: life events, offers, the population scan.
 	m.Proactive, err = proactive.New(proactive.Config{
@@ -209,7 +226,8 @@ func (m *Main) wireCasework(s *dosthttp.Server) error {
 	if err := m.wireTraining(s); err != nil { // training.go
 		return err
 	}
-	return m.wirePayroll(s) // payroll.go
+	s.Portal = sqlstore.NewPortalStore(m.DB) // the citizen's account
+	return m.wirePayroll(s)                  // payroll.go
 }
 
 // Close stops the HTTP server, draining requests, then the background

@@ -24,10 +24,12 @@ import (
 	dosthttp "github.com/dost-az/dost/http"
 	"github.com/dost-az/dost/iso20022"
 	"github.com/dost-az/dost/payroll"
+	"github.com/dost-az/dost/pdf"
 	"github.com/dost-az/dost/proactive"
 	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/sqlstore"
 	"github.com/dost-az/dost/training"
+	"github.com/dost-az/dost/webhooks"
 )
 
 // TestServer is dost's HTTP server started in-process on 127.0.0.1:0 over
@@ -62,6 +64,9 @@ type TestServer struct {
 	Catalogue  *sqlstore.CatalogueService
 	Centres    *sqlstore.CentreService
 	Users      *sqlstore.UserService
+	// Identities links OpenID Connect identities and opens their
+	// sessions (sign-in through the digital login, WithOIDC).
+	Identities *sqlstore.IdentityService
 	// Cases is the casework storage and Casework the service over it
 	// (applications, decisions, awards, notifications); Files holds the
 	// uploaded documents.
@@ -89,6 +94,17 @@ type TestServer struct {
 	// matrix, shortage, reminders) over TrainingStore.
 	Training      *training.Service
 	TrainingStore *sqlstore.TrainingStore
+
+	// Webhooks keeps the webhook subscriptions over WebhookStore; its
+	// client may reach loopback (httptest receivers), and Deliverer sends
+	// the deliveries when a test calls DeliverDue.
+	Webhooks     *webhooks.Service
+	WebhookStore *sqlstore.WebhookStore
+	Deliverer    *webhooks.Deliverer
+
+	// Audit is the audit trail's store; the server records into it only
+	// WithAudit.
+	Audit *sqlstore.AuditStore
 
 	t      testing.TB
 	tokens map[dost.Role]string
@@ -139,6 +155,20 @@ type ServerOption func(*dosthttp.Server)
 // routes answer 404.
 func NoRuleSet(s *dosthttp.Server) { s.RuleSet = nil }
 
+// WithOIDC is an option for a server that signs in through the OpenID
+// Connect provider cfg names (cfg.Demo: the demo provider at /demo-idp).
+// An empty cfg.BaseURL is the test server's URL.
+func WithOIDC(cfg dosthttp.OIDCConfig) ServerOption {
+	return func(s *dosthttp.Server) { s.OIDC = &cfg }
+}
+
+// WithAudit is an option for a server that records the audit trail in
+// TestServer.Audit (Server.AuditService). Without it nothing is recorded.
+func WithAudit(s *dosthttp.Server) { s.AuditService = auditOn{} }
+
+// auditOn marks a server WithAudit until NewServer gives it the store.
+type auditOn struct{ dost.AuditService }
+
 // NewServer starts a TestServer over a fresh database of the dialect
 // ("sqlite" or "postgres", see OpenDB). It fails the test on any error.
 func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
@@ -154,6 +184,7 @@ func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
 		Catalogue:  sqlstore.NewCatalogueService(db),
 		Centres:    sqlstore.NewCentreService(db),
 		Users:      sqlstore.NewUserService(db),
+		Identities: sqlstore.NewIdentityService(db),
 		Cases:      sqlstore.NewCaseStore(db),
 		t:          t,
 		tokens:     map[dost.Role]string{},
@@ -175,6 +206,7 @@ func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
 	s.CatalogueService = ts.Catalogue
 	s.CentreService = ts.Centres
 	s.UserService = ts.Users
+	s.Identities = ts.Identities
 	s.Ready = db.CheckMigrated
 	// The rule set is loaded once per test binary (az caches it) and
 	// shared: a RuleSet is safe for concurrent use.
@@ -201,6 +233,7 @@ func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
 	s.HolidayService = ts.Cases
 	s.Deadlines = ts.Casework
 	s.Letters = ts.Casework
+	s.Certificates = sqlstore.NewCertificateService(db, &pdf.CertificateRenderer{BaseURL: "http://dost.test"}, az.Programmes()) // certificates (issue 7)
 	ts.ProactiveStore = sqlstore.NewProactiveStore(db)
 	ts.Proactive, err = proactive.New(proactive.Config{
 		Store: ts.ProactiveStore, Assigner: ts.Casework, Applications: ts.Casework, Persons: ts.Persons,
@@ -234,15 +267,26 @@ func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
 		t.Fatalf("training: %v", err)
 	}
 	s.Training = ts.Training
+	s.Portal = sqlstore.NewPortalStore(db)
 	if s.QueueKPIs, err = hall.NewKPIService(ts.HallStore, db.Clock()); err != nil {
 		t.Fatalf("hall kpis: %v", err)
 	}
+	ts.WebhookStore = sqlstore.NewWebhookStore(db)
+	whClient := &webhooks.Client{AllowPrivate: true} // loopback receivers
+	ts.Webhooks = &webhooks.Service{Store: ts.WebhookStore, Client: whClient}
+	ts.Deliverer = &webhooks.Deliverer{Store: ts.WebhookStore, Client: whClient, Clock: db.Clock()}
+	s.Webhooks = ts.Webhooks
+	ts.Audit = sqlstore.NewAuditStore(db) // the audit trail, recorded with WithAudit
 	for _, o := range opts {
 		o(s)
+	}
+	if _, on := s.AuditService.(auditOn); on {
+		s.AuditService = ts.Audit
 	}
 	if err := s.Open(); err != nil {
 		t.Fatalf("open test server: %v", err)
 	}
+	t.Cleanup(func() { ts.checkLogPrivacy(t) }) // logscan.go; runs after Close below (cleanups run last first)
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
 			t.Errorf("close test server: %v", err)
