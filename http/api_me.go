@@ -178,12 +178,7 @@ func (s *Server) handleMeApplication(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, errPortalNotFound)
-		return
-	}
-	a, err := s.ownApplication(r.Context(), c, id)
+	a, err := s.ownApplicationOfPath(r, c)
 	if err != nil {
 		s.Error(w, r, err)
 		return

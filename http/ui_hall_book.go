@@ -243,25 +243,7 @@ func (s *Server) handleBookForm(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	v.Alert = "form.alert.invalid"
-	for _, f := range dost.ErrorFields(err) {
-		field, ok := bookFields[f.Field]
-		if !ok {
-			continue
-		}
-		key := "form.error.invalid"
-		if slices.Contains(bookErrorCodes, f.Code) {
-			key = "hall.book.error." + f.Code
-		} else if f.Code == "required" {
-			key = "form.error.required"
-		}
-		if _, seen := v.Errors[field]; !seen {
-			v.Errors[field] = key
-		}
-		if f.Code == "slot.full" || strings.HasPrefix(f.Code, "booking.limit") {
-			v.Alert = "hall.book.error." + f.Code
-		}
-	}
+	v.Alert = bookingProblems(err, v.Errors)
 	// The slots again: a slot just taken is no longer offered.
 	v.Days, v.Slots, v.Chosen = nil, nil, false
 	if !s.loadBookPage(w, r, h, &v) {
@@ -326,4 +308,31 @@ func (s *Server) handleBookedPage(w http.ResponseWriter, r *http.Request) {
 	// The page shows the booking code: keep it out of shared caches.
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, http.StatusOK, "hall_booked", "", v)
+}
+
+// bookingProblems puts the field errors of a refused booking on the booking
+// form's fields (message keys; the first error of a field stands) and
+// returns the form's alert: the slot taken or the booking limit reached
+// when that is why, else the general one.
+func bookingProblems(err error, errs map[string]string) (alert string) {
+	alert = "form.alert.invalid"
+	for _, f := range dost.ErrorFields(err) {
+		field, ok := bookFields[f.Field]
+		if !ok {
+			continue
+		}
+		key := "form.error.invalid"
+		if slices.Contains(bookErrorCodes, f.Code) {
+			key = "hall.book.error." + f.Code
+		} else if f.Code == "required" {
+			key = "form.error.required"
+		}
+		if _, seen := errs[field]; !seen {
+			errs[field] = key
+		}
+		if f.Code == "slot.full" || strings.HasPrefix(f.Code, "booking.limit") {
+			alert = "hall.book.error." + f.Code
+		}
+	}
+	return alert
 }

@@ -83,6 +83,16 @@ func (s *Server) ownApplication(ctx context.Context, c *citizen, id int64) (*dos
 	return a, err
 }
 
+// ownApplicationOfPath returns the application the path's {id} names if it is
+// c's own; ENOTFOUND for a malformed id as for another citizen's.
+func (s *Server) ownApplicationOfPath(r *http.Request, c *citizen) (*dost.Application, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, errPortalNotFound
+	}
+	return s.ownApplication(r.Context(), c, id)
+}
+
 // applicationPage is one application on the portal with its forms.
 type applicationPage struct {
 	App       *dost.Application
@@ -151,12 +161,7 @@ func (s *Server) handlePortalApplication(w http.ResponseWriter, r *http.Request)
 	if c == nil {
 		return
 	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, errPortalNotFound)
-		return
-	}
-	a, err := s.ownApplication(r.Context(), c, id)
+	a, err := s.ownApplicationOfPath(r, c)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -189,13 +194,8 @@ func (s *Server) handlePortalApplicationAct(w http.ResponseWriter, r *http.Reque
 	if c == nil {
 		return
 	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, errPortalNotFound)
-		return
-	}
 	ctx := r.Context()
-	a, err := s.ownApplication(ctx, c, id)
+	a, err := s.ownApplicationOfPath(r, c)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -229,7 +229,7 @@ func (s *Server) handlePortalApplicationAct(w http.ResponseWriter, r *http.Reque
 			return
 		}
 		v.Errors = fieldErrors(err, func(f string) string { return f })
-		if a, err = s.ownApplication(ctx, c, id); err != nil { // the status now
+		if a, err = s.ownApplication(ctx, c, a.ID); err != nil { // the status now
 			s.Error(w, r, err)
 			return
 		}
@@ -255,13 +255,8 @@ func (s *Server) handlePortalDocumentUpload(w http.ResponseWriter, r *http.Reque
 	if c == nil {
 		return
 	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, errPortalNotFound)
-		return
-	}
 	ctx := r.Context()
-	a, err := s.ownApplication(ctx, c, id)
+	a, err := s.ownApplicationOfPath(r, c)
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -313,25 +313,7 @@ func (s *Server) handlePortalBookForm(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	v.Alert = "form.alert.invalid"
-	for _, f := range dost.ErrorFields(err) {
-		field, ok := bookFields[f.Field]
-		if !ok {
-			continue
-		}
-		key := "form.error.invalid"
-		if slices.Contains(bookErrorCodes, f.Code) {
-			key = "hall.book.error." + f.Code
-		} else if f.Code == "required" {
-			key = "form.error.required"
-		}
-		if _, seen := v.Errors[field]; !seen {
-			v.Errors[field] = key
-		}
-		if f.Code == "slot.full" || strings.HasPrefix(f.Code, "booking.limit") {
-			v.Alert = "hall.book.error." + f.Code
-		}
-	}
+	v.Alert = bookingProblems(err, v.Errors)
 	// The slots again: a slot just taken is no longer offered.
 	if err2 := s.loadPortalBook(r, h, &v, centre); err2 != nil {
 		s.Error(w, r, err2)
