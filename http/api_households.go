@@ -67,6 +67,9 @@ func (s *Server) handleHouseholdList(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	for _, h := range hs {
+		readsOfHousehold(w, h)
+	}
 	writeJSON(w, http.StatusOK, newPage(hs, total, f.Offset, f.Limit))
 }
 
@@ -114,7 +117,15 @@ func (s *Server) handleHouseholdGet(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	readsOfHousehold(w, h)
 	writeJSON(w, http.StatusOK, h)
+}
+
+// readsOfHousehold notes the reads of a household's members (readsOf).
+func readsOfHousehold(w http.ResponseWriter, h *dost.Household) {
+	for _, m := range h.Members {
+		readsOf(w, m.PersonID)
+	}
 }
 
 // handleHouseholdMemberAdd handles "POST /api/v1/households/{id}/members":

@@ -89,6 +89,9 @@ func (s *Server) handlePersonList(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	for _, p := range persons {
+		readsOf(w, p.ID)
+	}
 	writeJSON(w, http.StatusOK, newPage(persons, total, f.Offset, f.Limit))
 }
 

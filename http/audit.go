@@ -1,6 +1,7 @@
 package http
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -72,6 +73,21 @@ type auditWriter struct {
 
 	byFIN, byApplication bool // how the route names a person (personRef)
 	found                bool // findPerson ran
+	// shown are the other persons whose records the answer shows (a
+	// search's results, a household's members: readsOf), each recorded as
+	// a staff read.
+	shown []int64
+}
+
+// readsOf notes that the answer being written through w shows the records
+// of the persons ids (a search's results, a household's members): when
+// the request is a staff member's and succeeds, each is recorded as a read
+// of that person, as a page of one person is, so that the citizen sees it
+// on "who viewed my data". Without an audit trail it does nothing.
+func readsOf(w http.ResponseWriter, ids ...int64) {
+	if aw, ok := w.(*auditWriter); ok {
+		aw.shown = append(aw.shown, ids...)
+	}
 }
 
 // findPerson sets personID to the person the route names (0 if none)
@@ -273,6 +289,29 @@ func (w *auditWriter) end() {
 		}
 	case w.read:
 		w.record(dost.AuditRead, "")
+	}
+	if status < 400 && len(w.shown) > 0 && w.u != nil && (Route{Access: Staff}).Allows(w.u) {
+		seen := map[int64]bool{w.personID: w.read}
+		for _, id := range w.shown {
+			if id != 0 && !seen[id] {
+				seen[id] = true
+				w.recordRead(id)
+			}
+		}
+	}
+}
+
+// recordRead records a staff read of person id shown by the answer (a
+// search's result, a household's member).
+func (w *auditWriter) recordRead(id int64) {
+	r, u := w.r, w.u
+	e := &dost.AuditEvent{
+		ActorID: u.ID, ActorName: cmp.Or(u.Name, u.Username), ActorRoles: u.Roles, ActorCentreIDs: u.CentreIDs,
+		Action: dost.AuditRead, PersonID: id, IP: remoteIP(r), RequestID: requestInfoFrom(r).ID(), Route: w.rt.Pattern,
+		ObjectKind: "person", ObjectID: strconv.FormatInt(id, 10), Detail: "shown in the answer",
+	}
+	if err := w.s.AuditService.Record(context.WithoutCancel(r.Context()), e); err != nil {
+		w.s.logger().Error("audit: record", "action", string(e.Action), "route", w.rt.Pattern, "request_id", e.RequestID, "err", err)
 	}
 }
 

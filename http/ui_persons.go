@@ -77,6 +77,9 @@ func (s *Server) handlePersons(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.Searched, v.Persons, v.Total = true, persons, total
+		for _, p := range persons {
+			readsOf(w, p.ID)
+		}
 		v.From, v.To = filter.Offset+1, filter.Offset+len(persons)
 		pageURL := func(n int) string {
 			q := url.Values{}
@@ -152,6 +155,9 @@ func (s *Server) handlePerson(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.Error(w, r, err)
 		return
+	}
+	if v.Household != nil {
+		readsOfHousehold(w, v.Household) // the members the page shows
 	}
 	if v.Cases, err = s.personCasesFor(r, p, householdID(v), openInputOf(r.URL.Query())); err != nil {
 		s.Error(w, r, err)
