@@ -57,7 +57,9 @@ func TestPortalCertificatesPage(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, ts *dosttest.TestServer) {
 		uiCase{name: "Empty", role: dost.RoleCitizen, path: "/my/certificates?lang=en", status: http.StatusOK,
 			want: []string{`class="portal-nav"`, `href="/my/certificates" aria-current="page"`, "Certificate of pension amount",
-				"Certificate of benefits received", "Certificate of registration data", `id="issue-pension"`, `id="issued-empty"`}}.run(t, ts)
+				"Certificate of benefits received", "Certificate of registration data", `id="issue-pension"`, `id="issued-empty"`,
+				// Each language named in itself, read in its own language.
+				`<option value="ru" lang="ru"`, `lang="az">Azərbaycanca</option>`, `aria-describedby="kind-pension-title"`}}.run(t, ts)
 		uiCase{name: "ErrOperator", role: dost.RoleOperator, path: "/my/certificates", status: http.StatusForbidden}.run(t, ts)
 		uiCase{name: "ErrNobody", path: "/my/certificates", status: http.StatusSeeOther}.run(t, ts)
 
@@ -89,7 +91,8 @@ func TestPortalCertificatesPage(t *testing.T) {
 		t.Run("ListedAndSameBytes", func(t *testing.T) {
 			page := get(t, ts.Client(dost.RoleCitizen), ts.URL+"/my/certificates?lang=az")
 			m := downloadLink.FindStringSubmatch(page)
-			if m == nil || !strings.Contains(page, "Qeydiyyat məlumatları haqqında arayış") || !strings.Contains(page, "etibarlıdır") {
+			if m == nil || !strings.Contains(page, "Qeydiyyat məlumatları haqqında arayış") || !strings.Contains(page, "etibarlıdır") ||
+				!strings.Contains(page, `<span class="tag" lang="ru">Русский</span>`) {
 				t.Fatalf("the list lacks the certificate:\n%s", excerpt(page))
 			}
 			r, err := ts.Client(dost.RoleCitizen).Get(ts.URL + m[1])
