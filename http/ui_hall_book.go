@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -115,41 +116,9 @@ func (s *Server) loadBookPage(w http.ResponseWriter, r *http.Request, h HallServ
 	v.Centre, v.Services = c, services
 	v.Staff = Route{Access: Staff}.Allows(dost.UserFromContext(r.Context()))
 	v.PostPath, v.Cancel = bookPath(c.Code), "/appointments/cancel"
-	if v.Errors == nil {
-		v.Errors = map[string]string{}
-	}
-	today := dost.Today(s.Clock)
-	day, dayErr := dost.ParseDate(v.Day)
-	inRange := dayErr == nil && !day.Before(today) && day.Before(today.AddDate(0, 0, BookDays))
-	for i := range BookDays {
-		d := today.AddDate(0, 0, i)
-		v.Days = append(v.Days, bookDay{Value: d.String(), Short: dayStart(d).Format("02.01"), Weekday: int(dayStart(d).Weekday()),
-			Selected: inRange && d == day})
-	}
-	svcOK := slices.ContainsFunc(services, func(svc *dost.Service) bool { return svc.Code == v.Service })
-	if v.Service != "" && !svcOK {
-		v.Errors["service"] = "hall.book.error.service.not_offered"
-	}
-	if v.Day != "" && !inRange {
-		v.Errors["day"] = "hall.book.error.day"
-	}
-	if !svcOK || !inRange {
-		return true
-	}
-	slots, err := h.FindSlots(r.Context(), dost.SlotFilter{CentreID: c.ID, ServiceCode: v.Service,
-		From: dayStart(day), Until: dayStart(day.AddDate(0, 0, 1)), FreeOnly: true})
-	if err != nil {
+	if err := s.chooseSlot(r.Context(), h, v); err != nil {
 		s.Error(w, r, err)
 		return false
-	}
-	v.Chosen = true
-	now := s.Clock.Now()
-	for _, sl := range slots {
-		if !sl.Start.After(now) {
-			continue
-		}
-		val := sl.Start.UTC().Format(time.RFC3339)
-		v.Slots = append(v.Slots, bookSlot{Value: val, Label: sl.Start.In(dost.Baku).Format("15:04"), Checked: val == v.Start})
 	}
 	return true
 }
@@ -335,4 +304,49 @@ func bookingProblems(err error, errs map[string]string) (alert string) {
 		}
 	}
 	return alert
+}
+
+// chooseSlot fills the day and slot choice of booking form v, whose centre
+// and offered services are set: the days one may book (today and BookDays-1
+// after), an error next to a service the centre does not offer or a day out
+// of range, and, when both are right, the day's free slots still ahead.
+func (s *Server) chooseSlot(ctx context.Context, h HallService, v *bookPage) error {
+	if v.Errors == nil {
+		v.Errors = map[string]string{}
+	}
+	today := dost.Today(s.Clock)
+	day, dayErr := dost.ParseDate(v.Day)
+	inRange := dayErr == nil && !day.Before(today) && day.Before(today.AddDate(0, 0, BookDays))
+	v.Days = nil
+	for i := range BookDays {
+		d := today.AddDate(0, 0, i)
+		v.Days = append(v.Days, bookDay{Value: d.String(), Short: dayStart(d).Format("02.01"), Weekday: int(dayStart(d).Weekday()),
+			Selected: inRange && d == day})
+	}
+	svcOK := slices.ContainsFunc(v.Services, func(svc *dost.Service) bool { return svc.Code == v.Service })
+	if v.Service != "" && !svcOK {
+		v.Errors["service"] = "hall.book.error.service.not_offered"
+	}
+	if v.Day != "" && !inRange {
+		v.Errors["day"] = "hall.book.error.day"
+	}
+	v.Chosen, v.Slots = false, nil
+	if !svcOK || !inRange {
+		return nil
+	}
+	slots, err := h.FindSlots(ctx, dost.SlotFilter{CentreID: v.Centre.ID, ServiceCode: v.Service,
+		From: dayStart(day), Until: dayStart(day.AddDate(0, 0, 1)), FreeOnly: true})
+	if err != nil {
+		return err
+	}
+	v.Chosen = true
+	now := s.Clock.Now()
+	for _, sl := range slots {
+		if !sl.Start.After(now) {
+			continue
+		}
+		val := sl.Start.UTC().Format(time.RFC3339)
+		v.Slots = append(v.Slots, bookSlot{Value: val, Label: sl.Start.In(dost.Baku).Format("15:04"), Checked: val == v.Start})
+	}
+	return nil
 }

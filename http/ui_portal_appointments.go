@@ -191,42 +191,8 @@ func (s *Server) loadPortalBook(r *http.Request, h HallService, v *portalBookVie
 	if err != nil {
 		return err
 	}
-	v.bookPage.Services = services
-	today := dost.Today(s.Clock)
-	day, dayErr := dost.ParseDate(v.Day)
-	inRange := dayErr == nil && !day.Before(today) && day.Before(today.AddDate(0, 0, BookDays))
-	v.Days = nil
-	for i := range BookDays {
-		d := today.AddDate(0, 0, i)
-		v.Days = append(v.Days, bookDay{Value: d.String(), Short: dayStart(d).Format("02.01"), Weekday: int(dayStart(d).Weekday()),
-			Selected: inRange && d == day})
-	}
-	svcOK := slices.ContainsFunc(services, func(svc *dost.Service) bool { return svc.Code == v.Service })
-	if v.Service != "" && !svcOK {
-		v.Errors["service"] = "hall.book.error.service.not_offered"
-	}
-	if v.Day != "" && !inRange {
-		v.Errors["day"] = "hall.book.error.day"
-	}
-	v.Chosen, v.Slots = false, nil
-	if !svcOK || !inRange {
-		return nil
-	}
-	slots, err := h.FindSlots(ctx, dost.SlotFilter{CentreID: v.Centre.ID, ServiceCode: v.Service,
-		From: dayStart(day), Until: dayStart(day.AddDate(0, 0, 1)), FreeOnly: true})
-	if err != nil {
-		return err
-	}
-	v.Chosen = true
-	now := s.Clock.Now()
-	for _, sl := range slots {
-		if !sl.Start.After(now) {
-			continue
-		}
-		val := sl.Start.UTC().Format(time.RFC3339)
-		v.Slots = append(v.Slots, bookSlot{Value: val, Label: sl.Start.In(dost.Baku).Format("15:04"), Checked: val == v.Start})
-	}
-	return nil
+	v.bookPage.Centre, v.bookPage.Services = v.Centre, services
+	return s.chooseSlot(ctx, h, &v.bookPage)
 }
 
 // handlePortalBookPage handles "GET /my/appointments/new": the booking
