@@ -215,13 +215,8 @@ func (s *Server) handleCycleGet(w http.ResponseWriter, r *http.Request) {
 // handleCycleFiles handles "GET /api/v1/payroll/cycles/{id}/files": the
 // bank files recorded at the cycle's first export (an empty list before).
 func (s *Server) handleCycleFiles(w http.ResponseWriter, r *http.Request) {
-	svc := s.payroll(w, r)
-	if svc == nil {
-		return
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.Error(w, r, err)
+	svc, id, ok := s.payrollID(w, r, "id")
+	if !ok {
 		return
 	}
 	files, err := svc.CycleFiles(r.Context(), id)
