@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dost-az/dost"
@@ -291,13 +292,17 @@ func (w *auditWriter) end() {
 		w.record(dost.AuditRead, "")
 	}
 	if status < 400 && len(w.shown) > 0 && w.u != nil && (Route{Access: Staff}).Allows(w.u) {
+		// At once, so that the trail's group commit writes them in one
+		// transaction rather than one fsync each (a search shows up to 200).
 		seen := map[int64]bool{w.personID: w.read}
+		var wg sync.WaitGroup
 		for _, id := range w.shown {
 			if id != 0 && !seen[id] {
 				seen[id] = true
-				w.recordRead(id)
+				wg.Go(func() { w.recordRead(id) })
 			}
 		}
+		wg.Wait()
 	}
 }
 
