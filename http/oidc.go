@@ -67,8 +67,8 @@ type OIDCConfig struct {
 	HTTPClient *http.Client
 	// CookieKey is a server-side secret, the same on every node, from
 	// which the key sealing the state cookie is derived (serve passes the
-	// feedback key when it is stable: DOST_FEEDBACK_KEY, or on SQLite the
-	// data directory's). Empty: it is derived from ClientSecret. With
+	// feedback key: DOST_FEEDBACK_KEY, or the key the nodes share in the
+	// database). Empty: it is derived from ClientSecret. With
 	// neither (and not Demo) sign-in is refused: the key would be a
 	// public constant and the state cookie forgeable.
 	CookieKey []byte

@@ -22,6 +22,12 @@ const MaxBodyBytes = 1 << 20
 // limiter. It is an HTTP concern (429), not a domain error code.
 const codeRateLimited = "rate_limited"
 
+// codeUnavailable is the problem code of a request that failed because the
+// database is unavailable for now (unreachable, its disk full; see
+// Server.Unavailable): 503 with Retry-After. Like codeRateLimited it is an
+// HTTP concern, not a domain error code.
+const codeUnavailable = "unavailable"
+
 // statusOf maps dost error codes to HTTP statuses. This table is the one
 // place where that happens.
 //
@@ -36,6 +42,7 @@ var statusOf = map[string]int{
 	dost.EFORBIDDEN:    http.StatusForbidden,
 	dost.EINTERNAL:     http.StatusInternalServerError,
 	codeRateLimited:    http.StatusTooManyRequests,
+	codeUnavailable:    http.StatusServiceUnavailable,
 }
 
 // ErrorStatus returns the HTTP status for err's dost error code.
@@ -71,6 +78,16 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	code := dost.ErrorCode(err)
 	status := ErrorStatus(err)
 	info := requestInfoFrom(r)
+	if code == dost.EINTERNAL && s.Unavailable != nil && s.Unavailable(err) {
+		s.logger().LogAttrs(r.Context(), slog.LevelError, "database unavailable",
+			slog.String("method", r.Method),
+			slog.String("path", maskPath(r.URL.Path, info.Pattern(r))),
+			slog.String("request_id", info.ID()),
+			slog.String("err", err.Error()),
+		)
+		w.Header().Set("Retry-After", "5")
+		err, code, status = errUnavailable, codeUnavailable, http.StatusServiceUnavailable
+	}
 	if code == dost.EINTERNAL {
 		s.logger().LogAttrs(r.Context(), slog.LevelError, "internal error",
 			slog.String("method", r.Method),
@@ -105,6 +122,10 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 
 // errRateLimited is the error of a request refused by a rate limiter.
 var errRateLimited = &dost.Error{Code: codeRateLimited, Message: "Too many requests; try again later."}
+
+// errUnavailable is the error shown for a request that failed because the
+// database is unavailable for now; the cause is only logged.
+var errUnavailable = &dost.Error{Code: codeUnavailable, Message: "The service is temporarily unavailable (its database cannot be reached or is full); try again later."}
 
 // writeJSON writes v as a JSON response with the status.
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -113,6 +113,11 @@ type Server struct {
 	// Ready reports whether the database is reachable and migrated; it
 	// answers /readyz.
 	Ready func(ctx context.Context) error
+	// Unavailable reports whether an internal error is the database
+	// being unavailable for now (sqlstore.IsUnavailable); such errors
+	// answer 503 with Retry-After instead of 500. Nil: every internal
+	// error is a 500.
+	Unavailable func(err error) bool
 
 	// Hall runs the centres' halls: tickets, counters, appointments,
 	// certifications and ratings (the hall's /api/v1 routes and the

@@ -252,7 +252,8 @@ type errorView struct {
 
 // errorPage writes an error page in the visitor's language; Server.Error
 // calls it for requests outside the API. code is a dost error code
-// (dost.ENOTFOUND, …) or "rate_limited" and chooses the translated
+// (dost.ENOTFOUND, …), "rate_limited" or "unavailable" (the database
+// away or full: the page says nothing was saved) and chooses the translated
 // explanation; message, the domain's English text, is not shown (Error
 // logs internal errors).
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, code, message string) {
@@ -261,7 +262,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, c
 		return
 	}
 	switch code {
-	case dost.EINVALID, dost.ENOTFOUND, dost.ECONFLICT, dost.EUNAUTHORIZED, dost.EFORBIDDEN, codeRateLimited:
+	case dost.EINVALID, dost.ENOTFOUND, dost.ECONFLICT, dost.EUNAUTHORIZED, dost.EFORBIDDEN, codeRateLimited, codeUnavailable:
 	default:
 		code = dost.EINTERNAL
 	}

@@ -123,7 +123,7 @@ func TestMessages(t *testing.T) {
 		"income.source.":     strs(dost.IncomeSources),
 		"disability.degree.": strs([]dost.DisabilityDegree{dost.DisabilityI, dost.DisabilityII, dost.DisabilityIII, dost.DisabilityChild}),
 		"disability.cause.":  strs([]dost.DisabilityCause{dost.CauseGeneral, dost.CauseWar, dost.CauseWorkInjury, dost.CauseOccupational, dost.CauseChildhood}),
-		"error.":             {dost.EINVALID, dost.ENOTFOUND, dost.ECONFLICT, dost.EUNAUTHORIZED, dost.EFORBIDDEN, dost.EINTERNAL, codeRateLimited},
+		"error.":             {dost.EINVALID, dost.ENOTFOUND, dost.ECONFLICT, dost.EUNAUTHORIZED, dost.EFORBIDDEN, dost.EINTERNAL, codeRateLimited, codeUnavailable},
 		// keys chosen by handlers, rendered with {{t .Error}}
 		"persons.error.": {"fin", "birth_date"},
 		"signin.error.":  {"missing", "invalid", "locked"},

@@ -14,7 +14,8 @@ import (
 
 // tokens reads every token with next, merging adjacent character data and
 // dropping comments, processing instructions and white space outside the
-// root, as the scanner does.
+// root, as the scanner does; empty attribute lists and character data
+// compare equal whether nil or not.
 func tokens(next func() (xml.Token, error)) ([]xml.Token, error) {
 	var out []xml.Token
 	depth := 0
@@ -46,7 +47,9 @@ func tokens(next func() (xml.Token, error)) ([]xml.Token, error) {
 					continue
 				}
 			}
-			out = append(out, t.Copy())
+			// Not t.Copy(): an empty section is nil from the scanner and
+			// empty from encoding/xml, a difference no reader sees.
+			out = append(out, append(xml.CharData{}, t...))
 		case xml.Directive:
 			return out, io.ErrUnexpectedEOF // the scanner rejects directives
 		}

@@ -58,9 +58,13 @@
 // (every second, River's default).
 //
 // A node that dies mid-job leaves its job running in River's table; River's
-// rescuer (run by the leader) makes a job running longer than
-// RescueStuckJobsAfter available again, and another node retries it. Every
-// job here is safe to run twice or at once on two nodes.
+// rescuer (run by the leader, every 30 s) makes a job running longer than
+// RescueStuckJobsAfter (Config.RescueAfter) and its own time limit
+// available again, and another node retries it. On SQLite, where one
+// process works the file's jobs, Start retries the jobs the last process
+// left running at once instead (interrupted.go). Every job here is safe to
+// run twice or at once on two nodes. Each node's River client ID
+// (Config.ClientID) is recorded in the attempted_by of every job it works.
 package jobs
 
 import (
@@ -118,6 +122,14 @@ const (
 	RescueStuckJobsAfter = 10 * time.Minute
 )
 
+// timeoutWithin returns the time limit of a job whose default limit is
+// def on a runner whose rescuer takes jobs for stuck after rescueAfter:
+// def, or half of rescueAfter when that is shorter, so that the rescuer
+// never takes a healthy job for stuck (see Config.RescueAfter).
+func timeoutWithin(def, rescueAfter time.Duration) time.Duration {
+	return min(def, rescueAfter/2)
+}
+
 // Config configures a Runner. DB and Dialect are required; a job whose
 // dependencies are nil is not run.
 type Config struct {
@@ -136,6 +148,26 @@ type Config struct {
 	// job; it only inserts jobs (KickOutbox) for the other nodes to work.
 	// For a node started with --jobs=false.
 	InsertOnly bool
+	// ClientID names this node in River: its client ID, recorded in the
+	// attempted_by of every job it works and as the leader's ID. It must
+	// be unique among the nodes running at one time (a node restarted may
+	// reuse its own) and at most 100 characters. Empty: River's default,
+	// the host's name and the start time.
+	ClientID string
+	// RescueAfter is how long a job may stay running before River's
+	// rescuer takes it for stuck (its node died) and makes it available
+	// again for any node; RescueStuckJobsAfter if 0. The rescuer runs every
+	// 30 s on the leader, so a job of a dead node is retried between
+	// RescueAfter and RescueAfter + 30 s after it started. Shorter than the
+	// default (for tests and small installations that want a dead node's
+	// scan or payroll shards back within seconds), it also cuts the time
+	// limit of the scans' and payroll preparations' jobs, coordinators and
+	// shards, to RescueAfter/2 where that is shorter than theirs
+	// (JobTimeout, ScanShardTimeout, PayrollShardTimeout), so that a healthy
+	// job is never taken for stuck; a shard cut off is retried and goes on
+	// where it stopped. The other jobs keep their limits, which the rescuer
+	// waits for as well.
+	RescueAfter time.Duration
 
 	// MarkLate marks late applications and returns how many
 	// (casework.Service.MarkLate); nil: no deadlines job.
@@ -247,6 +279,12 @@ type Runner struct {
 	// insertOnly: the client is never started (River starts no client
 	// without queues); it only inserts.
 	insertOnly bool
+	// sqlite is the SQLite database whose interrupted jobs Start rescues
+	// when this process is the only one working them (interrupted.go);
+	// nil on PostgreSQL. lock is Start's hold on its jobs lock, released
+	// by Stop.
+	sqlite *sql.DB
+	lock   *jobsLock
 }
 
 // New builds a Runner (it does not start it). It fails if the
@@ -272,11 +310,21 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	logger := cfg.Logger.With("component", "jobs")
+	if cfg.RescueAfter < 0 {
+		return nil, fmt.Errorf("jobs: the rescue time %s is negative", cfg.RescueAfter)
+	}
+	rescueAfter := cmp.Or(cfg.RescueAfter, RescueStuckJobsAfter)
+	if timeoutWithin(JobTimeout, rescueAfter) < time.Second {
+		return nil, fmt.Errorf("jobs: the rescue time %s is too short: at least 2s", rescueAfter)
+	}
 	if err := checkMigrated(ctx, driver, logger); err != nil {
 		return nil, err
 	}
 
 	r := &Runner{logger: logger, insertOnly: cfg.InsertOnly}
+	if cfg.Dialect == DialectSQLite {
+		r.sqlite = cfg.DB
+	}
 	workers := river.NewWorkers()
 	var periodic []*river.PeriodicJob
 	if cfg.MarkLate != nil {
@@ -303,13 +351,16 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		return nil, errors.New("jobs: the scan jobs need both a Scanner and a ScanStore")
 	}
 	if cfg.Scanner != nil {
-		river.AddWorker(workers, &scanWorker{scanner: cfg.Scanner, scans: cfg.Scans, shardSize: cfg.ScanShardSize, logger: logger})
-		river.AddWorker(workers, &scanShardWorker{scanner: cfg.Scanner, scans: cfg.Scans, logger: logger})
+		river.AddWorker(workers, &scanWorker{scanner: cfg.Scanner, scans: cfg.Scans, shardSize: cfg.ScanShardSize, logger: logger,
+			timeout: timeoutWithin(JobTimeout, rescueAfter)})
+		river.AddWorker(workers, &scanShardWorker{scanner: cfg.Scanner, scans: cfg.Scans, logger: logger,
+			timeout: timeoutWithin(ScanShardTimeout, rescueAfter)})
 		periodic = append(periodic, scanPeriodic(cfg.Clock))
 	}
 	if cfg.Payroll != nil {
-		river.AddWorker(workers, &payrollWorker{payroll: cfg.Payroll, logger: logger})
-		river.AddWorker(workers, &payrollShardWorker{payroll: cfg.Payroll, logger: logger})
+		river.AddWorker(workers, &payrollWorker{payroll: cfg.Payroll, logger: logger, timeout: timeoutWithin(JobTimeout, rescueAfter)})
+		river.AddWorker(workers, &payrollShardWorker{payroll: cfg.Payroll, logger: logger,
+			timeout: timeoutWithin(PayrollShardTimeout, rescueAfter)})
 	}
 	periodic = append(periodic, proactiveJobs(cfg, workers, logger)...)
 	periodic = append(periodic, payrollWithdrawalJobs(cfg, workers, logger)...) // payroll_withdrawals.go
@@ -332,10 +383,13 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 		// River reports a job's failure as an error, and its routine
 		// (client started, job counts every few seconds) at Info: keep
 		// only warnings and errors.
-		Logger:               slog.New(minLevel{Handler: logger.Handler(), min: slog.LevelWarn}),
-		Workers:              workers,
-		JobTimeout:           JobTimeout,
-		RescueStuckJobsAfter: RescueStuckJobsAfter,
+		Logger:  slog.New(minLevel{Handler: logger.Handler(), min: slog.LevelWarn}),
+		ID:      cfg.ClientID,
+		Workers: workers,
+		// The limit of a job without one of its own; River wants it
+		// within the rescue time.
+		JobTimeout:           timeoutWithin(JobTimeout, rescueAfter),
+		RescueStuckJobsAfter: rescueAfter,
 		// A node that works no jobs (dost scan, --jobs=false) inserts them
 		// for the others without knowing their workers.
 		SkipUnknownJobCheck: cfg.InsertOnly,
@@ -419,18 +473,23 @@ func checkMigrated(ctx context.Context, driver riverdriver.Driver[*sql.Tx], logg
 
 // Start starts working jobs and, while this node is River's elected
 // leader, enqueuing the periodic ones, until Stop; ctx only bounds the
-// start. An InsertOnly Runner has nothing to start.
+// start. An InsertOnly Runner has nothing to start. On SQLite it first
+// makes the jobs an earlier process left running retryable at once
+// (rescueInterrupted), rather than after RescueAfter.
 func (r *Runner) Start(ctx context.Context) error {
 	if r.insertOnly {
 		r.logger.Info("jobs: this node works none (--jobs=false)")
 		return nil
+	}
+	if r.sqlite != nil {
+		r.rescueInterrupted(ctx) // interrupted.go
 	}
 	// The jobs' contexts derive from the one Start gets: cut its
 	// cancellation off, so that only Stop ends them.
 	if err := r.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start jobs: %w", err)
 	}
-	r.logger.Info("jobs started")
+	r.logger.Info("jobs started", "client_id", r.client.ID())
 	return nil
 }
 
@@ -444,6 +503,7 @@ func (r *Runner) Stop(ctx context.Context) error {
 	if r.insertOnly {
 		return nil
 	}
+	defer r.lock.release() // after the client stopped: its jobs are over
 	err := r.client.Stop(ctx)
 	if err == nil || ctx.Err() == nil {
 		return err

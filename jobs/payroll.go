@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -97,10 +98,13 @@ type payrollWorker struct {
 	river.WorkerDefaults[PayrollPrepareArgs]
 	payroll Payroll
 	logger  *slog.Logger
+	timeout time.Duration // 0: JobTimeout
 }
 
 // Timeout bounds the planning.
-func (w *payrollWorker) Timeout(*river.Job[PayrollPrepareArgs]) time.Duration { return JobTimeout }
+func (w *payrollWorker) Timeout(*river.Job[PayrollPrepareArgs]) time.Duration {
+	return cmp.Or(w.timeout, JobTimeout)
+}
 
 // Work plans the cycle's shards and enqueues them; a plan whose last
 // attempt fails fails the cycle's run.
@@ -141,11 +145,12 @@ type payrollShardWorker struct {
 	river.WorkerDefaults[PayrollShardArgs]
 	payroll Payroll
 	logger  *slog.Logger
+	timeout time.Duration // 0: PayrollShardTimeout
 }
 
 // Timeout bounds a shard's preparation.
 func (w *payrollShardWorker) Timeout(*river.Job[PayrollShardArgs]) time.Duration {
-	return PayrollShardTimeout
+	return cmp.Or(w.timeout, PayrollShardTimeout)
 }
 
 // Work prepares the shard; the last shard of a cycle sets it prepared. A

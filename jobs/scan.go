@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -130,10 +131,13 @@ type scanWorker struct {
 	scans     ScanStore
 	shardSize int
 	logger    *slog.Logger
+	timeout   time.Duration // 0: JobTimeout
 }
 
 // Timeout bounds the planning: a few range queries over the households.
-func (w *scanWorker) Timeout(*river.Job[ScanArgs]) time.Duration { return JobTimeout }
+func (w *scanWorker) Timeout(*river.Job[ScanArgs]) time.Duration {
+	return cmp.Or(w.timeout, JobTimeout)
+}
 
 // Work records the scan, plans it and enqueues its shards.
 func (w *scanWorker) Work(ctx context.Context, job *river.Job[ScanArgs]) error {
@@ -183,10 +187,13 @@ type scanShardWorker struct {
 	scanner Scanner
 	scans   ScanStore
 	logger  *slog.Logger
+	timeout time.Duration // 0: ScanShardTimeout
 }
 
 // Timeout bounds a shard's scan.
-func (w *scanShardWorker) Timeout(*river.Job[ScanShardArgs]) time.Duration { return ScanShardTimeout }
+func (w *scanShardWorker) Timeout(*river.Job[ScanShardArgs]) time.Duration {
+	return cmp.Or(w.timeout, ScanShardTimeout)
+}
 
 // Work scans the shard and records its summary; the last shard of a scan
 // finishes it. A shard whose last attempt fails fails the scan.

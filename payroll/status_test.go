@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -322,10 +323,26 @@ func TestImportStatus(t *testing.T) {
 func FuzzGuessKind(f *testing.F) {
 	f.Add(pain002("S", "DOST-1-AIIB", nil))
 	f.Add([]byte(`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn>`))
+	f.Add(pain002Blocks("S", "DOST-1-AIIB", map[string]string{"DOST-1-AIIB-1": "RJCT"}))
+	for _, name := range []string{"camt.054.001.08.valid.xml", "camt.054.001.08.batch.xml", "pain.002.001.10.mixed.xml", "pain.001.001.09.valid.xml"} {
+		b, err := os.ReadFile("../iso20022/testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`<Document><CstmrPmtStsRpt/><!-- forwarded from camt.054. --></Document>`)) // both: neither
+	f.Add([]byte(""))
+	f.Add([]byte("\xef\xbb\xbf<?xml version=\"1.0\"?><Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.002.001.1"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		k, ok := payroll.GuessKind(b)
 		if ok != (k != "") {
 			t.Fatalf("%q, %v", k, ok)
+		}
+		pain := bytes.Contains(b, []byte("CstmrPmtStsRpt")) || bytes.Contains(b, []byte("pain.002."))
+		camt := bytes.Contains(b, []byte("BkToCstmrDbtCdtNtfctn")) || bytes.Contains(b, []byte("camt.054."))
+		if want := pain != camt; ok != want || ok && (k == dost.ImportPain002) != pain {
+			t.Fatalf("GuessKind = %q, %v; pain.002 markers %v, camt.054 markers %v", k, ok, pain, camt)
 		}
 	})
 }

@@ -43,6 +43,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		which, args = args[0], args[1:]
 	}
+	if which == "load" { // its own flags (bench_load.go)
+		return runBenchLoad(ctx, args, stdout, stderr)
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +84,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if which == "api" || which == "all" {
 		if err := benchAPI(ctx, c, tmp, *apiPersons, *duration, *conns, today, stdout, stderr); err != nil {
+			return err
+		}
+	}
+	if which == "calc" || which == "all" { // POST /api/v1/calculate (bench_calc.go)
+		if err := benchCalc(ctx, c, *duration, *conns, stdout); err != nil {
 			return err
 		}
 	}

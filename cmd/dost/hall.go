@@ -1,7 +1,8 @@
 package main
 
 import (
-	"crypto/rand"
+	"bytes"
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/hall"
@@ -16,15 +18,26 @@ import (
 	"github.com/dost-az/dost/sqlstore"
 )
 
-// feedbackKeyFile is the file in the data directory that keeps the key of
-// the visitors' ticket and rating links when DOST_FEEDBACK_KEY is not set.
+// feedbackSecret is the name of the key of the visitors' ticket and
+// rating links among the database's node secrets (sqlstore.DB.Secret).
+const feedbackSecret = "feedback"
+
+// feedbackKeyFile is the file in the data directory where dost before
+// migration 00027 kept the key of the visitors' links on SQLite; a key
+// found there is adopted into the database (see feedbackKey).
 const feedbackKeyFile = "feedback.key"
+
+// feedbackKeyTimeout bounds the start-up's read (or first write) of the
+// key in the database.
+const feedbackKeyTimeout = 30 * time.Second
 
 // wireHall gives s the centres' halls (tickets, counters, appointments,
 // certifications, feedback) and, on PostgreSQL, the relay that carries
 // the display boards' events between the nodes sharing the database.
 func (m *Main) wireHall(s *dosthttp.Server) error {
-	key, err := m.feedbackKey()
+	ctx, cancel := context.WithTimeout(context.Background(), feedbackKeyTimeout)
+	defer cancel()
+	key, err := m.feedbackKey(ctx)
 	if err != nil {
 		return err
 	}
@@ -49,53 +62,62 @@ func (m *Main) wireHall(s *dosthttp.Server) error {
 }
 
 // feedbackKey returns the key that signs the links to a ticket's status
-// page and rating form: DOST_FEEDBACK_KEY (at least 32 characters, the
-// same on every node), else on SQLite the key kept in the data directory,
-// made on first use. On PostgreSQL, where several nodes may share the
-// database, DOST_FEEDBACK_KEY must be set: without it each process signs
-// with a key of its own (logged as a warning), and its links die with it.
-func (m *Main) feedbackKey() ([]byte, error) {
+// page and rating form, the same on every node sharing the database and
+// across restarts, so that a link made by one node works on all of them:
+// DOST_FEEDBACK_KEY when set (at least 32 characters), else the
+// database's node secret "feedback", 32 random bytes made by the first
+// node that starts (sqlstore.DB.Secret; the others read it).
+//
+// On SQLite, a <data-dir>/feedback.key that an older dost made is adopted
+// as that secret if the database has none yet (sqlstore.DB.AdoptSecret),
+// so the links it signed keep working after the upgrade; from then on the
+// database's key is the key and the file may be removed (if the two
+// differ, the database's wins and a warning says so). dost no longer
+// writes the file.
+func (m *Main) feedbackKey(ctx context.Context) ([]byte, error) {
 	if v := strings.TrimSpace(os.Getenv("DOST_FEEDBACK_KEY")); v != "" {
 		if len(v) < 32 {
 			return nil, errors.New("DOST_FEEDBACK_KEY must have at least 32 characters")
 		}
 		return []byte(v), nil
 	}
-	if isPostgres(m.Config.DSN()) {
-		if m.logger != nil {
-			m.logger.Warn("DOST_FEEDBACK_KEY is not set: ticket and rating links made by this process work until it stops, on this node only")
+	if !isPostgres(m.Config.DSN()) {
+		old, err := m.feedbackKeyFromFile()
+		if err != nil {
+			return nil, err
 		}
-		key := make([]byte, 32)
-		rand.Read(key)
-		return key, nil
+		if old != nil {
+			key, err := m.DB.AdoptSecret(ctx, feedbackSecret, old)
+			if err != nil {
+				return nil, fmt.Errorf("feedback key: %w", err)
+			}
+			if !bytes.Equal(key, old) && m.logger != nil {
+				m.logger.Warn("the feedback key in the data directory is not the database's; the database's signs the visitors' links: remove the file",
+					"file", filepath.Join(m.Config.DataDir, feedbackKeyFile))
+			}
+			return key, nil
+		}
 	}
+	key, err := m.DB.Secret(ctx, feedbackSecret, 32)
+	if err != nil {
+		return nil, fmt.Errorf("feedback key: %w", err)
+	}
+	return key, nil
+}
+
+// feedbackKeyFromFile returns the key in <data-dir>/feedback.key (64 hex
+// digits), or nil if there is no such file.
+func (m *Main) feedbackKeyFromFile() ([]byte, error) {
 	path := filepath.Join(m.Config.DataDir, feedbackKeyFile)
 	b, err := os.ReadFile(path)
-	switch {
-	case err == nil && len(strings.TrimSpace(string(b))) >= 64:
-		return hex.DecodeString(strings.TrimSpace(string(b)))
-	case err == nil:
-		return nil, fmt.Errorf("the feedback key in %s is too short: remove it to make a new one", path)
-	case !errors.Is(err, fs.ErrNotExist):
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
 		return nil, fmt.Errorf("read the feedback key: %w", err)
 	}
-	key := make([]byte, 32)
-	rand.Read(key)
-	if err := os.MkdirAll(m.Config.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) { // another process made it meanwhile
-		return m.feedbackKey()
-	} else if err != nil {
-		return nil, fmt.Errorf("write the feedback key: %w", err)
-	}
-	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write the feedback key: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("write the feedback key: %w", err)
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) < 32 {
+		return nil, fmt.Errorf("the feedback key in %s is not 64 hex digits: remove it (the database keeps the key now)", path)
 	}
 	return key, nil
 }

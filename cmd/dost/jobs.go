@@ -41,6 +41,12 @@ type jobsNode struct {
 	// scanWorkers and scanShardSize configure the population scan's
 	// shards: how many this node scans at once, and their size.
 	scanWorkers, scanShardSize int
+	// nodeID is --node-id: this node's name in the job queue (River's
+	// client ID); empty: River's default.
+	nodeID string
+	// rescueAfter is --jobs-rescue-after: how long a job of a dead node
+	// waits before another node takes it (jobs.Config.RescueAfter).
+	rescueAfter time.Duration
 	// runner is set by startJobs before the HTTP server opens; read-only
 	// after.
 	runner *jobs.Runner
@@ -62,6 +68,17 @@ func (j *jobsNode) bindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&j.work, "jobs", j.work, "work background jobs on this node (deadlines, notification delivery, population scans, daily events); false leaves them to the other nodes (DOST_JOBS)")
 	fs.IntVar(&j.scanWorkers, "scan-workers", envInt("DOST_SCAN_WORKERS", 0), "shards of a population scan this node scans at once; 0: the number of CPUs (DOST_SCAN_WORKERS)")
 	fs.IntVar(&j.scanShardSize, "scan-shard-size", envInt("DOST_SCAN_SHARD_SIZE", rulesrun.DefaultShardSize), "persons per shard of the population scans this node plans (DOST_SCAN_SHARD_SIZE)")
+	fs.StringVar(&j.nodeID, "node-id", os.Getenv("DOST_NODE_ID"), "this node's name in the job queue, recorded in the attempted_by of every job it works; unique among the running nodes, at most 100 characters (default: the host name and start time) (DOST_NODE_ID)")
+	fs.DurationVar(&j.rescueAfter, "jobs-rescue-after", envDuration("DOST_JOBS_RESCUE_AFTER", jobs.RescueStuckJobsAfter), "how long a job may run before it is taken for stuck (its node died) and retried on another node, within 30 s more; shorter than the default, it also cuts the time limit of the scans' and payroll preparations' jobs to half of it (DOST_JOBS_RESCUE_AFTER)")
+}
+
+// envDuration returns the environment variable name as a duration
+// (time.ParseDuration), or def.
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
 }
 
 // envInt returns the environment variable name as an int, or def.
@@ -80,9 +97,11 @@ func (m *Main) startJobs(ctx context.Context, s *dosthttp.Server) error {
 	m.jobs.logger = m.logger
 	cfg := jobs.Config{
 		DB: m.DB.WriterDB(), Dialect: m.DB.Dialect(), Clock: m.DB.Clock(), Logger: m.logger,
-		InsertOnly: !m.jobs.work,
-		Outbox:     sqlstore.NewOutbox(m.DB),
-		Senders:    m.Config.Notify.Senders(m.logger),
+		InsertOnly:  !m.jobs.work,
+		ClientID:    m.jobs.nodeID,      // --node-id
+		RescueAfter: m.jobs.rescueAfter, // --jobs-rescue-after
+		Outbox:      sqlstore.NewOutbox(m.DB),
+		Senders:     m.Config.Notify.Senders(m.logger),
 	}
 	// casework.Service both answers the deadline view and marks lateness.
 	if d, ok := s.Deadlines.(interface {

@@ -111,8 +111,9 @@ Usage:
   dost token create --user NAME [--scope SCOPE ...] [--expires 720h|90d|2027-01-31] [--name NAME]
   dost token list --user NAME | dost token revoke --id ID
   dost user revoke|disable|enable --username NAME
-  dost bench [import|gen|api|all] [--persons N] | bench payroll [--payroll-persons N --payroll-awards N]
+  dost bench [import|gen|api|calc|all] [--persons N] | bench payroll [--payroll-persons N --payroll-awards N]
   dost bench hall [--hall-visitors 5743 --hall-centres 7 --hall-counters 16 --hall-speed X]
+  dost bench load [--nodes 1|3 --database URL --reset] [--duration 60s --load-rate 4 --portal-rate 8 --event-rate 1] [--cpuprofile-dir DIR]
   dost calc [--trace] [--format json|text] FILE|-
   dost rules test [DIR] | rules check [DIR] | rules run --period 2026-11
   dost scan --period 2026-11 [--wait] | scan --local [--period 2026-11] [--dry-run]

@@ -84,17 +84,15 @@ func (m *Main) wireOIDC(s *dosthttp.Server) {
 }
 
 // oidcCookieKey returns the server-side secret the state cookie's key is
-// derived from: the feedback key when it is the same on every node and
-// across restarts (DOST_FEEDBACK_KEY, or on SQLite the data directory's
-// feedback.key), else nil, and the key is derived from the client secret
-// (on PostgreSQL without DOST_FEEDBACK_KEY each process has a feedback
-// key of its own, and a sign-in started on one node must end on
-// another).
+// derived from: the feedback key (feedbackKey), which is the same on every
+// node sharing the database and across restarts, so that a sign-in
+// started on one node may end on another. If it cannot be read, nil (the
+// key is then derived from the client secret; wireHall, which needs the
+// same key, fails the start with the error).
 func (m *Main) oidcCookieKey() []byte {
-	if strings.TrimSpace(os.Getenv("DOST_FEEDBACK_KEY")) == "" && isPostgres(m.Config.DSN()) {
-		return nil
-	}
-	key, err := m.feedbackKey()
+	ctx, cancel := context.WithTimeout(context.Background(), feedbackKeyTimeout)
+	defer cancel()
+	key, err := m.feedbackKey(ctx)
 	if err != nil {
 		return nil // wireHall reports it
 	}

@@ -94,6 +94,7 @@ func newPayroll(db *sqlstore.DB, s *dosthttp.Server, debtor iso20022.Account,
 	cfg := payroll.Config{
 		Store: sqlstore.NewPayrollStore(db), Persons: sqlstore.NewPersonService(db), Population: sqlstore.NewPopulationStore(db),
 		RuleSet: rs, Programmes: az.Programmes(), Enqueue: enqueue, Debtor: debtor, Clock: db.Clock(), Logger: logger,
+		ShardSize: envInt("DOST_PAYROLL_SHARD_SIZE", 0), // persons per shard of the cycles this process plans; 0: payroll.DefaultShardSize
 	}
 	return payroll.New(cfg)
 }

@@ -62,6 +62,8 @@ type Main struct {
 	stdout, stderr io.Writer
 	logger         *slog.Logger
 	jobs           jobsNode // background work on River (jobs.go)
+
+	pprof pprofServer // --pprof-addr (pprof.go)
 }
 
 // NewMain returns a Main writing its messages to stdout and its logs to stderr.
@@ -88,6 +90,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	bindMaxReport(fs, &m.payrollMaxReportMB)
 	m.oidc.bindFlags(fs)
 	m.webhooks.bindFlags(fs) // webhook.go
+	m.pprof.bindFlags(fs)    // pprof.go
 	fs.BoolVar(&m.Demo, "demo", false, "load the demo catalogue, centres, staff accounts and population")
 	fs.IntVar(&m.DemoPersons, "demo-persons", m.DemoPersons, "size of the demo population")
 	fs.StringVar(&m.BaseURL, "base-url", "", "public address of dost for the verification links of decision letters (default http://<addr>)")
@@ -119,6 +122,9 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 func (m *Main) Run(ctx context.Context) error {
 	m.logger = m.Config.logger(m.stderr)
 	m.logger.Info("starting dost", "config", m.Config.Redacted())
+	if err := m.pprof.start(m.stdout, m.logger); err != nil { // pprof.go
+		return err
+	}
 
 	db, err := m.Config.openDB(ctx, m.logger, false)
 	if err != nil {
@@ -170,6 +176,7 @@ func (m *Main) wireServices(s *dosthttp.Server) error {
 	s.UserService = sqlstore.NewUserService(db)
 	s.AuditService = sqlstore.NewAuditStore(db) // the audit trail (http/audit.go records, `dost audit verify` checks)
 	s.Ready = db.Ping
+	s.Unavailable = sqlstore.IsUnavailable // 503, not 500, while the database is away or full
 	var err error
 	if s.RuleSet, err = az.RuleSet(); err != nil {
 		return fmt.Errorf("load rules: %w", err)
@@ -233,7 +240,7 @@ func (m *Main) wireCasework(s *dosthttp.Server) error {
 // Close stops the HTTP server, draining requests, then the background
 // jobs, then closes the database.
 func (m *Main) Close() error {
-	var first error
+	first := m.pprof.close() // pprof.go
 	if m.HTTPServer != nil {
 		if err := m.HTTPServer.Close(); err != nil {
 			first = err
