@@ -58,9 +58,9 @@ PAYROLL_AWARDS ?= 200000
 PAYROLL_DIR := $(BENCH_DIR)/payroll-$(PAYROLL_AWARDS)
 # Issue 8: the crash harness and the load generator (placeholders: see their targets).
 CRASH_KILLS ?= 20
-LOAD_RATE ?= 4
-PORTAL_RATE ?= 8
-EVENT_RATE ?= 1
+LOAD_RATE ?= 20
+PORTAL_RATE ?= 30
+EVENT_RATE ?= 2
 LOAD_DURATION ?= 60s
 LOAD_RUN = --duration $(LOAD_DURATION) --load-rate $(LOAD_RATE) --portal-rate $(PORTAL_RATE) --event-rate $(EVENT_RATE)
 LOAD_FLAGS ?=

@@ -31,6 +31,11 @@ type Stores struct {
 	// Hall is optional. When set, Seed stores two weeks of visits at the
 	// first demo centre for the supervisor dashboard (hall.go).
 	Hall HallHistoryStore
+	// Video is optional. When set, Seed stores the demo video centre and
+	// its accounts (video.go), certifying the video operator through
+	// Certifications.
+	Video          dost.VideoService
+	Certifications CertificationCreator
 }
 
 // Options control Seed.
@@ -193,6 +198,9 @@ func Seed(ctx context.Context, st Stores, opts Options) (*Result, error) {
 		return res, err
 	}
 	if err := seedHall(ctx, st, populationToday(opts)); err != nil {
+		return res, err
+	}
+	if err := seedVideo(ctx, st, res, populationToday(opts)); err != nil {
 		return res, err
 	}
 	return res, nil

@@ -311,6 +311,7 @@ func (s *Server) handleTicketAct(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	s.videoTicketActed(r.Context(), t) // a video ticket's call ends with it (video_end.go)
 	if in.Action == dost.TicketRecall {
 		s.announce(r.Context(), t, "recalled")
 	}

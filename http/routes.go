@@ -86,6 +86,8 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.oidcRoutes()...)
 	rs = append(rs, s.auditRoutes()...) // api_audit.go: audit trail, who viewed my data
 	rs = append(rs, s.webhookRoutes()...)
+	rs = append(rs, s.videoRoutes()...)     // api_video.go, video_ws.go
+	rs = append(rs, s.videoPageRoutes()...) // ui_video.go
 	return rs
 }
 

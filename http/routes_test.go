@@ -77,6 +77,21 @@ var routeAccess = map[string]string{
 	"GET /api/v1/webhooks": "roles:admin", "POST /api/v1/webhooks": "roles:admin",
 	"GET /api/v1/webhooks/{id}": "roles:admin", "DELETE /api/v1/webhooks/{id}": "roles:admin",
 	"GET /api/v1/webhooks/{id}/deliveries": "roles:admin",
+	// Service by video: the pages (ui_video.go).
+	"GET /my/video": citizen, "GET /centres/{code}/video": public, "GET /video/tickets/{id}": public,
+	"GET /video/calls/{ticket}": staff, "GET /video/interpretations": staff,
+	"GET /hall/counters/{counter}/video": hallOperators, "POST /hall/counters/{counter}/video/call-next": hallOperators,
+	// Service by video: the API and the signalling WebSocket (api_video.go, video_ws.go). The
+	// call's routes are public: the handler admits the ticket's citizen, its operator and
+	// its interpreter, and refuses anyone else (403).
+	"POST /api/v1/video/tickets": public, "GET /api/v1/video/calls/{ticket}": public,
+	"POST /api/v1/video/calls/{ticket}/consent": public, "POST /api/v1/video/calls/{ticket}/interpretations": public,
+	"POST /api/v1/video/calls/{ticket}/hangup": public, "GET /video/calls/{ticket}/ws": public,
+	"GET /api/v1/video/interpretations": staff, "POST /api/v1/video/interpretations/{id}/accept": staff,
+	// Video set-up, remote check-in and recording (api_video_admin.go).
+	"PUT /api/v1/centres/{code}/kind": admins, "GET /api/v1/video/interpreters": admins,
+	"POST /api/v1/video/interpreters": admins, "DELETE /api/v1/video/interpreters/{id}": admins,
+	"POST /my/appointments/{id}/video": citizen, "POST /api/v1/video/appointments/{id}/check-in": citizen, "POST /api/v1/video/calls/{ticket}/recording": public,
 
 	"GET /healthz": public,
 	"GET /readyz":  public,

@@ -162,6 +162,9 @@ type Server struct {
 	// ui_portal*.go, api_me*.go); sqlstore.PortalStore implements it.
 	// Without it those routes answer 404.
 	Portal dost.PortalService
+	// Video serves calls by video (api_video.go, video_ws.go); nil: those
+	// routes answer 404.
+	Video *VideoConfig
 
 	board     *Board             // the boards' connections on this node
 	stopRelay context.CancelFunc // stops BoardRelay.Listen
@@ -210,6 +213,7 @@ func (s *Server) Open() (err error) {
 	// Open board streams never go idle: end them when shutdown begins.
 	s.server.RegisterOnShutdown(s.board.Close)
 	s.startRelay()
+	s.startVideo() // video_ws.go: the signalling hub's relay and shutdown
 	go func() {
 		if err := s.server.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger().Error("http serve", "err", err)

@@ -33,7 +33,8 @@ var views = []string{"home", "services", "service", "signin", "staff", "persons"
 	"hall_dashboard", "hall_cancel", "hall_book", "hall_booked",
 	"audit", "audit_reason", "portal_viewers", // ui_audit.go, ui_portal_viewers.go
 	"portal", "portal_benefits", "portal_payments", "portal_applications", "portal_application", "portal_apply",
-	"portal_offers", "portal_appointments", "portal_book", "portal_profile"}
+	"portal_offers", "portal_appointments", "portal_book", "portal_profile",
+	"video_join", "video_kiosk", "video_visit", "video_call", "video_desk", "video_interpretations"} // ui_video.go
 
 // ui is the parsed web UI: one template set per language and view, the
 // message catalogue and the fingerprints of the static files. It is built

@@ -562,6 +562,7 @@ type consolePage struct {
 	Parked     []*dost.Ticket
 	Waiting    []consoleTicket
 	Categories []dost.Category // the operator's certifications today
+	VideoDesk  bool            // a desk of a video centre: link to its video desk (ui_video.go)
 }
 
 // consoleAlerts maps the field error codes a console form may meet to
@@ -719,6 +720,7 @@ func (s *Server) handleConsolePage(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Waiting = append(v.Waiting, ct)
 	}
+	v.VideoDesk = s.isVideoCentre(ctx, c) // ui_video.go
 	s.render(w, r, http.StatusOK, "hall_console", "hall", v)
 }
 
@@ -853,6 +855,7 @@ func (s *Server) handleConsoleAct(w http.ResponseWriter, r *http.Request) {
 	} else if req.Action == dost.TicketRecall {
 		s.announce(r.Context(), t, "recalled")
 	}
+	s.videoTicketActed(r.Context(), t) // a video ticket's call ends with it (video_end.go)
 	http.Redirect(w, r, consolePath(k.ID, alert), http.StatusSeeOther)
 }
 

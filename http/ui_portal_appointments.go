@@ -24,6 +24,9 @@ type portalAppointment struct {
 	Cancellable bool
 	RateURL   string // a finished visit's rating page, "" if none
 	StatusKey string // "portal.appointment.status.<status>"
+	// VideoCheckIn: a booking at a video centre that may be checked in
+	// now from home, joining its call (ui_video_appointment.go).
+	VideoCheckIn bool
 }
 
 // appointmentsView is the appointments page.
@@ -65,6 +68,7 @@ func (s *Server) loadAppointments(r *http.Request, h HallService, c *citizen) (*
 			When: a.Start.In(dost.Baku).Format("2006-01-02 15:04"), StatusKey: "portal.appointment.status." + string(a.Status)}
 		pa.Upcoming = a.Status == dost.AppointmentBooked && a.Start.Add(dost.CheckInLate).After(now)
 		pa.Cancellable = a.Status == dost.AppointmentBooked && a.Start.After(now)
+		pa.VideoCheckIn = a.CheckIn(now) == nil && s.isVideoCentre(r.Context(), &dost.Centre{ID: a.CentreID})
 		if a.TicketID != 0 {
 			t, err := h.FindTicketByID(ctx, a.TicketID)
 			if err != nil && dost.ErrorCode(err) != dost.ENOTFOUND {

@@ -32,6 +32,8 @@
 //     day_end event (Config.CloseHallDays), daily at 00:20 in Baku;
 //     hall_lapse: bookings not checked in lapsed (Config.LapseAppointments),
 //     every LapseEvery (hall_dayend.go, hall_lapse.go);
+//   - video_calls: the video calls whose ticket left the hall ended
+//     (Config.EndVideoCalls; video_calls.go), every VideoCallsEvery;
 //   - cert_renewal: renewal reminders of operators' certifications
 //     (Config.RemindCertifications; cert_renewal.go), daily at 06:00 in
 //     Baku;
@@ -244,6 +246,12 @@ type Config struct {
 	// hall_lapse job. LapseEvery is its period; DefaultLapseEvery if 0.
 	LapseAppointments func(ctx context.Context) (int, error)
 	LapseEvery        time.Duration
+	// EndVideoCalls ends the video calls whose ticket has left the hall
+	// and returns how many (http.Server.EndVideoCallsOfClosedTickets); nil:
+	// no video_calls job. VideoCallsEvery is its period;
+	// DefaultVideoCallsEvery if 0 (video_calls.go).
+	EndVideoCalls   func(ctx context.Context) (int, error)
+	VideoCallsEvery time.Duration
 
 	// Files is the store of the documents' files and Documents tells which
 	// of its keys documents refer to (sqlstore.CaseStore); both are needed
@@ -365,6 +373,7 @@ func New(ctx context.Context, cfg Config) (*Runner, error) {
 	periodic = append(periodic, proactiveJobs(cfg, workers, logger)...)
 	periodic = append(periodic, payrollWithdrawalJobs(cfg, workers, logger)...) // payroll_withdrawals.go
 	periodic = append(periodic, hallJobs(cfg, workers, logger)...)              // hall_dayend.go
+	periodic = append(periodic, videoCallsJobs(cfg, workers, logger)...)        // video_calls.go
 	if cfg.RemindCertifications != nil {
 		periodic = append(periodic, certRenewalJob(cfg.RemindCertifications, workers, logger))
 	}

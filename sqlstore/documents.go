@@ -30,7 +30,7 @@ func (s *CaseStore) ReferencedStorageKeys(ctx context.Context, keys []string) (m
 	// Every query binds referencedChunk keys, the last chunk padded with a
 	// repeat of its first, so that there is one query text to prepare.
 	var b strings.Builder
-	b.WriteString(`SELECT DISTINCT storage_key FROM application_documents WHERE storage_key IN (`)
+	b.WriteString(`SELECT DISTINCT storage_key FROM (SELECT storage_key FROM application_documents UNION ALL SELECT storage_key FROM video_recordings) k WHERE storage_key IN (`) // video recordings too (00026)
 	for i := range referencedChunk {
 		if i > 0 {
 			b.WriteString(", ")

@@ -129,6 +129,7 @@ func (m *Main) startJobs(ctx context.Context, s *dosthttp.Server) error {
 	}); ok {
 		cfg.CloseHallDays, cfg.LapseAppointments = h.CloseDays, h.LapseDue
 	}
+	cfg.EndVideoCalls = s.EndVideoCallsOfClosedTickets // video calls of tickets that left the hall (http/video_end.go)
 	if m.Payroll != nil {
 		cfg.Payroll = m.Payroll // its Config.Enqueue calls back m.jobs.runner (payroll.go)
 		cfg.SuspendNotWithdrawn = m.Payroll.SuspendNotWithdrawn

@@ -88,6 +88,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAudit(ctx, rest, stdout, stderr) // audit.go
 	case "webhook":
 		return runWebhook(ctx, rest, stdout, stderr) // webhook_cmd.go
+	case "video":
+		return runVideoAdmin(ctx, rest, stdout, stderr) // video_admin.go
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -117,6 +119,8 @@ Usage:
   dost calc [--trace] [--format json|text] FILE|-
   dost rules test [DIR] | rules check [DIR] | rules run --period 2026-11
   dost scan --period 2026-11 [--wait] | scan --local [--period 2026-11] [--dry-run]
+  dost video kind --centre CODE --kind hall|video | video certify --username NAME --language sign|az|en|ru
+  dost video interpreters [--username NAME] | video revoke --id ID
   dost payroll prepare --programme P --period 2026-11 [--wait | --local] --as USER | payroll approve --cycle N --as USER
   dost payroll export --cycle N --out DIR | payroll reconcile --cycle N --file F [--kind pain.002|camt.054]
   dost payroll show --cycle N | payroll reject --cycle N --as USER --reason TEXT

@@ -54,6 +54,9 @@ type Main struct {
 	oidc oidcFlags
 	// webhooks is --webhooks-allow-private and the deliverer (webhook.go).
 	webhooks webhookNode
+	// video is the --turn-* flags, the TURN server and the signalling
+	// hub's relay (video.go).
+	video videoNode
 
 	// boardRelay carries the hall boards' events between nodes on
 	// PostgreSQL (hall.go); nil on SQLite.
@@ -90,6 +93,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	bindMaxReport(fs, &m.payrollMaxReportMB)
 	m.oidc.bindFlags(fs)
 	m.webhooks.bindFlags(fs) // webhook.go
+	m.video.bindFlags(fs)    // video.go
 	m.pprof.bindFlags(fs)    // pprof.go
 	fs.BoolVar(&m.Demo, "demo", false, "load the demo catalogue, centres, staff accounts and population")
 	fs.IntVar(&m.DemoPersons, "demo-persons", m.DemoPersons, "size of the demo population")
@@ -110,6 +114,9 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 		return err
 	}
 	if err := m.webhooks.validate(fs); err != nil { // webhook.go
+		return err
+	}
+	if err := m.video.validate(); err != nil { // video.go
 		return err
 	}
 	return nil
@@ -233,6 +240,12 @@ func (m *Main) wireCasework(s *dosthttp.Server) error {
 	if err := m.wireTraining(s); err != nil { // training.go
 		return err
 	}
+	if err := m.wireVideo(s); err != nil { // video.go
+		return err
+	}
+	if s.Video != nil {
+		s.Video.Files = files // the calls' recordings (api_video_admin.go)
+	}
 	s.Portal = sqlstore.NewPortalStore(m.DB) // the citizen's account
 	return m.wirePayroll(s)                  // payroll.go
 }
@@ -245,6 +258,9 @@ func (m *Main) Close() error {
 		if err := m.HTTPServer.Close(); err != nil {
 			first = err
 		}
+	}
+	if err := m.video.close(); err != nil && first == nil { // video.go: TURN, relay
+		first = err
 	}
 	if m.boardRelay != nil { // after the server: its boards' streams are closed
 		if err := m.boardRelay.Close(); err != nil && first == nil {
@@ -272,6 +288,7 @@ func seedDemo(ctx context.Context, db *sqlstore.DB, persons int, logger *slog.Lo
 		Persons:   sqlstore.NewPersonService(db),
 		Training:  sqlstore.NewTrainingStore(db),
 		Hall:      sqlstore.NewHallStore(db),
+		Video:     sqlstore.NewVideoStore(db), Certifications: sqlstore.NewHallStore(db), // video.go
 	}, demo.Options{Persons: persons, Seed: 1, Today: dost.DateOf(dost.SystemClock{}.Now()), Logger: logger})
 }
 

@@ -27,11 +27,27 @@ type Browser struct {
 	ctx context.Context // the browser's first tab; parent of every Tab
 }
 
+// FakeMedia are the options of a browser for WebRTC tests (NewBrowser's
+// extra options): fake camera and microphone devices (a test pattern and a
+// beep), permission to use them granted without asking, media that play
+// without a user's gesture, and no throttling of the tabs in the
+// background, since each tab stands for a participant at their own
+// screen.
+var FakeMedia = []chromedp.ExecAllocatorOption{
+	chromedp.Flag("use-fake-device-for-media-stream", true),
+	chromedp.Flag("use-fake-ui-for-media-stream", true),
+	chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+	chromedp.Flag("disable-background-timer-throttling", true),
+	chromedp.Flag("disable-renderer-backgrounding", true),
+	chromedp.Flag("disable-backgrounding-occluded-windows", true),
+}
+
 // NewBrowser starts headless Chromium with a temporary profile and stops
-// it when the test ends. Without a Chromium binary the test is skipped,
+// it when the test ends; extra options (e.g. FakeMedia...) are added to
+// its command line. Without a Chromium binary the test is skipped,
 // unless the CI environment variable is set: in CI a missing browser is a
 // failure, so page tests cannot silently stop running.
-func NewBrowser(t testing.TB) *Browser {
+func NewBrowser(t testing.TB, extra ...chromedp.ExecAllocatorOption) *Browser {
 	t.Helper()
 	path := ChromiumPath
 	if p := os.Getenv("DOST_CHROMIUM"); p != "" {
@@ -58,6 +74,7 @@ func NewBrowser(t testing.TB) *Browser {
 		chromedp.Flag("disable-extensions", true),
 		chromedp.WindowSize(1280, 900),
 	}
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
 	t.Cleanup(func() {
@@ -85,6 +102,14 @@ type Tab struct {
 // ends.
 func (b *Browser) NewTab(t testing.TB) *Tab {
 	t.Helper()
+	return b.NewTabTimeout(t, BrowserTimeout)
+}
+
+// NewTabTimeout is NewTab for a tab whose work may take longer than
+// BrowserTimeout, e.g. one side of a call that lasts through a test: its
+// work is bounded by d.
+func (b *Browser) NewTabTimeout(t testing.TB, d time.Duration) *Tab {
+	t.Helper()
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
 	if _, err := chromedp.Run(ctx, chromedp.Steps()); err != nil {
 		cancel()
@@ -108,7 +133,7 @@ func (b *Browser) NewTab(t testing.TB) *Tab {
 		}
 	}()
 	var cancelTimeout context.CancelFunc
-	tab.Ctx, cancelTimeout = context.WithTimeout(ctx, BrowserTimeout)
+	tab.Ctx, cancelTimeout = context.WithTimeout(ctx, d)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancel()

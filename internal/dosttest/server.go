@@ -29,6 +29,7 @@ import (
 	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/sqlstore"
 	"github.com/dost-az/dost/training"
+	"github.com/dost-az/dost/video"
 	"github.com/dost-az/dost/webhooks"
 )
 
@@ -277,6 +278,11 @@ func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
 	ts.Deliverer = &webhooks.Deliverer{Store: ts.WebhookStore, Client: whClient, Clock: db.Clock()}
 	s.Webhooks = ts.Webhooks
 	ts.Audit = sqlstore.NewAuditStore(db) // the audit trail, recorded with WithAudit
+	// Service by video (issue 9): the demo video centre is seeded by the
+	// tests that need it (demo.SeedVideo).
+	videoStore := sqlstore.NewVideoStore(db)
+	videoStore.RatingSMS = ts.Hall.RatingSMS
+	s.Video = &dosthttp.VideoConfig{Service: videoStore, Hub: video.NewHub(), Files: ts.Files}
 	for _, o := range opts {
 		o(s)
 	}
