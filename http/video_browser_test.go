@@ -443,3 +443,59 @@ func TestVideoSetupTime(t *testing.T) {
 		})
 	}
 }
+
+// TestVideoWeakConnection: on a weak connection the call page shows the
+// connection as weak, falls back to audio only by itself (video stops in
+// both directions) and the chat keeps working. The weakness is made by
+// wrapping the operator's RTCPeerConnection.getStats so that every
+// candidate pair reports a round-trip time of 1.2 s, as a congested
+// satellite or 2G link would; the media themselves flow on loopback.
+func TestVideoWeakConnection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	f := newVideoFixture(t, "sqlite")
+	ts := f.ts
+	b := dosttest.NewBrowser(t, dosttest.FakeMedia...)
+	citizen := b.NewTabTimeout(t, videoTabTimeout)
+	videoDo(t, citizen, chromedp.Navigate(ts.URL+"/centres/"+f.hall.centre.Code+"/video?lang=en"),
+		chromedp.Click(chromedp.CSS(`input[name="service"][value="`+f.hall.svc.Code+`"]`)),
+		chromedp.Click(chromedp.CSS("#video-join-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#video-wait")))
+	videoWait(t, citizen, "the citizen waiting in the call", `window.dostVideo && dostVideo.state().status === "waiting"`, 30*time.Second)
+	operator := videoSignIn(t, b, ts, f.operator.Username, dosttest.Password(dost.RoleOperator), f.desk, "#video-call-next")
+	videoDo(t, operator, chromedp.Click(chromedp.CSS("#video-call-next")), chromedp.WaitVisible(chromedp.CSS("#video-call")))
+	videoWait(t, operator, "the operator connected", connected(1), 30*time.Second)
+	videoWait(t, citizen, "the citizen connected", connected(1), 30*time.Second)
+	if videoEval[bool](t, operator, `dostVideo.state().audioOnly`) {
+		t.Fatal("audio only before the connection became weak")
+	}
+
+	videoEval[bool](t, operator, `(function () {
+		var get = RTCPeerConnection.prototype.getStats;
+		RTCPeerConnection.prototype.getStats = function () {
+			return get.apply(this, arguments).then(function (report) {
+				var out = new Map();
+				report.forEach(function (r, k) {
+					out.set(k, r.type === "candidate-pair" ? Object.assign({}, r, { currentRoundTripTime: 1.2 }) : r);
+				});
+				return out;
+			});
+		};
+		return true;
+	})()`)
+	videoWait(t, operator, "the connection shown as weak", `document.getElementById("video-quality").getAttribute("data-level") === "poor"`, 20*time.Second)
+	videoWait(t, operator, "the fall back to audio only", `dostVideo.state().audioOnly === true`, 30*time.Second)
+
+	videoDo(t, citizen, chromedp.SendKeys(chromedp.CSS("#video-chat-text"), "Can you hear me?"),
+		chromedp.Click(chromedp.CSS("#video-chat-send")))
+	videoWait(t, operator, "the citizen's chat message on a weak connection",
+		`document.getElementById("video-chat-log").textContent.includes("Can you hear me?")`, 10*time.Second)
+	videoDo(t, operator, chromedp.SendKeys(chromedp.CSS("#video-chat-text"), "Yes, by voice only now."),
+		chromedp.Click(chromedp.CSS("#video-chat-send")))
+	videoWait(t, citizen, "the operator's chat message on a weak connection",
+		`document.getElementById("video-chat-log").textContent.includes("Yes, by voice only now.")`, 10*time.Second)
+	if got := videoEval[string](t, operator, `document.getElementById("video-quality-level").textContent`); got == "" {
+		t.Error("the connection's quality is not named on the page")
+	}
+}
