@@ -27,7 +27,10 @@ const (
 	// SendQueue is how many messages a connection may have waiting to be
 	// written; a client that falls further behind is dropped (closed with
 	// StatusPolicyViolation, "slow client"), so it never delays the others.
-	SendQueue = 64
+	// It holds the full bursts the rate limit lets the two other
+	// participants of a call send at once (2 × RateBurst), so a client that
+	// keeps reading is never dropped for a burst the hub allowed.
+	SendQueue = 256
 	// PingInterval is how often the server pings a connection; a ping not
 	// answered within PingTimeout drops it.
 	PingInterval = 20 * time.Second
