@@ -160,7 +160,12 @@ type Application struct {
 	UpdatedAt   time.Time  `json:"updated_at"`
 	// IdempotencyKey makes submitting idempotent: a second submission with
 	// the same key (by the same submitter) returns the first application.
-	IdempotencyKey string                 `json:"-"`
+	IdempotencyKey string `json:"-"`
+	// SubmissionHash identifies what the submission asked for (see
+	// casework.SubmitApplication): a second submission with the same
+	// IdempotencyKey but another hash is refused (ECONFLICT
+	// "idempotency.mismatch"). "" when not known: then it is not compared.
+	SubmissionHash string                 `json:"-"`
 	Note           string                 `json:"note,omitempty"` // the applicant's or operator's remark
 	Documents      []*ApplicationDocument `json:"documents,omitempty"`
 	Transitions    []*Transition          `json:"transitions,omitempty"`
@@ -211,10 +216,13 @@ type ApplicationFilter struct {
 	PersonID    int64
 	HouseholdID int64
 	ServiceCode string
-	CentreIDs   []int64 // any of
-	Statuses    []ApplicationStatus
-	AssigneeID  int64
-	Late        *bool
+	// ServiceCodes: any of (with ServiceCode too, both must hold); an
+	// empty non-nil list selects nothing.
+	ServiceCodes []string
+	CentreIDs    []int64 // any of
+	Statuses     []ApplicationStatus
+	AssigneeID   int64
+	Late         *bool
 	// Queue orders by deadline (oldest first) instead of by submission
 	// (newest first): the case worker's work queue.
 	Queue  bool
@@ -242,7 +250,12 @@ type NewDocument struct {
 	Code      string `json:"code"`
 	Presented bool   `json:"presented,omitempty"`
 	FileName  string `json:"file_name,omitempty"`
-	Content   []byte `json:"-"`
+	// ContentType is the type the client declared for the file (a
+	// multipart part's Content-Type), "" if none. It is never believed:
+	// the content is sniffed, and a file whose name's extension or
+	// declared type says otherwise is refused (file.type_mismatch).
+	ContentType string `json:"-"`
+	Content     []byte `json:"-"`
 }
 
 // TransitionRequest asks for an action on an application.
@@ -261,10 +274,13 @@ type ApplicationService interface {
 	// SubmitApplication validates and stores a new application with its
 	// documents, computes its deadline and records the submission.
 	// Idempotent: with a non-empty IdempotencyKey already used by the same
-	// submitter it returns the first application and created=false, and
-	// changes nothing. Errors: EINVALID (unknown service or person, a
-	// channel the passport does not allow, missing required documents, a
-	// file of the wrong type or size), nothing stored.
+	// submitter for the same submission it returns the first application
+	// and created=false, and changes nothing; used for a different
+	// submission it is ECONFLICT (field "idempotency_key", code
+	// "idempotency.mismatch"). Errors: EINVALID (unknown service, person or
+	// centre, a channel the passport does not allow, missing required
+	// documents, a file of the wrong type or size, or not what it claims),
+	// nothing stored.
 	SubmitApplication(ctx context.Context, a *NewApplication) (app *Application, created bool, err error)
 
 	// FindApplicationByID returns an application with its documents and

@@ -3,6 +3,7 @@ package dost
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -40,6 +41,16 @@ type Programme struct {
 	// assignment mode says which).
 	Offer bool `json:"offer,omitempty"`
 }
+
+// ManualProgrammePrefix starts the programme code of a manual award,
+// "manual:<service code>": an award a case worker entered with its
+// figures when approving an application for a benefit service dost has no
+// rules programme for (casework.DecideManual). Payroll pays its Amount as
+// entered, in the cycles of every programme.
+const ManualProgrammePrefix = "manual:"
+
+// IsManualProgramme reports whether code is a manual award's programme.
+func IsManualProgramme(code string) bool { return strings.HasPrefix(code, ManualProgrammePrefix) }
 
 // AwardStatus is an award's state.
 type AwardStatus string
@@ -111,6 +122,9 @@ type DecisionOutcome string
 const (
 	DecisionApproved DecisionOutcome = "approved"
 	DecisionRefused  DecisionOutcome = "refused"
+	// DecisionUpheld settles an appeal against decision AppealOf: the
+	// appeal fails and that decision stands (its awards, or its refusal).
+	DecisionUpheld DecisionOutcome = "upheld"
 )
 
 // Decision is the outcome of an application, with what it was computed
@@ -129,10 +143,15 @@ type Decision struct {
 	Trace          json.RawMessage  `json:"trace,omitempty"`
 	DecidedBy      int64            `json:"decided_by,omitempty"` // 0: dost itself
 	DecidedAt      time.Time        `json:"decided_at"`
-	// NotifyBy is the last day to notify a refusal (5 days after it).
+	// NotifyBy is the last day to notify a refusal: 5 days after it
+	// (working days if the service counts them), moved off weekends and
+	// holidays.
 	NotifyBy   Date   `json:"notify_by,omitzero"`
 	LetterCode string `json:"letter_code"`
 	Language   string `json:"language"` // of the letter: the person's
+	// AppealOf is the decision whose appeal this one settles (upheld or
+	// overturned); 0 for a first decision.
+	AppealOf int64 `json:"appeal_of,omitempty"`
 }
 
 // DecisionAmount is one computed value a decision rests on: the
@@ -154,8 +173,19 @@ type Assessment struct {
 	Period         Month            `json:"period"`
 	Eligible       bool             `json:"eligible"`
 	Amounts        []DecisionAmount `json:"amounts"`
-	Trace          json.RawMessage  `json:"trace"`
+	// NeedsReview: the rule set flags the amount (its variable
+	// "<amount>_needs_review", true for the beneficiary) because the law
+	// it encodes has a gap there (a value or date the sources lack); the
+	// case worker checks the amount against the explanation first.
+	NeedsReview bool            `json:"needs_review,omitempty"`
+	Trace       json.RawMessage `json:"trace"`
 }
+
+// NeedsReviewSuffix ends the name of the bool variable a rule set may
+// give a programme's amount variable: true where the amount depends on
+// something its sources lack (programmes/az README, "Answers that need
+// review").
+const NeedsReviewSuffix = "_needs_review"
 
 // AwardFilter selects awards; zero fields do not filter.
 type AwardFilter struct {

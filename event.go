@@ -119,6 +119,9 @@ type LifeEventEffect struct {
 	Programme   string `json:"programme,omitempty"`
 	AwardID     int64  `json:"award_id,omitempty"`
 	OfferID     int64  `json:"offer_id,omitempty"`
+	// ApplicationID names an application the event changed (withdrawn
+	// because its applicant died).
+	ApplicationID int64 `json:"application_id,omitempty"`
 }
 
 // OfferStatus is where a proactive offer is.

@@ -17,9 +17,12 @@ import (
 // (the award's amount) and the trace that explains them.
 type evaluation struct {
 	eligible bool
-	amounts  []dost.DecisionAmount
-	total    dost.Money
-	trace    json.RawMessage
+	// needsReview: the rule set flags an eligible beneficiary's amount
+	// (dost.NeedsReviewSuffix).
+	needsReview bool
+	amounts     []dost.DecisionAmount
+	total       dost.Money
+	trace       json.RawMessage
 }
 
 // scope says whose values of a programme count.
@@ -93,6 +96,8 @@ func (s *Service) evaluate(ctx context.Context, p *dost.Programme, personID, hh 
 		if a.Eligible {
 			ev.eligible = true
 			ev.total += a.Amount
+			review, _ := res.Values[p.Amount+dost.NeedsReviewSuffix][id].(bool)
+			ev.needsReview = ev.needsReview || review
 		}
 	}
 	base := dost.DecisionAmount{Programme: p.Code, Variable: p.Amount}
@@ -160,7 +165,7 @@ func (s *Service) Assess(ctx context.Context, id int64) (*dost.Assessment, error
 	}
 	out := &dost.Assessment{ApplicationID: a.ID, Period: a.Period, Eligible: true, Amounts: []dost.DecisionAmount{}}
 	if p != nil {
-		out.RuleSetVersion, out.Eligible, out.Trace = s.rsVersion, ev.eligible, ev.trace
+		out.RuleSetVersion, out.Eligible, out.Trace, out.NeedsReview = s.rsVersion, ev.eligible, ev.trace, ev.needsReview
 		if ev.amounts != nil {
 			out.Amounts = ev.amounts
 		}

@@ -58,7 +58,8 @@ type Config struct {
 	Programmes []dost.Programme
 	Files      dost.FileStore
 	// Centres names the centre that handled an application on its
-	// decision letter; nil prints no centre.
+	// decision letter and checks that a new application's centre exists;
+	// nil prints no centre and checks none.
 	Centres dost.CentreService
 	// Clock tells the time; nil is the system clock. Dates (today,
 	// periods, deadlines) are taken in Baku's time zone.
@@ -151,6 +152,9 @@ func New(cfg Config) (*Service, error) {
 		s.vars[p.Code] = []string{p.Amount}
 		if p.Eligible != "" {
 			s.vars[p.Code] = append(s.vars[p.Code], p.Eligible)
+		}
+		if v, ok := cfg.RuleSet.Variable(p.Amount + dost.NeedsReviewSuffix); ok && v.Type == rules.Bool {
+			s.vars[p.Code] = append(s.vars[p.Code], v.Name)
 		}
 	}
 	return s, nil
@@ -405,13 +409,20 @@ func (s *Service) calendar(ctx context.Context, first, last int) (*dost.Calendar
 // on day, counting the passport's days (working days when it says so) with
 // the holiday calendar of every year the count crosses.
 func (s *Service) deadline(ctx context.Context, svc *dost.Service, day dost.Date) (dost.Date, error) {
+	return s.countDays(ctx, day, svc.DeadlineDays, svc.WorkingDays)
+}
+
+// countDays returns the last day of a period of n days from day (working
+// days when working is true; see dost.Calendar.Deadline) with the holiday
+// calendar of every year the count crosses.
+func (s *Service) countDays(ctx context.Context, day dost.Date, n int, working bool) (dost.Date, error) {
 	last := day.Year()
 	for {
 		cal, err := s.calendar(ctx, day.Year(), last)
 		if err != nil {
 			return dost.Date{}, err
 		}
-		d := cal.Deadline(day, svc.DeadlineDays, svc.WorkingDays)
+		d := cal.Deadline(day, n, working)
 		if d.Year() <= last {
 			return d, nil
 		}

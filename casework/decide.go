@@ -41,8 +41,15 @@ var decisionActions = []dost.ApplicationAction{dost.ActionApprove, dost.ActionRe
 // them. An appeal is allowed within
 // AppealDays days of the decision (EINVALID afterwards). A citizen may
 // only provide information, appeal or withdraw, on their own application
-// (EFORBIDDEN otherwise). The applicant is notified of a request for
-// information and of an upheld appeal. Errors: ENOTFOUND, ECONFLICT when
+// (EFORBIDDEN otherwise). Upholding an appeal decides it, so it is as
+// impartial as Decide: EFORBIDDEN for the applicant, a member of the
+// applicant's household and a staff account linked to no person
+// (checkImpartial); and it stores a decision, outcome upheld, with the
+// reason, who, AppealOf the appealed decision and a letter code (its
+// letter, WriteLetter, says the appealed decision stands), which becomes
+// the application's DecisionID. The applicant is notified of a request
+// for information and of an upheld appeal (with the letter's
+// verification link). Errors: ENOTFOUND, ECONFLICT when
 // the status does not allow the action or changed meanwhile, EINVALID.
 func (s *Service) Act(ctx context.Context, id int64, r dost.TransitionRequest) (*dost.Application, error) {
 	if slices.Contains(decisionActions, r.Action) {
@@ -59,6 +66,12 @@ func (s *Service) Act(ctx context.Context, id int64, r dost.TransitionRequest) (
 	to, err := dost.NextStatus(a.Status, r.Action)
 	if err != nil {
 		return nil, err
+	}
+	if r.Action == dost.ActionUphold {
+		// Upholding decides the appeal: as impartial as Decide.
+		if err := s.checkImpartial(ctx, u, a); err != nil {
+			return nil, err
+		}
 	}
 	var v dost.Validation
 	reason := checkReason(&v, r)
@@ -85,12 +98,22 @@ func (s *Service) Act(ctx context.Context, id int64, r dost.TransitionRequest) (
 	}
 	var eff *Effects
 	switch r.Action {
-	case dost.ActionRequestInformation, dost.ActionUphold:
-		ns, err := s.actNotifications(ctx, a, r.Action, reason, now)
+	case dost.ActionRequestInformation:
+		ns, err := s.actNotifications(ctx, a, r.Action, reason, nil, now)
 		if err != nil {
 			return nil, err
 		}
 		eff = &Effects{Notifications: ns}
+	case dost.ActionUphold:
+		d, err := s.upheld(ctx, a, actorID, reason, now)
+		if err != nil {
+			return nil, err
+		}
+		ns, err := s.actNotifications(ctx, a, r.Action, reason, d, now)
+		if err != nil {
+			return nil, err
+		}
+		eff = &Effects{Decision: d, Notifications: ns}
 	}
 	if err := s.store.Transition(ctx, t, eff); err != nil {
 		return nil, err
@@ -127,9 +150,26 @@ func checkReason(v *dost.Validation, r dost.TransitionRequest) string {
 	return reason
 }
 
-// actNotifications tells the applicant of a request for information or an
-// upheld appeal.
-func (s *Service) actNotifications(ctx context.Context, a *dost.Application, action dost.ApplicationAction, reason string, now time.Time) ([]*dost.Notification, error) {
+// upheld returns the decision that upholds application a's appealed
+// decision: outcome upheld, the reason, who and when, AppealOf the
+// appealed decision, and its own letter code in the applicant's language.
+// It has no amounts: the appealed decision's stand.
+func (s *Service) upheld(ctx context.Context, a *dost.Application, actorID int64, reason string, now time.Time) (*dost.Decision, error) {
+	prev, err := s.store.FindDecisionByID(ctx, a.DecisionID)
+	if err != nil {
+		return nil, fmt.Errorf("find the decision appealed: %w", err)
+	}
+	p, err := s.persons.FindPersonByID(ctx, a.PersonID)
+	if err != nil {
+		return nil, fmt.Errorf("find applicant: %w", err)
+	}
+	return &dost.Decision{ApplicationID: a.ID, Outcome: dost.DecisionUpheld, Reason: reason, Period: prev.Period,
+		DecidedBy: actorID, DecidedAt: now, LetterCode: pdf.LetterCode(), Language: p.Lang(), AppealOf: prev.ID}, nil
+}
+
+// actNotifications tells the applicant of a request for information or of
+// an upheld appeal, d, with the link that verifies its letter.
+func (s *Service) actNotifications(ctx context.Context, a *dost.Application, action dost.ApplicationAction, reason string, d *dost.Decision, now time.Time) ([]*dost.Notification, error) {
 	p, err := s.persons.FindPersonByID(ctx, a.PersonID)
 	if err != nil {
 		return nil, fmt.Errorf("find applicant: %w", err)
@@ -145,8 +185,11 @@ func (s *Service) actNotifications(ctx context.Context, a *dost.Application, act
 		return toPerson(p, "information:"+id, "application.information_requested", say(lang, "information.subject", a.Number),
 			say(lang, "information.requested", a.Number, name, reason), now), nil
 	}
-	return toPerson(p, "appeal:"+id, "appeal.upheld", say(lang, "appeal.subject", a.Number),
-		say(lang, "appeal.upheld", a.Number, name, reason), now), nil
+	body := say(lang, "appeal.upheld", a.Number, name, reason)
+	if d != nil {
+		body += " " + say(lang, "decision.letter", s.verifyURL(d.LetterCode))
+	}
+	return toPerson(p, "appeal:"+id, "appeal.upheld", say(lang, "appeal.subject", a.Number), body, now), nil
 }
 
 // stepID names the next transition of application a: its ID and the
@@ -171,7 +214,10 @@ func stepID(a *dost.Application) string {
 //     programme, the applicant's household. A service with no programme
 //     is approved without rules or awards.
 //   - Refuse needs a ReasonCode from the passport's refusal reasons; the
-//     refusal must be notified within RefusalNoticeDays (NotifyBy). The
+//     refusal must be notified within RefusalNoticeDays (NotifyBy),
+//     counted as the decision's deadline is: working days when the
+//     passport says so, else calendar days with a last day that falls on
+//     a weekend or holiday moved to the next working day. The
 //     rules still run, so the decision keeps the explanation; if they
 //     cannot compute the period it is stored without one.
 //   - Overturn needs a reason. Overturning a refusal approves (as above);
@@ -264,6 +310,9 @@ func (s *Service) Decide(ctx context.Context, id int64, r dost.TransitionRequest
 	}
 	d := &dost.Decision{ApplicationID: a.ID, Outcome: outcome, Reason: reason, Period: a.Period,
 		DecidedBy: actorID, DecidedAt: now, LetterCode: pdf.LetterCode(), Language: person.Lang()}
+	if prev != nil {
+		d.AppealOf = prev.ID
+	}
 	if rr != nil {
 		d.ReasonCode = rr.Code
 	}
@@ -272,7 +321,9 @@ func (s *Service) Decide(ctx context.Context, id int64, r dost.TransitionRequest
 	}
 	eff := &Effects{Decision: d}
 	if outcome == dost.DecisionRefused {
-		d.NotifyBy = today.AddDate(0, 0, RefusalNoticeDays)
+		if d.NotifyBy, err = s.countDays(ctx, today, RefusalNoticeDays, svc.WorkingDays); err != nil {
+			return nil, err
+		}
 	}
 	var award *dost.Award
 	if outcome == dost.DecisionApproved && p != nil {
@@ -283,6 +334,9 @@ func (s *Service) Decide(ctx context.Context, id int64, r dost.TransitionRequest
 		total := *eff.Awards[0]
 		total.Amount = ev.total
 		award = &total
+	}
+	if award, err = s.manualHook(ctx, svc, a, p, d, eff, award, now); err != nil { // manual.go: DecideManual
+		return nil, err
 	}
 	if r.Action == dost.ActionOverturn && prev.Outcome == dost.DecisionApproved {
 		if eff.EndAwards, err = s.endAwards(ctx, a, today); err != nil {

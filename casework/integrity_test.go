@@ -200,12 +200,13 @@ func TestMarkLateRefusal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := dost.MustDate("2026-11-21"); d.NotifyBy != want {
+			if want := dost.MustDate("2026-11-23"); d.NotifyBy != want {
 				t.Fatalf("NotifyBy %s, want %s", d.NotifyBy, want)
 			}
 			apps[name] = a
 		}
-		// Sevda's SMS goes on the last day at 23:00 in Baku; Vuqar's e-mail
+		// Refused on Monday 16th: notified by Monday 23rd, as 21st is a
+		// Saturday. Sevda's SMS goes on the last day at 23:00 in Baku; Vuqar's e-mail
 		// an hour after it ended; Rauf's never.
 		sent := func(name string, at time.Time) {
 			ns := e.notifications(t, name, "decision.refused")
@@ -216,8 +217,8 @@ func TestMarkLateRefusal(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		sent("Sevda", time.Date(2026, 11, 21, 19, 0, 0, 0, time.UTC))
-		sent("Vuqar", time.Date(2026, 11, 21, 21, 0, 0, 0, time.UTC))
+		sent("Sevda", time.Date(2026, 11, 23, 19, 0, 0, 0, time.UTC))
+		sent("Vuqar", time.Date(2026, 11, 23, 21, 0, 0, 0, time.UTC))
 		// Ali's refusal is checked no more: its notify_by is moved
 		// back beyond the 90 days the job looks at (refusals older than
 		// that are not read at every run for ever).
@@ -225,11 +226,11 @@ func TestMarkLateRefusal(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		e.clock.Set(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
+		e.clock.Set(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 		if n, err := e.svc.MarkLate(ctx); err != nil || n != 0 {
 			t.Fatalf("on the last day: marked %d, %v; want 0", n, err)
 		}
-		e.clock.Set(time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC))
+		e.clock.Set(time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC))
 		if n, err := e.svc.MarkLate(ctx); err != nil || n != 2 {
 			t.Fatalf("the day after: marked %d, %v; want 2 (Rauf, Vuqar)", n, err)
 		}

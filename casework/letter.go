@@ -13,7 +13,8 @@ import (
 // Letter returns what the letter of decision id says, ready for
 // pdf.DecisionLetter: the applicant, the application, the outcome with
 // the amounts awarded (their programmes' names) or the refusal's reason
-// (the passport's text, then the free text), the centre (when the
+// (the passport's text, then the free text), or for an upheld appeal the
+// appealed decision that stands and the reason, the centre (when the
 // Service has Centres), who decided and the verification link
 // BaseURL/verify/<code>. The texts are in lang, or in the letter's own
 // language (the applicant's, kept on the decision) when lang is "".
@@ -79,9 +80,17 @@ func (s *Service) Letter(ctx context.Context, decisionID int64, lang string) (*p
 			amt := pdf.Amount{Programme: x.Programme, Amount: x.Amount, Kind: dost.AwardMonthly, From: d.Period}
 			if prog := s.programmes[x.Programme]; prog != nil {
 				amt.Programme, amt.Kind = prog.Name.In(lang), prog.Kind
+			} else if m, ok := ManualOf(d); ok { // entered by hand: the service's name, kind and start
+				amt.Programme, amt.Kind, amt.From = svc.Name.In(lang), m.Kind, dost.MonthOf(m.Start)
 			}
 			l.Amounts = append(l.Amounts, amt)
 		}
+	case dost.DecisionUpheld:
+		prev, err := s.store.FindDecisionByID(ctx, d.AppealOf)
+		if err != nil {
+			return nil, fmt.Errorf("find the decision appealed: %w", err)
+		}
+		l.Reason, l.AppealedDate, l.AppealedOutcome = d.Reason, dost.DateOf(prev.DecidedAt.In(dost.Baku)), prev.Outcome
 	case dost.DecisionRefused:
 		l.Reason = d.Reason
 		if i := slices.IndexFunc(svc.RefusalReasons, func(r dost.RefusalReason) bool { return r.Code == d.ReasonCode }); i >= 0 {

@@ -19,9 +19,12 @@ type Store interface {
 	//
 	// Idempotent: if a.IdempotencyKey is not empty and an application with
 	// the same (SubmittedBy, IdempotencyKey) exists, it returns that one
-	// (with documents and transitions) and created=false, writing nothing.
-	// Two concurrent calls with one key store one application: the loser
-	// of the race gets the winner's. ECONFLICT when an effect breaks a
+	// (with documents and transitions) and created=false, writing nothing;
+	// but if both have a SubmissionHash and they differ (the key was used
+	// for another submission) it is ECONFLICT with field
+	// "idempotency_key", code "idempotency.mismatch". Two concurrent calls
+	// with one key store one application: the loser of the race gets the
+	// winner's (or that ECONFLICT). ECONFLICT when an effect breaks a
 	// uniqueness rule (a second award for the same beneficiary, programme
 	// and period; an open monthly award already there); nothing is stored.
 	CreateApplication(ctx context.Context, a *dost.Application, docs []*dost.ApplicationDocument, effects *Effects) (stored *dost.Application, created bool, err error)

@@ -2,10 +2,12 @@ package casework
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -45,17 +47,24 @@ var channelOf = map[dost.ApplicationChannel]dost.Channel{
 // and the offer path (proactive.Service.AnswerOffer) only: the HTTP layer
 // lets staff submit on the centre and call centre channels alone, and
 // nothing else calls this with a user's choice of channel. Files are checked
-// by content (PDF, JPEG or PNG, at most dost.MaxDocumentSize). The period
+// by content (PDF, JPEG or PNG, at most dost.MaxDocumentSize), and a file
+// whose name's extension or declared ContentType says it is another type
+// than its content is refused ("file.type_mismatch",
+// filestore.CheckDeclared). The period
 // defaults to the month of submission; it may lie at most the programme's
 // back-pay limit before it and FutureMonths after it. The centre defaults
 // to the submitting staff member's only centre and is required at a
-// window; a staff member scoped to centres submits only for those
-// (EFORBIDDEN). The household is the person's at submission; the deadline
+// window; a centre given must exist (EINVALID "centre.unknown", checked
+// when the Service has Centres); a staff member scoped to centres submits
+// only for those (EFORBIDDEN). The household is the person's at submission; the deadline
 // counts the passport's days from the day of submission with the holiday
 // calendar.
 //
-// Idempotent: with an IdempotencyKey already used by the same submitter it
-// returns the first application and created=false, and changes nothing.
+// Idempotent: with an IdempotencyKey already used by the same submitter
+// for the same submission (submissionHash) it returns the first
+// application and created=false, and changes nothing; for another
+// submission it is ECONFLICT (field "idempotency_key", code
+// "idempotency.mismatch"), nothing stored.
 // A deceased person applies for a service about a death only (the funeral
 // allowance, the survivor's pension): otherwise "fin" is EINVALID with the
 // code "person.deceased".
@@ -100,6 +109,14 @@ func (s *Service) SubmitApplication(ctx context.Context, n *dost.NewApplication)
 	}
 	if n.CentreID < 0 {
 		v.Add("centre_id", "centre.invalid", "Centre %d is not valid.", n.CentreID)
+	} else if n.CentreID > 0 && s.centres != nil {
+		// A centre that does not exist would put the application in
+		// nobody's queue.
+		if _, err := s.centres.FindCentreByID(ctx, n.CentreID); dost.ErrorCode(err) == dost.ENOTFOUND {
+			v.Add("centre_id", "centre.unknown", "There is no centre %d.", n.CentreID)
+		} else if err != nil {
+			return nil, false, fmt.Errorf("find centre: %w", err)
+		}
 	}
 	period := n.Period
 	if period.IsZero() {
@@ -141,7 +158,7 @@ func (s *Service) SubmitApplication(ctx context.Context, n *dost.NewApplication)
 		PersonID: person.ID, FIN: person.FIN, HouseholdID: hh, ServiceCode: svc.Code, CentreID: centreID,
 		Channel: n.Channel, Status: dost.ApplicationSubmitted, Period: period, Deadline: deadline,
 		SubmittedBy: actorID, SubmittedAt: now, UpdatedAt: now, IdempotencyKey: n.IdempotencyKey,
-		Note:        strings.TrimSpace(n.Note),
+		SubmissionHash: submissionHash(person.FIN, svc.Code, n), Note: strings.TrimSpace(n.Note),
 		Transitions: []*dost.Transition{{Action: ActionSubmit, To: dost.ApplicationSubmitted, ActorID: actorID, At: now}},
 	}
 
@@ -158,6 +175,52 @@ func (s *Service) SubmitApplication(ctx context.Context, n *dost.NewApplication)
 		s.removeFiles(keys) // the first submission's files are the ones kept
 	}
 	return stored, created, nil
+}
+
+// submissionHash returns the hex SHA-256 of what submission n asks for,
+// normalised: the person's FIN and the service's code as found, the
+// centre, channel and period as given (0 and "" for the defaults, which
+// may change between a submission and its retry), the note trimmed, and
+// the documents sorted, each its code, whether presented, its file name
+// trimmed and its content's SHA-256. Two submissions with the same hash
+// ask for the same thing; the hash is kept with the application so that
+// an Idempotency-Key reused for another submission is refused.
+func submissionHash(fin dost.FIN, serviceCode string, n *dost.NewApplication) string {
+	type doc struct {
+		Code      string `json:"code"`
+		Presented bool   `json:"presented"`
+		FileName  string `json:"file_name"`
+		SHA256    string `json:"sha256"`
+	}
+	docs := make([]doc, 0, len(n.Documents))
+	for _, d := range n.Documents {
+		x := doc{Code: strings.TrimSpace(d.Code), Presented: d.Presented, FileName: strings.TrimSpace(d.FileName)}
+		if len(d.Content) > 0 {
+			sum := sha256.Sum256(d.Content)
+			x.SHA256 = hex.EncodeToString(sum[:])
+		}
+		docs = append(docs, x)
+	}
+	slices.SortFunc(docs, func(a, b doc) int {
+		return cmp.Or(cmp.Compare(a.Code, b.Code), cmp.Compare(a.FileName, b.FileName), cmp.Compare(a.SHA256, b.SHA256),
+			cmp.Compare(strconv.FormatBool(a.Presented), strconv.FormatBool(b.Presented)))
+	})
+	period := ""
+	if !n.Period.IsZero() {
+		period = n.Period.String()
+	}
+	b, _ := json.Marshal(struct {
+		V         int    `json:"v"` // the normalisation's version
+		FIN       string `json:"fin"`
+		Service   string `json:"service"`
+		Centre    int64  `json:"centre"`
+		Channel   string `json:"channel"`
+		Period    string `json:"period"`
+		Note      string `json:"note"`
+		Documents []doc  `json:"documents"`
+	}{1, string(fin), serviceCode, n.CentreID, string(n.Channel), period, strings.TrimSpace(n.Note), docs})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // SurvivorPensionService is the catalogue's survivor's pension (pension
@@ -276,6 +339,12 @@ func checkDocument(svc *dost.Service, ch dost.ApplicationChannel, nd dost.NewDoc
 			}
 			if len(dost.ErrorFields(err)) == 0 {
 				v.Add("file", "file.invalid", "%s", dost.ErrorMessage(err))
+			}
+			break
+		}
+		if err := filestore.CheckDeclared(name, nd.ContentType, ct); err != nil {
+			for _, f := range dost.ErrorFields(err) {
+				v.Add("file", f.Code, "%s", f.Message)
 			}
 			break
 		}

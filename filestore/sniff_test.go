@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dost-az/dost"
@@ -106,6 +107,78 @@ func FuzzSniff(f *testing.F) {
 		}
 		if len(content) == 0 || len(content) > dost.MaxDocumentSize {
 			t.Fatalf("Sniff: accepted %d bytes, want 1 to %d", len(content), dost.MaxDocumentSize)
+		}
+	})
+}
+
+func TestCheckDeclared(t *testing.T) {
+	const pdf, jpg, png = "application/pdf", "image/jpeg", "image/png"
+	t.Run("OK", func(t *testing.T) {
+		for _, tt := range []struct{ name, declared, sniffed string }{
+			{"scan.pdf", "application/pdf", pdf},
+			{"SCAN.PDF", "", pdf},
+			{"photo.jpg", "image/jpeg", jpg},
+			{"photo.JPEG", "image/jpg", jpg},           // an alias
+			{"şəkil.png", "image/png; q=1", png},       // parameters
+			{"no-extension", "", png},                  // claims nothing
+			{"archive.2026", "", pdf},                  // not a type's extension
+			{"x.png", "application/octet-stream", png}, // generic: claims nothing
+			{"", "", jpg},
+		} {
+			if err := filestore.CheckDeclared(tt.name, tt.declared, tt.sniffed); err != nil {
+				t.Errorf("CheckDeclared(%q, %q, %q) = %v, want nil", tt.name, tt.declared, tt.sniffed, err)
+			}
+		}
+	})
+	for _, tt := range []struct {
+		name, fileName, declared, sniffed, message string
+	}{
+		{"ErrPNGAsPDFName", "x.pdf", "", png, `The file "x.pdf" is named as a PDF by its extension .pdf, but its content is a PNG image.`},
+		{"ErrPNGAsPDFType", "x", "application/pdf", png, `The file "x" is sent as a PDF, but its content is a PNG image.`},
+		{"ErrPDFAsWord", "letter.docx", "", pdf, `its extension .docx, but its content is a PDF.`},
+		{"ErrJPEGAsGIF", "a.jpg", "image/gif", jpg, `is sent as image/gif, but its content is a JPEG image.`},
+		{"ErrBadType", "a.png", "image/", png, `which is not a media type`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := filestore.CheckDeclared(tt.fileName, tt.declared, tt.sniffed)
+			fields := dost.ErrorFields(err)
+			if dost.ErrorCode(err) != dost.EINVALID || len(fields) != 1 || fields[0].Field != "file" || fields[0].Code != "file.type_mismatch" {
+				t.Fatalf("got %v %+v, want one file.type_mismatch for file", err, fields)
+			}
+			if !strings.Contains(fields[0].Message, tt.message) {
+				t.Errorf("message %q, want it to contain %q", fields[0].Message, tt.message)
+			}
+		})
+	}
+	t.Run("ErrBoth", func(t *testing.T) {
+		if fs := dost.ErrorFields(filestore.CheckDeclared("x.pdf", "image/jpeg", png)); len(fs) != 2 {
+			t.Errorf("fields %+v, want the name's and the type's", fs)
+		}
+	})
+}
+
+func FuzzCheckDeclared(f *testing.F) {
+	f.Add("scan.pdf", "application/pdf", 0)
+	f.Add("x.PNG", "image/png; charset=x", 2)
+	f.Add("a.jpg", "image/", 1)
+	f.Add("", "multipart/mixed; boundary=\"", 2)
+	f.Fuzz(func(t *testing.T, name, declared string, i int) {
+		sniffed := dost.DocumentContentTypes[uint(i)%uint(len(dost.DocumentContentTypes))]
+		err := filestore.CheckDeclared(name, declared, sniffed)
+		if err == nil {
+			return
+		}
+		var e *dost.Error
+		if !errors.As(err, &e) || e.Code != dost.EINVALID || len(e.Fields) == 0 || len(e.Fields) > 2 {
+			t.Fatalf("got %#v, want an invalid *dost.Error with one or two fields", err)
+		}
+		for _, fe := range e.Fields {
+			if fe.Field != "file" || fe.Code != "file.type_mismatch" || fe.Message == "" {
+				t.Fatalf("got field %+v, want file.type_mismatch with a message", fe)
+			}
+		}
+		if strings.TrimSpace(declared) == "" && !strings.Contains(name, ".") {
+			t.Fatalf("CheckDeclared(%q, %q, %q): refused a file that claims nothing", name, declared, sniffed)
 		}
 	})
 }

@@ -171,8 +171,9 @@ type documentInput struct {
 // "application" holding that JSON and file parts "document:<code>", each
 // at most dost.MaxDocumentSize (the service checks their content). The
 // Idempotency-Key header is required: a repeat with the same key by the
-// same user answers 200 with the first application, changing nothing; a
-// new application answers 201 with its Location. channel defaults to
+// same user answers 200 with the first application, changing nothing (409
+// "idempotency.mismatch" if the repeat asks for something else); a new
+// application answers 201 with its Location. channel defaults to
 // "centre" and staff may use only "centre" and "call_centre"; centre_id
 // defaults to the user's centre when they have exactly one, and a user
 // scoped to centres may open applications only for those (403, from the
@@ -318,7 +319,7 @@ func readApplication(w http.ResponseWriter, r *http.Request) (*applicationInput,
 			case tooLarge:
 				v.Add(name+".file", "file.too_large", "The file is larger than %d MiB.", dost.MaxDocumentSize>>20)
 			default:
-				files = append(files, dost.NewDocument{Code: code, FileName: part.FileName(), Content: content})
+				files = append(files, dost.NewDocument{Code: code, FileName: part.FileName(), ContentType: part.Header.Get("Content-Type"), Content: content})
 			}
 		default:
 			v.Add(name, "part.unknown", "Unknown part %q: expected application and document:<code>.", name)
@@ -502,7 +503,8 @@ func (s *Server) handleApplicationAssign(w http.ResponseWriter, r *http.Request)
 
 // transitionResult is the answer of "POST
 // /api/v1/applications/{id}/transitions": the application after the
-// action and, for a decision, the decision.
+// action and, for a decision (approve, refuse, overturn, uphold), the
+// decision.
 type transitionResult struct {
 	Application *applicationView `json:"application"`
 	Decision    *dost.Decision   `json:"decision,omitempty"`
@@ -550,6 +552,14 @@ func (s *Server) handleApplicationTransition(w http.ResponseWriter, r *http.Requ
 		s.Error(w, r, err)
 		return
 	}
+	if in.Action == dost.ActionUphold && full.DecisionID != 0 {
+		// Upholding an appeal decides it too (outcome upheld).
+		if res.Decision, err = s.AwardService.FindDecisionByID(r.Context(), full.DecisionID); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		res.Decision.Trace = nil
+	}
 	res.Application = viewOf(r, full)
 	writeJSON(w, http.StatusOK, res)
 }
@@ -577,10 +587,11 @@ func (s *Server) handleApplicationAssessment(w http.ResponseWriter, r *http.Requ
 // handleDocumentCreate handles "POST /api/v1/applications/{id}/documents":
 // attaches a document to an open application. The body is multipart with
 // a form field "code" and one file part "file" (at most
-// dost.MaxDocumentSize; its content must be a PDF, JPEG or PNG whatever
-// its name says), or JSON {code, presented} for an original seen at the
-// window. 201 with the document; 409 if the application is no longer
-// open.
+// dost.MaxDocumentSize; its content must be a PDF, JPEG or PNG, and the
+// part's Content-Type and the file name's extension, if they claim a
+// type, must agree with the content: 400 file.type_mismatch otherwise),
+// or JSON {code, presented} for an original seen at the window. 201 with
+// the document; 409 if the application is no longer open.
 func (s *Server) handleDocumentCreate(w http.ResponseWriter, r *http.Request) {
 	a, err := s.applicationOfPath(r)
 	if err != nil {
@@ -648,7 +659,7 @@ func readDocument(w http.ResponseWriter, r *http.Request) (dost.NewDocument, err
 			if tooLarge {
 				v.Add("file", "file.too_large", "The file is larger than %d MiB.", dost.MaxDocumentSize>>20)
 			}
-			d.FileName, d.Content, hasFile = part.FileName(), content, true
+			d.FileName, d.ContentType, d.Content, hasFile = part.FileName(), part.Header.Get("Content-Type"), content, true
 		default:
 			v.Add(name, "part.unknown", "Unknown part %q: expected code and file.", name)
 		}

@@ -49,10 +49,12 @@ func bearer(token string, extra ...string) http.Header {
 }
 
 // filePart is one part of a multipart body: a form field when name is
-// empty of a file name, a file otherwise.
+// empty of a file name, a file otherwise, sent with contentType (default:
+// application/pdf for a name ending in .pdf, else image/png).
 type filePart struct {
 	field, fileName string
 	content         []byte
+	contentType     string
 }
 
 // multipartBody returns a multipart/form-data body of the parts and its
@@ -68,7 +70,15 @@ func multipartBody(t testing.TB, parts ...filePart) (string, string) {
 		} else {
 			h := textproto.MIMEHeader{}
 			h.Set("Content-Disposition", fmt.Sprintf(`form-data; name=%q; filename=%q`, p.field, p.fileName))
-			h.Set("Content-Type", "image/png") // claimed, never believed
+			ct := p.contentType
+			switch {
+			case ct != "":
+			case strings.HasSuffix(p.fileName, ".pdf"):
+				ct = "application/pdf"
+			default:
+				ct = "image/png"
+			}
+			h.Set("Content-Type", ct) // claimed, checked against the content
 			var w interface{ Write([]byte) (int, error) }
 			if w, err = mw.CreatePart(h); err == nil {
 				_, err = w.Write(p.content)
@@ -243,6 +253,20 @@ func TestApplicationAPI(t *testing.T) {
 			}
 		})
 
+		t.Run("ErrIdempotencyKeyReused", func(t *testing.T) {
+			// The key of the first application, for another submission.
+			body := birthApplication(baby.FIN, "birth_certificate", "id_card")
+			body["note"] = "another visit"
+			r := submit(t, operator, "window-7/visit-1", body)
+			wantProblem(t, r, 409, dost.ECONFLICT, "idempotency_key")
+			if len(r.Problem.Errors) > 0 && r.Problem.Errors[0].Code != "idempotency.mismatch" {
+				t.Errorf("field code: got %q, want idempotency.mismatch", r.Problem.Errors[0].Code)
+			}
+			if n := count(t, baby.FIN); n != 1 {
+				t.Errorf("applications: got %d, want 1", n)
+			}
+		})
+
 		var second applicationView
 		t.Run("MultipartPNG", func(t *testing.T) {
 			js, _ := json.Marshal(birthApplication(baby.FIN, "id_card"))
@@ -293,6 +317,21 @@ func TestApplicationAPI(t *testing.T) {
 				t.Errorf("applications: got %d, want 2", n)
 			}
 		})
+		t.Run("ErrMultipartPNGAsPDF", func(t *testing.T) {
+			// Both are accepted types, but the file is not what it claims.
+			js, _ := json.Marshal(birthApplication(baby.FIN, "id_card"))
+			r := upload(t, operator, "upload-mismatch", "/api/v1/applications",
+				filePart{field: "application", content: js},
+				filePart{field: "document:birth_certificate", fileName: "certificate", contentType: "application/pdf", content: pngBytes})
+			wantProblem(t, r, 400, dost.EINVALID, "document:birth_certificate")
+			if len(r.Problem.Errors) > 0 && (r.Problem.Errors[0].Code != "file.type_mismatch" ||
+				!strings.Contains(r.Problem.Errors[0].Message, "sent as a PDF, but its content is a PNG image")) {
+				t.Errorf("field error: got %+v, want file.type_mismatch saying what it claims and is", r.Problem.Errors[0])
+			}
+			if n := count(t, baby.FIN); n != 2 {
+				t.Errorf("applications: got %d, want 2", n)
+			}
+		})
 		t.Run("ErrMultipartWithoutApplication", func(t *testing.T) {
 			r := upload(t, operator, "upload-3", "/api/v1/applications",
 				filePart{field: "document:birth_certificate", fileName: "b.png", content: pngBytes})
@@ -303,6 +342,12 @@ func TestApplicationAPI(t *testing.T) {
 			r := upload(t, operator, "", path, filePart{field: "code", content: []byte("bank_details")},
 				filePart{field: "file", fileName: "bank.png", content: []byte("%!PS-Adobe not a png")})
 			wantProblem(t, r, 400, dost.EINVALID, "file")
+			r = upload(t, operator, "", path, filePart{field: "code", content: []byte("bank_details")},
+				filePart{field: "file", fileName: "bank.pdf", content: pngBytes})
+			wantProblem(t, r, 400, dost.EINVALID, "file")
+			if len(r.Problem.Errors) > 0 && r.Problem.Errors[0].Code != "file.type_mismatch" {
+				t.Errorf("a PNG named .pdf: field code %q, want file.type_mismatch", r.Problem.Errors[0].Code)
+			}
 			r = upload(t, operator, "", path, filePart{field: "code", content: []byte("bank_details")},
 				filePart{field: "file", fileName: "bank.pdf", content: []byte("%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n")})
 			if r.Status != http.StatusCreated || !strings.Contains(string(r.Body), `"content_type":"application/pdf"`) {
@@ -468,6 +513,62 @@ func TestApplicationAPI(t *testing.T) {
 				}
 			}
 		})
+		t.Run("ErrUpholdOwn", func(t *testing.T) {
+			// Upholding an appeal decides it: not by the applicant, nor
+			// a member of their household.
+			own := ts.AddUser(&dost.User{Username: "caseworker-spouse", Name: "Leyla Aliyeva", Roles: []dost.Role{dost.RoleCaseWorker},
+				CentreIDs: []int64{f.Centre.ID}, PersonID: &f.Spouse.ID})
+			var a applicationView
+			r := submit(t, operator, "uphold-own", birthApplication(f.Head.FIN, "birth_certificate", "id_card"))
+			if r.Status != http.StatusCreated {
+				t.Fatalf("submit: got %d: %s", r.Status, r.Body)
+			}
+			r.decode(t, &a)
+			for _, step := range []map[string]any{{"action": "review"}, {"action": "refuse", "reason_code": "not_eligible"},
+				{"action": "appeal", "reason": "The applicant disagrees."}} {
+				if r := transition(t, caseworker, a.ID, step); r.Status != http.StatusOK {
+					t.Fatalf("%s: got %d: %s", step["action"], r.Status, r.Body)
+				}
+			}
+			uphold := map[string]any{"action": "uphold", "reason": "The refusal was right."}
+			wantProblem(t, transition(t, own, a.ID, uphold), 403, dost.EFORBIDDEN, "")
+			if got := app(t, dost.RoleCaseWorker, a.ID).Status; got != dost.ApplicationAppealed {
+				t.Errorf("status: got %s, want appealed", got)
+			}
+			r = transition(t, caseworker, a.ID, uphold)
+			if r.Status != http.StatusOK {
+				t.Fatalf("uphold: got %d: %s", r.Status, r.Body)
+			}
+			// The upheld appeal is a decision, with its letter.
+			var res struct {
+				Application applicationView `json:"application"`
+				Decision    *dost.Decision  `json:"decision"`
+			}
+			r.decode(t, &res)
+			if d := res.Decision; d == nil || d.Outcome != dost.DecisionUpheld || d.Reason != "The refusal was right." ||
+				d.LetterCode == "" || d.AppealOf == 0 || d.ID != res.Application.DecisionID {
+				t.Fatalf("uphold: decision %+v, want outcome upheld with a letter code: %s", d, r.Body)
+			}
+			code := res.Decision.LetterCode
+			page := send(t, ts, http.DefaultClient, nil, "GET", "/verify/"+code+"?lang=en", nil)
+			if page.Status != http.StatusOK || !strings.Contains(string(page.Body), "Appeal dismissed") {
+				t.Errorf("verify the upheld letter: got %d: %s", page.Status, page.Body)
+			}
+			pdf := send(t, ts, http.DefaultClient, nil, "GET", "/verify/"+code+"/letter.pdf", nil)
+			if pdf.Status != http.StatusOK || !bytes.HasPrefix(pdf.Body, []byte("%PDF-")) {
+				t.Errorf("the upheld letter's PDF: got %d", pdf.Status)
+			}
+			// The refusal's letter is still in force: the appeal failed.
+			const replacedText = "no longer in force"
+			refusal, err := ts.Cases.FindDecisionByID(ctx, res.Decision.AppealOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page = send(t, ts, http.DefaultClient, nil, "GET", "/verify/"+refusal.LetterCode+"?lang=en", nil)
+			if page.Status != http.StatusOK || strings.Contains(string(page.Body), replacedText) {
+				t.Errorf("verify the refusal after the upheld appeal: got %d, want it in force: %s", page.Status, page.Body)
+			}
+		})
 		t.Run("Scoping", func(t *testing.T) {
 			ganja := ts.AddUser(&dost.User{Username: "operator-ganja", Name: "Ganja Operator", Roles: []dost.Role{dost.RoleOperator},
 				CentreIDs: []int64{f.OtherCentre.ID}})
@@ -562,11 +663,12 @@ func TestApplicationAPI(t *testing.T) {
 				c := rep.Services[i]
 				return c.OnTime + c.Late + c.OpenOnTime + c.OpenLate
 			}
-			// baku-3: first, second and the two own; ganja: one more.
-			if got, want := counted(t, dost.RoleSupervisor), 4; got != want {
+			// baku-3: first, second, the two own and the upheld one;
+			// ganja: one more.
+			if got, want := counted(t, dost.RoleSupervisor), 5; got != want {
 				t.Errorf("supervisor of baku-3: got %d applications, want %d", got, want)
 			}
-			if got, want := counted(t, dost.RoleAuditor), 5; got != want {
+			if got, want := counted(t, dost.RoleAuditor), 6; got != want {
 				t.Errorf("auditor: got %d applications, want %d", got, want)
 			}
 			wantProblem(t, call(t, ts, dost.RoleSupervisor, "GET", "/api/v1/deadlines?centre="+f.OtherCentre.Code, nil), 403, dost.EFORBIDDEN, "")

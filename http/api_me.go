@@ -16,7 +16,7 @@ func (s *Server) meRoutes() []Route {
 	me := func(pattern string, h http.HandlerFunc) Route {
 		return Route{Pattern: pattern, Access: ByRole, Roles: portalRoles, Handler: h}
 	}
-	return []Route{
+	return append([]Route{
 		me("GET /api/v1/me/person", s.handleMePerson),
 		me("GET /api/v1/me/awards", s.handleMeAwards),
 		me("GET /api/v1/me/payments", s.handleMePayments),
@@ -25,7 +25,7 @@ func (s *Server) meRoutes() []Route {
 		me("GET /api/v1/me/offers", s.handleMeOffers),
 		me("GET /api/v1/me/appointments", s.handleMeAppointments),
 		me("PATCH /api/v1/me/profile", s.handleMeProfile),
-	}
+	}, s.meApplicationRoutes()...)
 }
 
 // meView is the signed-in citizen as GET /api/v1/me/person shows them.

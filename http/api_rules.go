@@ -426,6 +426,8 @@ type variableJSON struct {
 	Unit             string                 `json:"unit,omitempty"`
 	DefaultValue     any                    `json:"default_value"`
 	PossibleValues   []string               `json:"possible_values,omitempty"`
+	Min              *float64               `json:"min,omitempty"` // the inputs' published range, inclusive
+	Max              *float64               `json:"max,omitempty"`
 	Reference        string                 `json:"reference,omitempty"`
 	IsInput          bool                   `json:"is_input"`
 	Formulas         map[string]formulaJSON `json:"formulas"`
@@ -440,8 +442,8 @@ type formulaJSON struct {
 
 // handleVariableGet handles "GET /api/v1/variables/{name}": a variable's
 // entity, period, type, labels, legal reference, formulas by start date
-// with their source, possible values and default. 404 for an unknown
-// name.
+// with their source, possible values, range (min and max of an input's
+// values) and default. 404 for an unknown name.
 func (s *Server) handleVariableGet(w http.ResponseWriter, r *http.Request) {
 	_, v, err := s.pathVariable(r)
 	if err != nil {
@@ -451,7 +453,7 @@ func (s *Server) handleVariableGet(w http.ResponseWriter, r *http.Request) {
 	def, _ := jsonValue(v, v.Default)
 	out := variableJSON{ID: v.Name, Description: describe(v.Label, v.Name), Label: labels(v.Label), Entity: v.Entity.String(),
 		DefinitionPeriod: v.Period.String(), ValueType: v.Type.String(), Unit: v.Unit, DefaultValue: def,
-		PossibleValues: v.Values, Reference: v.Reference, IsInput: v.IsInput(),
+		PossibleValues: v.Values, Min: v.Min, Max: v.Max, Reference: v.Reference, IsInput: v.IsInput(),
 		Formulas: map[string]formulaJSON{}, Source: sourceOf(v.File, v.Line)}
 	for _, f := range v.Formulas {
 		out.Formulas[formulaFrom(f)] = formulaJSON{Content: strings.TrimSpace(f.Source), Source: sourceOf(f.File, f.Line)}

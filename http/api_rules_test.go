@@ -105,6 +105,10 @@ func TestRulesAPI(t *testing.T) {
 		bad("WrongEnum", person(`"sex": {"ETERNITY": "x"}`), "persons.p1.sex.ETERNITY", "must be one of male, female"),
 		bad("NotAWholeNumber", person(`"insured_years": {"2026-11": 1.5}`), "persons.p1.insured_years.2026-11", "a whole number"),
 		bad("MoneyThreeDecimals", person(`"salary": {"2026-11": 1.005}`), "persons.p1.salary.2026-11", "at most two decimals"),
+		bad("AboveMax", person(`"insured_years": {"2026-11": 71}`), "persons.p1.insured_years.2026-11",
+			`"code":"value.range"`, "Person p1: insured_years for 2026-11 must be between 0 and 70."),
+		bad("BelowMin", person(`"salary": {"2026-11": -1}`), "persons.p1.salary.2026-11",
+			`"code":"value.range"`, "Person p1: salary for 2026-11 must be at least 0."),
 		bad("EternityGivenAMonth", person(`"birth_date": {"2026-11": "1958-03-01"}`), "persons.p1.birth_date.2026-11", "under ETERNITY"),
 		bad("MonthGivenAYear", person(`"salary": {"2026": 100}`), "persons.p1.salary.2026", "Person p1: salary is a month variable"),
 		bad("BadPeriod", person(`"salary": {"2026-13": 100}`), "persons.p1.salary.2026-13"),
@@ -135,6 +139,10 @@ func TestRulesAPI(t *testing.T) {
 				`"2006-01-01":{"content":"sex == \"male\" ? 63 * 12 : 60 * 12"`, `"2017-07-01":`, `"ru":"Пенсионный возраст в месяцах"`}},
 		{name: "VariableEnum", role: nobody, method: "GET", path: "/api/v1/variables/sex", status: 200,
 			contains: []string{`"possible_values":["male","female"]`, `"default_value":"male"`, `"is_input":true`, `"formulas":{}`}},
+		{name: "VariableRange", role: nobody, method: "GET", path: "/api/v1/variables/insured_years", status: 200,
+			contains: []string{`"min":0,"max":70`, `"is_input":true`}},
+		{name: "VariableNoRange", role: nobody, method: "GET", path: "/api/v1/variables/retirement_age_months", status: 200,
+			excludes: []string{`"min"`, `"max"`}},
 		{name: "VariableUnknown", role: nobody, method: "GET", path: "/api/v1/variables/nope", status: 404, code: "not_found"},
 		{name: "Parameters", role: nobody, method: "GET", path: "/api/v1/parameters", status: 200,
 			contains: []string{`"pension.minimum":{"description":"Minimum old-age labour pension","href":"/api/v1/parameters/pension.minimum"}`}},
@@ -176,6 +184,24 @@ func TestRulesAPI_AZ(t *testing.T) {
 	if p, _ := got.Persons["ali"]["old_age_pension"]["2026-11"].(float64); p <= 0 {
 		t.Errorf("old_age_pension of a 71-year-old with 30 insured years: got %v, want more than 0", p)
 	}
+	// The published ranges of the inputs: out of range is a field error
+	// naming the entity, variable and period; the range is published.
+	bad := func(name, body, field, msg string) apiCase {
+		return apiCase{name: name, role: nobody, method: "POST", path: "/api/v1/calculate", body: body, status: 400,
+			code: "invalid", field: field, contains: []string{`"code":"value.range"`, msg}}
+	}
+	run(t, ts, []apiCase{
+		bad("DegreeOutOfRange", `{"persons": {"a": {"disability_degree": {"2026-11": 7}, "disability_allowance": {"2026-11": null}}}}`,
+			"persons.a.disability_degree.2026-11", "Person a: disability_degree for 2026-11 must be between 0 and 3."),
+		bad("InsuredMonthsOutOfRange", `{"persons": {"a": {"insurance_months_last_24": {"2026-11": 30}}}}`,
+			"persons.a.insurance_months_last_24.2026-11", "Person a: insurance_months_last_24 for 2026-11 must be between 0 and 24."),
+		bad("NegativeWage", `{"persons": {"a": {"average_monthly_wage": {"2026-11": -500}}}}`,
+			"persons.a.average_monthly_wage.2026-11", "Person a: average_monthly_wage for 2026-11 must be at least 0."),
+		bad("NegativeInsuranceYears", `{"persons": {"a": {"insurance_years": {"2026-11": -1}}}}`,
+			"persons.a.insurance_years.2026-11", "Person a: insurance_years for 2026-11 must be at least 0."),
+		{name: "DegreeRangePublished", role: nobody, method: "GET", path: "/api/v1/variables/disability_degree", status: 200,
+			contains: []string{`"min":0,"max":3`}},
+	})
 }
 
 // azFamily is a family of four for the Azerbaijani rules: a pensioner, his

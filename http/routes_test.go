@@ -128,6 +128,9 @@ var routeAccess = map[string]string{
 	"POST /my/appointments/{id}/cancel":    citizen,
 	"GET /my/profile":                      citizen,
 	"POST /my/profile":                     citizen,
+	// the citizen applies and acts through the API (api_me_applications.go)
+	"POST /api/v1/me/applications":                  citizen,
+	"POST /api/v1/me/applications/{id}/transitions": citizen,
 	// certificates (api_certificates.go, ui_portal_certificates.go, ui_verify_cert.go)
 	"GET /api/v1/me/certificates":                 citizen,
 	"POST /api/v1/me/certificates":                citizen,

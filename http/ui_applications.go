@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/casework"
 	"github.com/dost-az/dost/rules"
 )
 
@@ -82,6 +83,7 @@ var formErrorCodes = []string{
 	"reason_code.invalid", "refusal_reason.unknown", "rules.no_right", "assignee.unknown",
 	"assignee.not_caseworker", "assignee.other_centre", "appeal.too_late", "application_action.not_allowed",
 	"application_action.unknown",
+	"manual.kind", "manual.amount", "manual.start", "manual.end", "manual.has_rules", "manual.not_benefit", "manual.not_approval",
 }
 
 // formErrorKey returns the message key explaining a field error code.
@@ -488,7 +490,7 @@ func (s *Server) handleApplicationOpen(w http.ResponseWriter, r *http.Request) {
 				s.Error(w, r, err)
 				return
 			}
-			na.Documents = append(na.Documents, dost.NewDocument{Code: d.Code, FileName: fh.Filename, Content: content})
+			na.Documents = append(na.Documents, dost.NewDocument{Code: d.Code, FileName: fh.Filename, ContentType: fh.Header.Get("Content-Type"), Content: content})
 			codes = append(codes, d.Code)
 		}
 	}
@@ -660,6 +662,8 @@ type decisionPanel struct {
 	LetterURL  string // "" when the server has no LetterService
 	VerifyURL  string
 	Trace      []*traceView
+	// Manual holds the figures of a manual award (ui_manual_award.go).
+	Manual *casework.ManualAward
 }
 
 // amountRow is one computed amount.
@@ -826,6 +830,7 @@ func (s *Server) decisionPanelOf(ctx context.Context, lang string, a *dost.Appli
 		return nil, err
 	}
 	v.Trace = s.traceViews(lang, d.Trace)
+	v.Manual = manualPanel(d)
 	if s.Letters != nil {
 		l, err := s.Letters.Letter(ctx, d.ID, lang)
 		if err != nil {
@@ -843,6 +848,9 @@ func (s *Server) amountRows(ctx context.Context, lang string, amounts []dost.Dec
 	var out []amountRow
 	for _, x := range amounts {
 		row := amountRow{Label: x.Programme, Eligible: x.Eligible, Amount: x.Amount}
+		if x.Variable == casework.ManualVariable && strings.HasPrefix(x.Programme, casework.ManualProgrammePrefix) {
+			row.Label = s.ui.msgs.text(lang, "decision.manual")
+		}
 		if s.RuleSet != nil {
 			if v, ok := s.RuleSet.Variable(x.Variable); ok {
 				row.Label = ruleLabel(v.Label, lang, x.Variable)
@@ -994,7 +1002,7 @@ func (s *Server) handleApplicationDocumentForm(w http.ResponseWriter, r *http.Re
 			s.Error(w, r, err)
 			return
 		}
-		d.FileName = fh.Filename
+		d.FileName, d.ContentType = fh.Filename, fh.Header.Get("Content-Type")
 	}
 	alert := "form.alert.invalid"
 	if len(errs) == 0 {
@@ -1061,10 +1069,13 @@ type decidePage struct {
 	// Decide: approve or refuse (in review); Appeal: uphold or overturn
 	// (appealed).
 	Decide, Appeal bool
-	Reasons        []reasonOpt
-	Form           decideInput
-	Decision       *decisionPanel
-	Alert          string
+	// NoRules: a benefit service dost has no rules for, approved with a
+	// manual award (ui_manual_award.go).
+	NoRules  bool
+	Reasons  []reasonOpt
+	Form     decideInput
+	Decision *decisionPanel
+	Alert    string
 }
 
 // reasonOpt is a refusal reason of the passport in the select.
@@ -1079,6 +1090,7 @@ type decideInput struct {
 	Action     dost.ApplicationAction
 	ReasonCode string
 	Reason     string
+	Manual     manualInput
 	Errors     map[string]string
 }
 
@@ -1106,7 +1118,7 @@ func (s *Server) renderDecision(w http.ResponseWriter, r *http.Request, status i
 		in.Errors = map[string]string{}
 	}
 	v := &decidePage{App: a, Person: p, Service: svc, Late: isLate(a, dost.Today(s.Clock)), Form: in, Alert: alert,
-		Decide: a.Status == dost.ApplicationInReview, Appeal: a.Status == dost.ApplicationAppealed}
+		Decide: a.Status == dost.ApplicationInReview, Appeal: a.Status == dost.ApplicationAppealed, NoRules: s.noRules(svc)}
 	if v.Decide || v.Appeal {
 		as, err := s.ApplicationService.Assess(ctx, a.ID)
 		switch {
@@ -1138,7 +1150,10 @@ func (s *Server) renderDecision(w http.ResponseWriter, r *http.Request, status i
 // handleDecisionForm handles "POST /applications/{id}/decide": the
 // decision screen's forms. action approve or refuse (reason_code, one of
 // the passport's refusal reasons, required to refuse; reason, free text),
-// overturn or uphold (reason required). Success redirects to the decision
+// overturn or uphold (reason required). For a benefit service dost has no
+// rules for, approve may carry a manual award (manual_kind monthly or
+// one_off, manual_amount in manat, manual_start, manual_end optional;
+// the reason then required: ui_manual_award.go). Success redirects to the decision
 // screen, which then shows the decision and its letter (303); an error
 // re-renders it (400, 403 for one's own or a household member's
 // application, 409 when the status changed meanwhile) with the messages
@@ -1150,12 +1165,27 @@ func (s *Server) handleDecisionForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := decideInput{Action: dost.ApplicationAction(r.PostFormValue("action")),
-		ReasonCode: strings.TrimSpace(r.PostFormValue("reason_code")), Reason: r.PostFormValue("reason")}
+		ReasonCode: strings.TrimSpace(r.PostFormValue("reason_code")), Reason: r.PostFormValue("reason"),
+		Manual: manualInputOf(r.PostFormValue)}
 	req := dost.TransitionRequest{Action: in.Action, ReasonCode: in.ReasonCode, Reason: in.Reason}
-	switch in.Action {
-	case dost.ActionApprove, dost.ActionRefuse, dost.ActionOverturn:
+	md := s.manualOf()
+	switch {
+	case in.Action == dost.ActionApprove && in.Manual.Kind != "" && md != nil:
+		// A manual award (ui_manual_award.go): the fields that do not
+		// parse are told at once, with the reason when it is missing.
+		m, errs := in.Manual.award()
+		if strings.TrimSpace(in.Reason) == "" {
+			errs["reason"] = "form.error.required"
+		}
+		if len(errs) > 0 {
+			in.Errors = errs
+			s.renderDecision(w, r, http.StatusBadRequest, in, "form.alert.invalid")
+			return
+		}
+		_, err = md.DecideManual(r.Context(), a.ID, req, m)
+	case in.Action == dost.ActionApprove, in.Action == dost.ActionRefuse, in.Action == dost.ActionOverturn:
 		_, err = s.ApplicationService.Decide(r.Context(), a.ID, req)
-	case dost.ActionUphold:
+	case in.Action == dost.ActionUphold:
 		_, err = s.ApplicationService.Act(r.Context(), a.ID, req)
 	default:
 		err = &dost.Error{Code: dost.EINVALID, Message: "Choose a decision.",
@@ -1181,6 +1211,11 @@ type queuePage struct {
 	Service  string
 	Mine     bool
 	LateOnly bool
+	// All is the toggle "all services"; otherwise the queue shows the
+	// user's services (Scope, see myServices), Count of them.
+	All      bool
+	Scope    string
+	Count    int
 	Groups   []serviceGroupOpt
 	Rows     []applicationRow
 	Total    int
@@ -1193,12 +1228,14 @@ type queuePage struct {
 // user's centres (all for staff of no centre): applications awaiting
 // their decision, oldest deadline first, late ones marked, filtered by
 // ?service=, ?mine=1 (assigned to the user) and ?late=1, ApplicationsPerPage
-// at a time (?page=).
+// at a time (?page=). Without ?service= or ?mine=1 it shows the user's
+// services (myServices: those of their certifications' categories, else
+// those offered at their centres); ?all=1 shows all services.
 func (s *Server) handleWorkQueue(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := dost.UserFromContext(ctx)
 	q := r.URL.Query()
-	v := queuePage{Service: strings.TrimSpace(q.Get("service")), Mine: q.Get("mine") != "", LateOnly: q.Get("late") != ""}
+	v := queuePage{Service: strings.TrimSpace(q.Get("service")), Mine: q.Get("mine") != "", LateOnly: q.Get("late") != "", All: q.Get("all") != ""}
 	page, _ := strconv.Atoi(q.Get("page"))
 	page = max(page, 1)
 	f := dost.ApplicationFilter{CentreIDs: centreScope(u), Statuses: openStatuses, ServiceCode: v.Service, Queue: true,
@@ -1220,8 +1257,22 @@ func (s *Server) handleWorkQueue(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	var codes []string // the user's services; nil: any
+	if !v.All {
+		if services, v.Scope, err = s.myServices(ctx, u, services); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		v.Count = len(services)
+		switch {
+		case v.Mine: // what is assigned to the user is theirs, whatever the service
+			v.Scope = queueScopeMine
+		case v.Service == "":
+			codes = serviceCodes(services)
+		}
+	}
 	v.Groups = groupServices(services, v.Service)
-	apps, total, err := s.ApplicationService.FindApplications(ctx, f)
+	apps, total, err := s.queueOf(ctx, f, codes)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -1233,7 +1284,7 @@ func (s *Server) handleWorkQueue(w http.ResponseWriter, r *http.Request) {
 	v.Total, v.From, v.To = total, f.Offset+1, f.Offset+len(apps)
 	pageURL := func(n int) string {
 		pq := url.Values{}
-		for _, k := range []string{"service", "mine", "late"} {
+		for _, k := range []string{"service", "mine", "late", "all"} {
 			if x := q.Get(k); x != "" {
 				pq.Set(k, x)
 			}
@@ -1287,6 +1338,18 @@ type deadlinesPage struct {
 	Total    dost.DeadlineCounts
 	Late     []applicationRow
 	LateAll  int
+	// HolidaysMissing are this year and next if the calendar has no
+	// moving holidays for them (dost.YearsWithoutMovingHolidays).
+	HolidaysMissing []int
+}
+
+// MissingYears returns HolidaysMissing as the page says them: "2026, 2027".
+func (v deadlinesPage) MissingYears() string {
+	out := make([]string, len(v.HolidaysMissing))
+	for i, y := range v.HolidaysMissing {
+		out[i] = strconv.Itoa(y)
+	}
+	return strings.Join(out, ", ")
 }
 
 // deadlineRow is one service's counts.
@@ -1353,6 +1416,13 @@ func (s *Server) handleDeadlineView(w http.ResponseWriter, r *http.Request) {
 	if len(mine) > 1 {
 		for _, c := range mine {
 			v.Centres = append(v.Centres, centreOpt{ID: c.ID, Code: c.Code, Name: c.Name, Selected: c.Code == v.Centre})
+		}
+	}
+	if s.HolidayService != nil {
+		y := dost.Today(s.Clock).Year()
+		if v.HolidaysMissing, err = dost.YearsWithoutMovingHolidays(ctx, s.HolidayService, y, y+1); err != nil {
+			s.Error(w, r, err)
+			return
 		}
 	}
 	if len(v.Errors) > 0 {

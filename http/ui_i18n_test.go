@@ -140,6 +140,8 @@ func TestMessages(t *testing.T) {
 		"open.error.":          {"upload", "key"},
 		"deadlines.error.":     {"date", "range", "centre"},
 		"decide.":              {"assess_failed"},
+		"decide.manual.kind.":  strs([]dost.AwardKind{dost.AwardMonthly, dost.AwardOneOff}),
+		"queue.scope.":         {queueScopeCertified, queueScopeCentre, queueScopeMine},
 		"verify.error.":        {"format"},
 		// the hall's pages (ui_hall.go); reasons and alerts are chosen by
 		// the handlers

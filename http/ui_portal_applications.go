@@ -282,7 +282,7 @@ func (s *Server) handlePortalDocumentUpload(w http.ResponseWriter, r *http.Reque
 			s.Error(w, r, err)
 			return
 		}
-		d.FileName = fh.Filename
+		d.FileName, d.ContentType = fh.Filename, fh.Header.Get("Content-Type")
 	}
 	v.Alert = "form.alert.invalid"
 	if len(v.Errors) == 0 {

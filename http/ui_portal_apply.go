@@ -121,7 +121,7 @@ func (s *Server) handlePortalApplyForm(w http.ResponseWriter, r *http.Request) {
 				s.Error(w, r, err)
 				return
 			}
-			n.Documents = append(n.Documents, dost.NewDocument{Code: d.Code, FileName: fhs[0].Filename, Content: content})
+			n.Documents = append(n.Documents, dost.NewDocument{Code: d.Code, FileName: fhs[0].Filename, ContentType: fhs[0].Header.Get("Content-Type"), Content: content})
 			codes = append(codes, d.Code)
 		}
 	}

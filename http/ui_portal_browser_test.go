@@ -215,7 +215,7 @@ func TestPortalBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS("#offers-done")))
 		other.CheckAxe(t, string(axe))
 		os, err := ts.Proactive.FindOffers(f.staff(dost.RoleOperator), fx.Head.ID)
-		if err != nil || len(os) != 1 || os[0].Status != dost.OfferAccepted {
+		if o := offerIn(os, offer.ID); err != nil || o == nil || o.Status != dost.OfferAccepted {
 			t.Errorf("offer after Enter on confirm: %v %v", os, err)
 		}
 	})

@@ -64,6 +64,7 @@ func (s *Server) handleRulesVariables(w http.ResponseWriter, r *http.Request) {
 // variableView is the data of a variable's page.
 type variableView struct {
 	Name, Label, Entity, Period, Type, Unit, Default, Reference, Source string
+	Range                                                               string // the values an input may be given, in the page's language; "" for any
 	Values                                                              []string
 	Input                                                               bool
 	Formulas                                                            []formulaView
@@ -98,7 +99,8 @@ func (s *Server) handleRulesVariable(w http.ResponseWriter, r *http.Request) {
 		vv := variableView{Name: v.Name, Label: ruleLabel(v.Label, lang, v.Name),
 			Entity: s.ruleWord(lang, "entity", v.Entity.String()), Period: s.ruleWord(lang, "period", v.Period.String()),
 			Type: s.ruleWord(lang, "type", v.Type.String()), Unit: v.Unit, Default: displayValue(v, v.Default),
-			Reference: v.Reference, Source: sourceOf(v.File, v.Line), Values: v.Values, Input: v.IsInput()}
+			Reference: v.Reference, Source: sourceOf(v.File, v.Line), Values: v.Values, Input: v.IsInput(),
+			Range: s.rangeText(lang, v)}
 		for _, f := range v.Formulas {
 			fv := formulaView{Source: strings.TrimSpace(f.Source), File: sourceOf(f.File, f.Line)}
 			if from := formulaFrom(f); from != "0001-01-01" {
@@ -118,6 +120,30 @@ func (s *Server) handleRulesVariable(w http.ResponseWriter, r *http.Request) {
 		}
 		return vv
 	})
+}
+
+// rangeText says in lang what v's input values must be ("between 0 and
+// 3", "at least 0"); "" when v has no range.
+func (s *Server) rangeText(lang string, v *rules.Variable) string {
+	num := func(f *float64) string { return displayValue(v, *f) }
+	switch {
+	case v.Min != nil && v.Max != nil:
+		return s.ui.msgs.text(lang, "rules.range.between", num(v.Min), num(v.Max))
+	case v.Min != nil:
+		return s.ui.msgs.text(lang, "rules.range.min", num(v.Min))
+	case v.Max != nil:
+		return s.ui.msgs.text(lang, "rules.range.max", num(v.Max))
+	}
+	return ""
+}
+
+// rangeAttr is a bound of an input's range as the value of a number
+// field's min or max attribute; "" when unbounded.
+func rangeAttr(f *float64) string {
+	if f == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*f, 'f', -1, 64)
 }
 
 // displayValue formats an engine value for a page: money with two
@@ -281,6 +307,7 @@ type tryPerson struct {
 type tryField struct {
 	ID, Name, Label, Kind, Value, Hint string // Kind: date, number, checkbox, select
 	Step                               string
+	Min, Max                           string // a number's range (the variable's Min and Max); "" when unbounded
 	Options                            []tryOption
 	Invalid                            bool
 }
@@ -400,6 +427,9 @@ func (s *Server) handleRulesTry(w http.ResponseWriter, r *http.Request) {
 				f.Step = "0.01"
 			}
 		}
+		if f.Kind == "number" {
+			f.Min, f.Max = rangeAttr(x.Min), rangeAttr(x.Max)
+		}
 		if x.Unit != "" {
 			f.Hint = x.Unit
 		}
@@ -419,6 +449,11 @@ func (s *Server) handleRulesTry(w http.ResponseWriter, r *http.Request) {
 		if msg != "" {
 			f.Invalid = true
 			v.Errors = append(v.Errors, tr("rules.try.error.value", who, f.Label))
+			return f
+		}
+		if !x.InRange(val) {
+			f.Invalid = true
+			v.Errors = append(v.Errors, tr("rules.try.error.range", who, f.Label, s.rangeText(lang, x)))
 			return f
 		}
 		if perr == nil && x.Period == rules.Month {

@@ -18,6 +18,7 @@ func TestRulesPages(t *testing.T) {
 	family := url.Values{"run": {"1"}, "period": {"2026-11"}, "explain": {"tssa_amount"}, "lang": {"en"},
 		"p1.salary": {"100"}, "p2.role": {"spouse"}, "p3.role": {"child"}, "household.owns_vehicle": {}}
 	badValue := url.Values{"run": {"1"}, "period": {"2026-11"}, "lang": {"en"}, "p1.insured_years": {"many"}}
+	outOfRange := url.Values{"run": {"1"}, "period": {"2026-11"}, "lang": {"en"}, "p1.insured_years": {"71"}}
 	for _, tc := range []uiCase{
 		{name: "Variables", path: "/rules/variables?lang=en", status: 200,
 			want: []string{"<h1>Variables of the rules</h1>", `href="/rules/variables/old_age_pension"`, "Old-age labour pension", "computed by formula"}},
@@ -50,6 +51,14 @@ func TestRulesPages(t *testing.T) {
 		{name: "TryBadValue", role: dost.RoleOperator, path: "/rules/try?" + badValue.Encode(), status: 400,
 			want:    []string{`role="alert"`, "Person 1: the value of “Insurance period (years)” is not valid.", `aria-invalid="true"`},
 			notWant: []string{"Results for"}},
+		{name: "TryOutOfRange", role: dost.RoleOperator, path: "/rules/try?" + outOfRange.Encode(), status: 400,
+			want:    []string{"Person 1: “Insurance period (years)” must be between 0 and 70.", `aria-invalid="true"`},
+			notWant: []string{"Results for"}},
+		{name: "TryFormRange", role: dost.RoleOperator, path: "/rules/try?lang=en", status: 200,
+			want: []string{`name="p1.insured_years" type="number" step="1" min="0" max="70"`, `name="p1.salary" type="number" step="0.01" min="0" inputmode`}},
+		{name: "VariableRange", path: "/rules/variables/insured_years?lang=en", status: 200,
+			want: []string{"<dt>Allowed values</dt><dd>between 0 and 70</dd>"}},
+		{name: "VariableNoRange", path: "/rules/variables/age?lang=en", status: 200, notWant: []string{"Allowed values"}},
 		{name: "TryBadPeriod", role: dost.RoleOperator, path: "/rules/try?run=1&period=2026&lang=en", status: 400,
 			want: []string{"The month must be in the form YYYY-MM."}},
 	} {
@@ -64,6 +73,8 @@ func TestRulesPages_AZ(t *testing.T) {
 	ts := dosttest.NewServer(t, "sqlite")
 	case1 := url.Values{"run": {"1"}, "period": {"2026-11"}, "explain": {"disability_allowance"}, "lang": {"ru"},
 		"p1.birth_date": {"1970-03-01"}, "p1.sex": {"female"}, "p1.disability_degree": {"2"}}
+	degree7 := url.Values{"run": {"1"}, "period": {"2026-11"}, "lang": {"az"}, "p1.disability_degree": {"7"}}
+	negativeIncomeRU := url.Values{"run": {"1"}, "period": {"2026-11"}, "lang": {"ru"}, "p2.role": {"spouse"}, "p2.monthly_income": {"-5"}}
 	for _, tc := range []uiCase{
 		{name: "NavLink", path: "/?lang=en", status: 200, want: []string{`<a href="/rules/variables">Rules</a>`}},
 		{name: "NavLinkCurrent", path: "/rules/variables?lang=ru", status: 200,
@@ -72,6 +83,12 @@ func TestRulesPages_AZ(t *testing.T) {
 		{name: "TryFormAZ", role: dost.RoleOperator, path: "/rules/try?lang=az", status: 200,
 			want: []string{`<option value="female">qadın</option>`, `<option value="2">II dərəcə (61–80 %)</option>`,
 				`<option value="war">müharibə</option>`, `<option value="staff_cut">`}},
+		{name: "TryDegreeOutOfRange", role: dost.RoleOperator, path: "/rules/try?" + degree7.Encode(), status: 400,
+			want: []string{"«Əlillik dərəcəsi» 0 ilə 3 arasında olmalıdır."}, notWant: []string{"Nəticələr"}},
+		{name: "TryNegativeIncomeRU", role: dost.RoleOperator, path: "/rules/try?" + negativeIncomeRU.Encode(), status: 400,
+			want: []string{"значение «Ежемесячный доход» должно быть не меньше 0.00."}},
+		{name: "VariableRangeRU", path: "/rules/variables/insurance_months_last_24?lang=ru", status: 200,
+			want: []string{"<dt>Допустимые значения</dt><dd>от 0 до 24</dd>"}},
 		{name: "TryRU", role: dost.RoleOperator, path: "/rules/try?" + case1.Encode(), status: 200,
 			want:    []string{`<option value="female" selected>женский</option>`, `<option value="2" selected>II степень (61–80 %)</option>`, "Результаты"},
 			notWant: []string{`>female<`}},

@@ -64,7 +64,8 @@ type letterFacts struct {
 	DecisionDate dost.Date
 	Amounts      []pdf.Amount
 	// Replaced: a later decision on the same application (on appeal)
-	// replaced this one; the letter is genuine but no longer in force.
+	// replaced this one; the letter is genuine but no longer in force. An
+	// upheld appeal replaces nothing: the decision appealed stands.
 	Replaced bool
 	// PDF is the address of the letter's PDF.
 	PDF string
@@ -127,9 +128,19 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	replaced := a.DecisionID != d.ID
+	if replaced {
+		// An upheld appeal leaves the decision it settles in force.
+		latest, err := s.AwardService.FindDecisionByID(dost.NewContextWithUser(r.Context(), nil), a.DecisionID)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		replaced = latest.Outcome != dost.DecisionUpheld || latest.AppealOf != d.ID
+	}
 	v.Letter = &letterFacts{Code: code, Initials: initials(l.Name), FIN: l.FIN.Masked(), Service: l.Service,
 		Centre: l.Centre, Outcome: l.Outcome, DecisionDate: l.DecisionDate, Amounts: l.Amounts,
-		Replaced: a.DecisionID != d.ID, PDF: "/verify/" + code + "/letter.pdf"}
+		Replaced: replaced, PDF: "/verify/" + code + "/letter.pdf"}
 	// What the page says changes with an appeal: no cache keeps it.
 	w.Header().Set("Cache-Control", "no-store")
 	s.renderLang(w, r, lang, http.StatusOK, "verify", "layout", s.pageFor(r, lang, "verify", v))

@@ -301,6 +301,8 @@ func (s *Service) writeFile(ctx context.Context, c *dost.Cycle, f *File, open fu
 		name := b.Programme
 		if p := s.programmes[b.Programme]; p != nil {
 			name = p.Name.In("az")
+		} else if code, ok := strings.CutPrefix(b.Programme, dost.ManualProgrammePrefix); ok {
+			name = "DOST xidməti " + code // a manual award: the service's code
 		}
 		// The remittance text of each month, made once per month.
 		var last dost.Month

@@ -113,6 +113,9 @@ func (s *Service) PrepareShard(ctx context.Context, cycleID int64, run int, sh r
 	var dues []due
 	for _, aw := range awards {
 		p := s.programmes[aw.Award.Programme]
+		if p == nil && c.Programme == "" && dost.IsManualProgramme(aw.Award.Programme) {
+			p = manualProgramme(aw.Award, back)
+		}
 		if p == nil || c.Programme != "" && p.Code != c.Programme {
 			review[aw.Award.ID] = true
 			continue
@@ -121,14 +124,14 @@ func (s *Service) PrepareShard(ctx context.Context, cycleID int64, run int, sh r
 	}
 	byMonth := map[dost.Month][]int{} // monthly dues by month: indexes into dues
 	for i, d := range dues {
-		if d.prog.Kind == dost.AwardMonthly {
+		if d.prog.Kind == dost.AwardMonthly && !dost.IsManualProgramme(d.prog.Code) {
 			byMonth[d.month] = append(byMonth[d.month], i)
 		}
 	}
 	amounts := make([]int64, len(dues)) // qəpik; -1: not paid
 	for i, d := range dues {
-		if d.prog.Kind == dost.AwardOneOff {
-			amounts[i] = int64(d.aw.Award.Amount)
+		if d.prog.Kind == dost.AwardOneOff || dost.IsManualProgramme(d.prog.Code) {
+			amounts[i] = int64(d.aw.Award.Amount) // as decided: no rules give it
 		}
 	}
 	months := make([]dost.Month, 0, len(byMonth))
@@ -190,6 +193,18 @@ func backPay(p *dost.Programme) int {
 		return noLimitMonths
 	}
 	return p.BackPayMonths
+}
+
+// manualProgramme is the programme a manual award (dost.IsManualProgramme)
+// is paid under: its own kind, its amount as entered (not computed), and
+// the back-pay window of the cycle's other programmes (back months), so
+// that the months it owes are read against the payments the shard read.
+func manualProgramme(w *dost.Award, back int) *dost.Programme {
+	entity := "person"
+	if w.HouseholdID != 0 {
+		entity = "household"
+	}
+	return &dost.Programme{Code: w.Programme, ServiceCode: w.ServiceCode, Entity: entity, Kind: w.Kind, BackPayMonths: back}
 }
 
 // compareMonths orders months.

@@ -43,13 +43,17 @@ type Letter struct {
 	ApplicationDate   dost.Date
 	// Service is the service's name.
 	Service string
-	// Outcome is approved or refused. An approval lists the Amounts it
-	// awards, none for a service that pays nothing (a certificate, …),
-	// whose letter says the service is approved; a refusal gives its
-	// Reason.
-	Outcome dost.DecisionOutcome
-	Amounts []Amount
-	Reason  string
+	// Outcome is approved, refused or upheld. An approval lists the
+	// Amounts it awards, none for a service that pays nothing (a
+	// certificate, …), whose letter says the service is approved; a
+	// refusal gives its Reason. Upheld settles an appeal: the decision of
+	// AppealedDate, whose outcome was AppealedOutcome (approved or
+	// refused), stands, for the Reason given; only a court appeal is left.
+	Outcome         dost.DecisionOutcome
+	Amounts         []Amount
+	Reason          string
+	AppealedDate    dost.Date
+	AppealedOutcome dost.DecisionOutcome
 	// Appeal says how to appeal; "" prints a general text.
 	Appeal string
 	// DecisionDate is the day of the decision; DecidedBy the name (and
@@ -103,8 +107,16 @@ func (l *Letter) Validate() error {
 		}
 	case dost.DecisionRefused:
 		required("reason", l.Reason)
+	case dost.DecisionUpheld:
+		required("reason", l.Reason)
+		if l.AppealedDate.IsZero() {
+			v.Add("appealed_date", "letter.required", "The letter needs appealed_date.")
+		}
+		if l.AppealedOutcome != dost.DecisionApproved && l.AppealedOutcome != dost.DecisionRefused {
+			v.Add("appealed_outcome", "letter.outcome_invalid", "The appealed outcome %q is neither approved nor refused.", l.AppealedOutcome)
+		}
 	default:
-		v.Add("outcome", "letter.outcome_invalid", "The outcome %q is neither approved nor refused.", l.Outcome)
+		v.Add("outcome", "letter.outcome_invalid", "The outcome %q is neither approved, refused nor upheld.", l.Outcome)
 	}
 	if code, ok := NormalizeLetterCode(l.Code); !ok || code != l.Code {
 		v.Add("code", "letter.code_invalid", "The letter code %q is not a canonical letter code.", l.Code)
@@ -196,11 +208,16 @@ func DecisionLetter(w io.Writer, l Letter) error {
 	field(t.FIN, l.FIN.Masked(), false)
 	field(t.Service, l.Service, false)
 	field(t.DecisionDate, t.date(l.DecisionDate), false)
-	outcome := t.Approved
-	if l.Outcome == dost.DecisionRefused {
-		outcome = t.Refused
+	outcomeText := func(o dost.DecisionOutcome) string {
+		switch o {
+		case dost.DecisionRefused:
+			return t.Refused
+		case dost.DecisionUpheld:
+			return t.Upheld
+		}
+		return t.Approved
 	}
-	field(t.Outcome, outcome, true)
+	field(t.Outcome, outcomeText(l.Outcome), true)
 	f.Ln(4)
 
 	heading := func(s string) {
@@ -223,6 +240,12 @@ func DecisionLetter(w io.Writer, l Letter) error {
 			}
 			tableRow(f, widths, []string{a.Programme, t.money(a.Amount), payment}, "")
 		}
+	case l.Outcome == dost.DecisionUpheld:
+		f.SetFont("DejaVu", "", 10)
+		f.MultiCell(0, lineHeight, fmt.Sprintf(t.Stands, t.date(l.AppealedDate), outcomeText(l.AppealedOutcome)), "", "L", false)
+		f.Ln(2)
+		heading(t.UpheldReason)
+		f.MultiCell(0, lineHeight, l.Reason, "", "L", false)
 	default:
 		heading(t.Reason)
 		f.MultiCell(0, lineHeight, l.Reason, "", "L", false)
@@ -231,7 +254,11 @@ func DecisionLetter(w io.Writer, l Letter) error {
 
 	heading(t.AppealTitle)
 	appeal := l.Appeal
-	if appeal == "" {
+	switch {
+	case appeal != "":
+	case l.Outcome == dost.DecisionUpheld:
+		appeal = t.AppealCourt
+	default:
 		appeal = t.Appeal
 	}
 	f.MultiCell(0, lineHeight, appeal, "", "L", false)

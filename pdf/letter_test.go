@@ -144,6 +144,31 @@ func TestDecisionLetter(t *testing.T) {
 		}
 	})
 
+	// An appeal that fails: the refusal of 10 March stands, for reasons
+	// given; only a court appeal is left.
+	t.Run("Upheld", func(t *testing.T) {
+		for lang, want := range map[string][]string{
+			"az": {"Şikayət təmin edilmədi", "10.03.2026 tarixli qərar («Müraciət üzrə imtina edildi») qüvvədə qalır.", "Əsaslandırma", "məhkəməyə"},
+			"en": {"The appeal is dismissed", "(“The application is refused”) stands.", "Reasons", "in court."},
+			"ru": {"В удовлетворении жалобы отказано", "(«В удовлетворении обращения отказано») остаётся в силе.", "Обоснование", "в суде."},
+		} {
+			l := refusal(lang)
+			l.Outcome, l.AppealedDate, l.AppealedOutcome = dost.DecisionUpheld, dost.MustDate("2026-03-10"), dost.DecisionRefused
+			l.DecisionDate, l.DecidedBy, l.Reason = dost.MustDate("2026-04-01"), "Həsənov Rəşad", "The insurance record was checked again."
+			b := render(t, l)
+			checkPDF(t, b, l.VerifyURL)
+			text := pdfText(t, b)
+			for _, w := range append(want, l.Reason, l.Code) {
+				if !strings.Contains(text, w) {
+					t.Errorf("%s: text lacks %q:\n%s", lang, w, text)
+				}
+			}
+			if strings.Contains(text, "portal") {
+				t.Errorf("%s: an upheld appeal offers another administrative appeal:\n%s", lang, text)
+			}
+		}
+	})
+
 	// A service that pays nothing (a certificate, …) is approved without
 	// amounts: the letter says so, with no table of payments.
 	t.Run("ApprovedWithoutAmounts", func(t *testing.T) {
@@ -221,6 +246,12 @@ func TestLetterValidate(t *testing.T) {
 		{"ErrOutcome", func(l *pdf.Letter) { l.Outcome = "maybe" }, "outcome"},
 		{"ErrBadAmount", func(l *pdf.Letter) { l.Amounts[1].Kind = "weekly" }, "amounts[1]"},
 		{"ErrNoReason", func(l *pdf.Letter) { l.Outcome = dost.DecisionRefused }, "reason"},
+		{"ErrUpheldNoAppealed", func(l *pdf.Letter) {
+			l.Outcome, l.Reason, l.AppealedOutcome = dost.DecisionUpheld, "Checked.", dost.DecisionApproved
+		}, "appealed_date"},
+		{"ErrUpheldBadAppealed", func(l *pdf.Letter) {
+			l.Outcome, l.Reason, l.AppealedDate, l.AppealedOutcome = dost.DecisionUpheld, "Checked.", l.DecisionDate, dost.DecisionUpheld
+		}, "appealed_outcome"},
 		{"ErrCodeNotCanonical", func(l *pdf.Letter) { l.Code = strings.ToLower(l.Code) }, "code"},
 		{"ErrRelativeURL", func(l *pdf.Letter) { l.VerifyURL = "/verify/x" }, "verify_url"},
 		{"ErrJavaScriptURL", func(l *pdf.Letter) { l.VerifyURL = "javascript:alert(1)" }, "verify_url"},

@@ -18,8 +18,12 @@ type texts struct {
 	Monthly, OneOff                                   string
 	Reason, AppealTitle, Appeal, DecidedBy, Automatic string
 	Verify, Code, Page                                string
-	Months                                            [12]string
-	DecimalComma                                      bool
+	// Upheld is the outcome of an appeal that fails; Stands says the
+	// appealed decision (%s its date, %s its outcome) stands; UpheldReason
+	// heads the reasons; AppealCourt is the right to appeal left then.
+	Upheld, Stands, UpheldReason, AppealCourt string
+	Months                                    [12]string
+	DecimalComma                              bool
 }
 
 // textsByLanguage holds the letter's words in each of dost's languages.
@@ -51,6 +55,10 @@ var textsByLanguage = map[string]*texts{
 		Verify:          "Bu məktubun həqiqiliyini yoxlamaq üçün QR kodu skan edin və ya ünvana daxil olun:",
 		Code:            "Yoxlama kodu",
 		Page:            "Səhifə %d / %s",
+		Upheld:          "Şikayət təmin edilmədi",
+		Stands:          "%s tarixli qərar («%s») qüvvədə qalır.",
+		UpheldReason:    "Əsaslandırma",
+		AppealCourt:     "Bu qərarla razı deyilsinizsə, ondan məhkəməyə şikayət edə bilərsiniz.",
 		Months:          [12]string{"yanvar", "fevral", "mart", "aprel", "may", "iyun", "iyul", "avqust", "sentyabr", "oktyabr", "noyabr", "dekabr"},
 		DecimalComma:    true,
 	},
@@ -81,6 +89,10 @@ var textsByLanguage = map[string]*texts{
 		Verify:          "To check that this letter is genuine, scan the QR code or open:",
 		Code:            "Verification code",
 		Page:            "Page %d of %s",
+		Upheld:          "The appeal is dismissed",
+		Stands:          "The decision of %s (“%s”) stands.",
+		UpheldReason:    "Reasons",
+		AppealCourt:     "If you disagree with this decision, you may appeal against it in court.",
 		Months:          [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
 	},
 	"ru": {
@@ -110,6 +122,10 @@ var textsByLanguage = map[string]*texts{
 		Verify:          "Чтобы проверить подлинность письма, отсканируйте QR-код или откройте:",
 		Code:            "Код проверки",
 		Page:            "Страница %d из %s",
+		Upheld:          "В удовлетворении жалобы отказано",
+		Stands:          "Решение от %s («%s») остаётся в силе.",
+		UpheldReason:    "Обоснование",
+		AppealCourt:     "Если вы не согласны с этим решением, вы можете обжаловать его в суде.",
 		Months:          [12]string{"январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"},
 		DecimalComma:    true,
 	},

@@ -173,14 +173,32 @@ func newEnv(t testing.TB, db *sqlstore.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc, err = proactive.New(proactive.Config{
-		Store: e.store, Assigner: e.cases, Applications: e.cases, Persons: e.persons, Households: e.hhs,
-		Records: e.records, Population: pop, RuleSet: rs, Programmes: az.Programmes(), Clock: e.clock,
-	})
+	e.svc = e.proactive(t, nil)
+	return e
+}
+
+// proactive returns a proactive Service over the env's stores, its
+// catalogue deciding the assignment modes, with the changes edit makes
+// to its configuration (nil: none).
+func (e *env) proactive(t testing.TB, edit func(*proactive.Config)) *proactive.Service {
+	t.Helper()
+	rs, err := az.RuleSet()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e
+	cfg := proactive.Config{
+		Store: e.store, Assigner: e.cases, Applications: e.cases, Persons: e.persons, Households: e.hhs,
+		Records: e.records, Population: sqlstore.NewPopulationStore(e.db), RuleSet: rs, Programmes: az.Programmes(),
+		Clock: e.clock, Catalogue: e.catalog,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	svc, err := proactive.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
 
 // registry is a context acting as a registry's system account.

@@ -489,16 +489,13 @@ func (s *Service) person(ctx context.Context, fin dost.FIN) (*dost.Person, error
 	return p, nil
 }
 
-// assign runs AssignProactively and records its effect: award_made,
+// assignUntil runs AssignProactively and records its effect: award_made,
 // award_exists, not_entitled, or not_proactive before the programme's
-// proactive start. A programme the service does not have is skipped.
-func (s *Service) assign(ctx context.Context, fx *effects, r casework.ProactiveRequest) error {
-	return s.assignUntil(ctx, fx, r, dost.Date{})
-}
-
-// assignUntil is assign for an award whose right ends on end (zero: open-
-// ended): the award made, or the open one found, is limited to end
-// (Store.LimitAward), so that a retry limits it too.
+// proactive start. A programme the service does not have is skipped. The
+// right ends on end (zero: open-ended): the award made, or the open one
+// found, is limited to end (Store.LimitAward), so that a retry limits it
+// too. The kind-specific steps call it through assignOrOffer, which asks
+// the catalogue's assignment mode first.
 func (s *Service) assignUntil(ctx context.Context, fx *effects, r casework.ProactiveRequest, end dost.Date) error {
 	p := s.programmes[r.Programme]
 	if p == nil {
@@ -538,8 +535,9 @@ func (s *Service) assignUntil(ctx context.Context, fx *effects, r casework.Proac
 	return nil
 }
 
-// processBirth adds the child to the registry and a household and assigns
-// the birth allowance.
+// processBirth adds the child to the registry and a household, assigns
+// the birth allowance and re-evaluates the child's household for the
+// month of birth.
 func (s *Service) processBirth(ctx context.Context, e *dost.LifeEvent, fx *effects) error {
 	b := e.Birth
 	if b.Stillborn {
@@ -565,7 +563,8 @@ func (s *Service) processBirth(ctx context.Context, e *dost.LifeEvent, fx *effec
 	if err != nil {
 		return err
 	}
-	if err := s.joinHousehold(ctx, child, mother, father, fx); err != nil {
+	hh, err := s.joinHousehold(ctx, child, mother, father, fx)
+	if err != nil {
 		return err
 	}
 	payee := mother
@@ -574,10 +573,12 @@ func (s *Service) processBirth(ctx context.Context, e *dost.LifeEvent, fx *effec
 	}
 	if payee == nil || payee.Status != dost.PersonAlive {
 		fx.add(dost.LifeEventEffect{Kind: EffectNoPayee, PersonID: child.ID, Programme: birthAllowance})
-		return nil
+	} else if err := s.assignOrOffer(ctx, fx, casework.ProactiveRequest{Programme: birthAllowance, PersonID: child.ID,
+		PayeeID: payee.ID, Period: dost.MonthOf(e.Date), Start: e.Date}, dost.Date{}); err != nil {
+		return err
 	}
-	return s.assign(ctx, fx, casework.ProactiveRequest{Programme: birthAllowance, PersonID: child.ID, PayeeID: payee.ID,
-		Period: dost.MonthOf(e.Date), Start: e.Date})
+	// The child counts in the household from the month of birth.
+	return s.reevaluate(ctx, fx, dost.MonthOf(e.Date), affected{person: child.ID, household: hh})
 }
 
 // addChild creates the newborn's person record (address and language
@@ -604,18 +605,19 @@ func (s *Service) addChild(ctx context.Context, e *dost.LifeEvent, parent *dost.
 
 // joinHousehold puts the newborn in the mother's household, else the
 // father's, else a new one headed by the mother (or the father), unless
-// the child is in a household already (a retried event).
-func (s *Service) joinHousehold(ctx context.Context, child, mother, father *dost.Person, fx *effects) error {
+// the child is in a household already (a retried event), and returns the
+// child's household.
+func (s *Service) joinHousehold(ctx context.Context, child, mother, father *dost.Person, fx *effects) (int64, error) {
 	code := "HH-" + string(child.FIN) // of a household made for the child
 	if h, err := s.householdOf(ctx, child.ID); err != nil {
-		return err
+		return 0, err
 	} else if h != nil { // a retried event
 		kind := EffectHouseholdJoined
 		if h.Code == code {
 			kind = EffectHouseholdCreated
 		}
 		fx.add(dost.LifeEventEffect{Kind: kind, PersonID: child.ID, HouseholdID: h.ID})
-		return nil
+		return h.ID, nil
 	}
 	for _, p := range []*dost.Person{mother, father} {
 		if p == nil {
@@ -623,16 +625,16 @@ func (s *Service) joinHousehold(ctx context.Context, child, mother, father *dost
 		}
 		h, err := s.householdOf(ctx, p.ID)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if h == nil {
 			continue
 		}
 		if err := s.households.AddHouseholdMember(ctx, h.ID, &dost.HouseholdMember{PersonID: child.ID, FIN: child.FIN, Role: dost.RoleChild}); err != nil {
-			return fmt.Errorf("add the child to household %d: %w", h.ID, err)
+			return 0, fmt.Errorf("add the child to household %d: %w", h.ID, err)
 		}
 		fx.add(dost.LifeEventEffect{Kind: EffectHouseholdJoined, PersonID: child.ID, HouseholdID: h.ID})
-		return nil
+		return h.ID, nil
 	}
 	head := mother
 	if head == nil {
@@ -641,10 +643,10 @@ func (s *Service) joinHousehold(ctx context.Context, child, mother, father *dost
 	h := &dost.Household{Code: code, Region: head.Region, District: head.District, Address: head.Address,
 		Members: []*dost.HouseholdMember{{PersonID: head.ID, FIN: head.FIN, Role: dost.RoleHead}, {PersonID: child.ID, FIN: child.FIN, Role: dost.RoleChild}}}
 	if err := s.households.CreateHousehold(ctx, h); err != nil {
-		return fmt.Errorf("create a household for the child: %w", err)
+		return 0, fmt.Errorf("create a household for the child: %w", err)
 	}
 	fx.add(dost.LifeEventEffect{Kind: EffectHouseholdCreated, PersonID: child.ID, HouseholdID: h.ID})
-	return nil
+	return h.ID, nil
 }
 
 // lastDayOfMonth returns the last day of d's month.
@@ -653,8 +655,10 @@ func lastDayOfMonth(d dost.Date) dost.Date {
 }
 
 // processDeath marks the person deceased, ends their awards from the end
-// of the month of death, suspends the awards paid to them for others and
-// assigns the funeral allowance.
+// of the month of death, suspends the awards paid to them for others,
+// closes their open offers and applications (closeOpen), assigns the
+// funeral allowance and re-evaluates their household for the month after
+// the death, the first the rules count it without them.
 func (s *Service) processDeath(ctx context.Context, e *dost.LifeEvent, fx *effects) error {
 	p, err := s.person(ctx, e.FIN)
 	if err != nil {
@@ -668,7 +672,7 @@ func (s *Service) processDeath(ctx context.Context, e *dost.LifeEvent, fx *effec
 	}
 	fx.add(dost.LifeEventEffect{Kind: EffectPersonDeceased, PersonID: p.ID})
 	// Pensions and allowances are paid through the month of death.
-	ended, err := s.store.EndAwards(ctx, p.ID, lastDayOfMonth(e.Date), "death")
+	ended, err := s.store.EndAwards(ctx, p.ID, lastDayOfMonth(e.Date), ReasonDeath)
 	if err != nil {
 		return fmt.Errorf("end the awards: %w", err)
 	}
@@ -679,19 +683,29 @@ func (s *Service) processDeath(ctx context.Context, e *dost.LifeEvent, fx *effec
 		}
 		fx.add(dost.LifeEventEffect{Kind: kind, PersonID: w.PersonID, HouseholdID: w.HouseholdID, Programme: w.Programme, AwardID: w.ID})
 	}
-	if s.programmes[funeralAllowance] == nil {
-		return nil
-	}
-	payee, err := s.funeralPayee(ctx, p, e.Date)
+	released, err := s.closeOpen(ctx, fx, p, e.Date) // reevaluate.go
 	if err != nil {
 		return err
 	}
-	if payee == nil {
-		fx.add(dost.LifeEventEffect{Kind: EffectNoPayee, PersonID: p.ID, Programme: funeralAllowance})
-		return nil
+	if s.programmes[funeralAllowance] != nil {
+		payee, err := s.funeralPayee(ctx, p, e.Date)
+		if err != nil {
+			return err
+		}
+		if payee == nil {
+			fx.add(dost.LifeEventEffect{Kind: EffectNoPayee, PersonID: p.ID, Programme: funeralAllowance})
+		} else if err := s.assignOrOffer(ctx, fx, casework.ProactiveRequest{Programme: funeralAllowance, PersonID: p.ID,
+			PayeeID: payee.ID, Period: dost.MonthOf(e.Date), Start: e.Date}, dost.Date{}); err != nil {
+			return err
+		}
 	}
-	return s.assign(ctx, fx, casework.ProactiveRequest{Programme: funeralAllowance, PersonID: p.ID, PayeeID: payee.ID,
-		Period: dost.MonthOf(e.Date), Start: e.Date})
+	at, err := s.affectedOf(ctx, p.ID)
+	if err != nil || at.household == 0 {
+		return err // a person in no household leaves nobody to re-evaluate
+	}
+	// The rules count the persons alive on a month's first day: the
+	// household without the deceased from the month after the death.
+	return s.reevaluateReleased(ctx, fx, dost.MonthOf(e.Date).Add(1), released, at)
 }
 
 // funeralPayee returns who is paid the funeral allowance of the deceased:
@@ -731,7 +745,8 @@ func (s *Service) funeralPayee(ctx context.Context, deceased *dost.Person, day d
 // processDisability records the assessment and assigns the disability
 // allowance (and, for a war-related disability, the presidential stipend)
 // from the month of assessment, through the month of DisabilityFacts.Until
-// when the disability is assessed until a date.
+// when the disability is assessed until a date, then re-evaluates the
+// person's household for the month.
 func (s *Service) processDisability(ctx context.Context, e *dost.LifeEvent, fx *effects) error {
 	p, err := s.person(ctx, e.FIN)
 	if err != nil {
@@ -759,18 +774,24 @@ func (s *Service) processDisability(ctx context.Context, e *dost.LifeEvent, fx *
 	if !d.Until.IsZero() {
 		end = lastDayOfMonth(d.Until)
 	}
-	if err := s.assignUntil(ctx, fx, casework.ProactiveRequest{Programme: disabilityAllowance, PersonID: p.ID, Period: period}, end); err != nil {
+	if err := s.assignOrOffer(ctx, fx, casework.ProactiveRequest{Programme: disabilityAllowance, PersonID: p.ID, Period: period}, end); err != nil {
 		return err
 	}
 	if d.Cause == dost.CauseWar {
-		return s.assignUntil(ctx, fx, casework.ProactiveRequest{Programme: disabilityStipend, PersonID: p.ID, Period: period}, end)
+		if err := s.assignOrOffer(ctx, fx, casework.ProactiveRequest{Programme: disabilityStipend, PersonID: p.ID, Period: period}, end); err != nil {
+			return err
+		}
 	}
-	return nil
+	at, err := s.affectedOf(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	return s.reevaluate(ctx, fx, period, at)
 }
 
-// processEmployment records the dismissal and offers the unemployment
+// processEmployment records the dismissal, offers the unemployment
 // benefit if the rules find a right once the person is registered
-// unemployed.
+// unemployed, and re-evaluates the person's household for the month.
 func (s *Service) processEmployment(ctx context.Context, e *dost.LifeEvent, fx *effects) error {
 	p, err := s.person(ctx, e.FIN)
 	if err != nil {
@@ -781,15 +802,32 @@ func (s *Service) processEmployment(ctx context.Context, e *dost.LifeEvent, fx *
 		return fmt.Errorf("record the dismissal: %w", err)
 	}
 	fx.add(dost.LifeEventEffect{Kind: EffectDismissalRecorded, PersonID: p.ID})
-	prog := s.programmes[unemploymentBenefit]
-	if prog == nil {
-		return nil
+	period := dost.MonthOf(e.Date)
+	if prog := s.programmes[unemploymentBenefit]; prog != nil {
+		// Offered whatever the mode but none: the right assumes the
+		// person registers as unemployed, which only they can do.
+		mode, err := s.modeOf(ctx, prog)
+		switch {
+		case err != nil:
+			return err
+		case mode == dost.ModeNone:
+			fx.add(dost.LifeEventEffect{Kind: EffectNotProactive, PersonID: p.ID, Programme: prog.Code})
+		default:
+			if err := s.offerOne(ctx, fx, prog, p, period, &dismissalFacts{reason: m.Reason}); err != nil {
+				return err
+			}
+		}
 	}
-	return s.offerOne(ctx, fx, prog, p, dost.MonthOf(e.Date), &dismissalFacts{reason: m.Reason})
+	at, err := s.affectedOf(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	return s.reevaluate(ctx, fx, period, at)
 }
 
 // processDateChanged assigns the old-age pension to everyone whose right
-// arises on the event's date.
+// arises on the event's date, and re-evaluates their households for the
+// month.
 func (s *Service) processDateChanged(ctx context.Context, e *dost.LifeEvent, fx *effects) error {
 	if s.programmes[oldAgePension] == nil {
 		return nil
@@ -803,13 +841,19 @@ func (s *Service) processDateChanged(ctx context.Context, e *dost.LifeEvent, fx 
 	if err != nil {
 		return err
 	}
+	people := make([]affected, 0, len(arising))
 	for _, id := range arising {
-		if err := s.assign(ctx, fx, casework.ProactiveRequest{Programme: oldAgePension, PersonID: id,
-			Period: dost.MonthOf(day), Start: day}); err != nil {
+		if err := s.assignOrOffer(ctx, fx, casework.ProactiveRequest{Programme: oldAgePension, PersonID: id,
+			Period: dost.MonthOf(day), Start: day}, dost.Date{}); err != nil {
 			return err
 		}
+		at, err := s.affectedOf(ctx, id)
+		if err != nil {
+			return err
+		}
+		people = append(people, at)
 	}
-	return nil
+	return s.reevaluate(ctx, fx, dost.MonthOf(day), people...)
 }
 
 // daysIn returns the number of days of month m.

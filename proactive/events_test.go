@@ -32,8 +32,12 @@ func TestReceiveEvent_Birth(t *testing.T) {
 			if got.Status != dost.EventProcessed || got.Source != "civil-registry" || got.ProcessedAt == nil || got.Error != "" {
 				t.Fatalf("got %+v, want processed", got)
 			}
-			if want := []string{"person_added", "household_joined", "award_made"}; !slices.Equal(kinds(got), want) {
+			// The household, re-evaluated, is offered TSSA (4 × 300 − 200).
+			if want := []string{"person_added", "household_joined", "award_made", "offer_sent"}; !slices.Equal(kinds(got), want) {
 				t.Fatalf("effects: got %v, want %v", kinds(got), want)
+			}
+			if f := got.Outcome[3]; f.Programme != "tssa" || f.HouseholdID != e.hh["Rashad"] || f.PersonID != e.p["Rashad"].ID {
+				t.Fatalf("re-evaluation: got %+v, want TSSA offered to Rashad's household", f)
 			}
 			child, err := e.persons.FindPersonByFIN(ctx, "1NEW001")
 			if err != nil {
@@ -285,8 +289,14 @@ func TestReceiveEvent_Death(t *testing.T) {
 
 		t.Run("OK", func(t *testing.T) {
 			got := e.receive(t, &dost.LifeEvent{ID: "civil:d1", Kind: dost.EventDeathRegistered, FIN: vuqar.FIN, Date: dost.MustDate("2026-11-10")})
-			if want := []string{"person_deceased", "award_ended", "award_made"}; !slices.Equal(kinds(got), want) {
+			// Sona, alone with no income from December, is offered TSSA.
+			if want := []string{"person_deceased", "award_ended", "award_made", "offer_sent"}; !slices.Equal(kinds(got), want) {
 				t.Fatalf("effects: got %v (%s), want %v", kinds(got), got.Error, want)
+			}
+			os, err := e.svc.FindOffers(ctx, sona.ID)
+			if err != nil || len(os) != 1 || os[0].Programme != "tssa" || os[0].Period != november.Add(1) ||
+				os[0].HouseholdID != e.hh["Vuqar"] || os[0].Amount != dost.AZN(300) || got.Outcome[3].OfferID != os[0].ID {
+				t.Fatalf("Sona's offers: %+v, %v; want TSSA for December, 300 AZN", os, err)
 			}
 			p, err := e.persons.FindPersonByID(ctx, vuqar.ID)
 			if err != nil || p.Status != dost.PersonDeceased || p.DeathDate != dost.MustDate("2026-11-10") {
@@ -311,7 +321,8 @@ func TestReceiveEvent_Death(t *testing.T) {
 
 		t.Run("NotProactive", func(t *testing.T) {
 			got := e.receive(t, &dost.LifeEvent{ID: "civil:d3", Kind: dost.EventDeathRegistered, FIN: e.p["Aysel"].FIN, Date: dost.MustDate("2026-04-30")})
-			if want := []string{"person_deceased", "not_proactive"}; !slices.Equal(kinds(got), want) {
+			// Rashad's household re-evaluated for May is offered TSSA.
+			if want := []string{"person_deceased", "not_proactive", "offer_sent"}; !slices.Equal(kinds(got), want) {
 				t.Fatalf("effects: got %v, want %v (the funeral allowance is proactive from 2026-05-01)", kinds(got), want)
 			}
 		})
@@ -366,7 +377,13 @@ func TestReceiveEvent_DateChanged(t *testing.T) {
 		}
 		byPerson := map[int64]string{}
 		for _, f := range got.Outcome {
-			byPerson[f.PersonID] = f.Kind
+			if f.Programme == "old_age_pension" {
+				byPerson[f.PersonID] = f.Kind
+			}
+		}
+		// Zaur, without a pension or income, re-evaluated, is offered TSSA.
+		if f := got.Outcome[len(got.Outcome)-1]; f.Kind != "offer_sent" || f.Programme != "tssa" || f.PersonID != e.p["Zaur"].ID {
+			t.Errorf("re-evaluation: got %+v, want TSSA offered to Zaur", f)
 		}
 		want := map[int64]string{e.p["Tofiq"].ID: "award_made", e.p["Zaur"].ID: "not_entitled"}
 		if len(byPerson) != len(want) || byPerson[e.p["Tofiq"].ID] != "award_made" || byPerson[e.p["Zaur"].ID] != "not_entitled" {
@@ -485,7 +502,7 @@ func TestRetryFailed(t *testing.T) {
 		if n, err := svc.RetryFailed(ctx); err != nil || n != 2 {
 			t.Fatalf("retry: %d, %v; want 2", n, err)
 		}
-		for id, want := range map[string][]string{"civil:f1": {"person_added", "household_joined", "award_made"},
+		for id, want := range map[string][]string{"civil:f1": {"person_added", "household_joined", "award_made", "offer_sent"},
 			"civil:f2": {"person_added", "household_created", "award_made"}} {
 			got, err := svc.FindEventByID(ctx, "", id)
 			if err != nil || got.Status != dost.EventProcessed || !slices.Equal(kinds(got), want) {
@@ -535,8 +552,10 @@ func TestReplay(t *testing.T) {
 		}
 		after := counts()
 		// A birth allowance, a war stipend, a funeral allowance, Tofiq's
-		// pension; Elvin's offer.
-		if after["awards"] < 4 || after["offers"] != 1 {
+		// pension; Elvin's offer, and TSSA offered to the households
+		// re-evaluated: Rashad's (the birth), Sona's (Vuqar's death) and
+		// Zaur (the date change).
+		if after["awards"] < 4 || after["offers"] != 4 {
 			t.Fatalf("the stream made too little: %v", after)
 		}
 		for _, ev := range stream {

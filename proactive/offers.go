@@ -19,13 +19,26 @@ var messages = map[string]dost.Text{
 		EN: "An offer: %[1]s",
 		RU: "Предложение: «%[1]s»",
 	},
-	// 1 programme, 2 amount a month, 3 last day to answer.
+	// 1 programme, 2 amount a month, 3 last day to answer, 4 the link to
+	// the portal's offers (Config.BaseURL + OffersPath), where one click
+	// confirms.
 	"offer.body": {
-		AZ: "Sizin «%[1]s» almaq hüququnuz ola bilər: ayda təxminən %[2]s AZN. Razılaşmaq üçün %[3]s tarixinədək istənilən DOST mərkəzinə müraciət edin; müraciətinizə bir iş icraçısı baxacaq.",
-		EN: "You may be entitled to %[1]s: about %[2]s AZN a month. To accept, contact any DOST centre by %[3]s; a case worker will decide.",
-		RU: "Вы можете иметь право на «%[1]s»: около %[2]s AZN в месяц. Чтобы согласиться, обратитесь в любой центр DOST до %[3]s; решение примет исполнитель.",
+		AZ: "Sizin «%[1]s» almaq hüququnuz ola bilər: ayda təxminən %[2]s AZN. Razılaşmaq üçün %[3]s tarixinədək %[4]s ünvanında bir kliklə təsdiq edin və ya istənilən DOST mərkəzinə müraciət edin; müraciətinizə bir iş icraçısı baxacaq.",
+		EN: "You may be entitled to %[1]s: about %[2]s AZN a month. To accept, confirm in one click at %[4]s or at any DOST centre by %[3]s; a case worker will decide.",
+		RU: "Вы можете иметь право на «%[1]s»: около %[2]s AZN в месяц. Чтобы согласиться, подтвердите одним нажатием на %[4]s или обратитесь в любой центр DOST до %[3]s; решение примет исполнитель.",
+	},
+	// offer.body without a base URL: the portal named, not linked.
+	"offer.body.nolink": {
+		AZ: "Sizin «%[1]s» almaq hüququnuz ola bilər: ayda təxminən %[2]s AZN. Razılaşmaq üçün %[3]s tarixinədək DOST portalında («Təkliflər» bölməsində) bir kliklə təsdiq edin və ya istənilən DOST mərkəzinə müraciət edin; müraciətinizə bir iş icraçısı baxacaq.",
+		EN: "You may be entitled to %[1]s: about %[2]s AZN a month. To accept, confirm in one click on the DOST portal (Offers) or at any DOST centre by %[3]s; a case worker will decide.",
+		RU: "Вы можете иметь право на «%[1]s»: около %[2]s AZN в месяц. Чтобы согласиться, подтвердите одним нажатием на портале DOST (раздел «Предложения») или обратитесь в любой центр DOST до %[3]s; решение примет исполнитель.",
 	},
 }
+
+// OffersPath is the portal's page of a citizen's offers, where each is
+// accepted or declined in one click (http: GET /my/offers, POST
+// /my/offers/{id}); an offer's message links to it.
+const OffersPath = "/my/offers"
 
 // say formats message key in lang (az when lang is not one dost speaks).
 func say(lang, key string, args ...any) string {
@@ -48,12 +61,17 @@ func offerMessageID(o *dost.Offer) string {
 }
 
 // offerNotifications returns the SMS (if p has a phone) and e-mail (if p
-// has an address) announcing offer o to p, in p's language.
+// has an address) announcing offer o to p, in p's language, with the
+// link to the portal's one-click confirmation when dost has a base URL
+// (Config.BaseURL), else naming the portal.
 func (s *Service) offerNotifications(o *dost.Offer, prog *dost.Programme, p *dost.Person, now time.Time) []*dost.Notification {
 	lang := p.Lang()
 	name := prog.Name.In(lang)
 	subject := say(lang, "offer.subject", name)
-	body := say(lang, "offer.body", name, o.Amount.String(), o.ExpiresOn.String())
+	body := say(lang, "offer.body.nolink", name, o.Amount.String(), o.ExpiresOn.String())
+	if s.baseURL != "" {
+		body = say(lang, "offer.body", name, o.Amount.String(), o.ExpiresOn.String(), s.baseURL+OffersPath)
+	}
 	id := offerMessageID(o)
 	var out []*dost.Notification
 	n := func(ch dost.NotificationChannel, to, subject string) *dost.Notification {

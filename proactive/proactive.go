@@ -56,15 +56,42 @@
 //     reached from by adding one of the retirement ages the rule set has
 //     ever had (a dozen dates), so no whole-registry scan is needed.
 //
+// After its own steps, each kind re-evaluates the households it affects
+// for every programme (reevaluate): the child's household for the month
+// of birth; the deceased's for the month after the death (the rules count
+// the persons alive on a month's first day); the person's for a
+// disability assessment or an employment ended; and the households of
+// those whose pension right arises for a date change. The rules run over
+// each as the population scan runs them over a shard, and every
+// beneficiary newly entitled (a household that a birth or a death brings
+// under the TSSA needs criterion, say) is assigned or offered the
+// programme at once through the scan's own path, with its unique
+// constraints, the effects recorded. An award that exists is not
+// changed: the payroll computes a monthly award's amount from the rules
+// for every month it pays, so it follows the household by itself.
+//
+// A death also ends what the deceased had open (closeOpen), but for the
+// death-related services (funeral allowance, survivor's pension): their
+// sent offers expire and their applications not yet decided are
+// withdrawn by dost with the reason code "death".
+//
+// How a newly entitled beneficiary gets a programme follows the
+// assignment mode of its service's passport in the catalogue (modeOf),
+// read when it is needed: proactive, assigned unasked; on_application,
+// offered; none, neither (effect not_proactive). Without a catalogue,
+// Programme.Offer decides.
+//
 // Effects' kinds are those of dost.LifeEventEffect and, besides: EffectHouseholdJoined,
 // EffectHouseholdCreated, EffectAwardExists, EffectNotEntitled, EffectNoPayee, EffectNotProactive,
 // EffectDismissalRecorded, EffectOfferExists.
 //
 // # Offers
 //
-// A programme with Offer set (unemployment benefit, TSSA) is offered
-// rather than assigned: an offer (one per person, programme and period)
-// with an SMS and e-mail in the person's language, open for OfferDays.
+// A programme whose service is assigned on application (unemployment
+// benefit, TSSA) is offered rather than assigned: an offer (one per
+// person, programme and period) with an SMS and e-mail in the person's
+// language, open for OfferDays, linking to the portal's page of offers
+// (Config.BaseURL + OffersPath) where one click accepts it.
 // Accepting it submits an application on the proactive channel through
 // casework, which a case worker decides; declining records the answer.
 //
@@ -178,6 +205,16 @@ type Config struct {
 	// while processing it) before RetryFailed takes it up; RetryWindow is
 	// how far back RetryFailed looks. Zero: the defaults.
 	StaleAfter, RetryWindow time.Duration
+	// BaseURL is dost's public address (e.g. "https://dost.gov.az", no
+	// trailing slash needed): an offer's SMS and e-mail link to the
+	// portal's one-step confirmation, <BaseURL>/my/offers. Empty: the
+	// message tells the citizen to confirm on the portal or at any DOST
+	// centre, without a link.
+	BaseURL string
+	// Catalogue is the service catalogue, whose assignment modes decide
+	// how a newly entitled beneficiary gets each programme (see
+	// Service.modeOf). Nil: each programme's Offer decides (tests).
+	Catalogue dost.CatalogueService
 }
 
 // Service receives life events, answers offers and scans the registry. It
@@ -197,6 +234,8 @@ type Service struct {
 	workers      int
 	staleAfter   time.Duration
 	retryWindow  time.Duration
+	baseURL      string // without a trailing slash; "" for none
+	catalogue    dost.CatalogueService
 
 	// programmes by code, in the order of Config.Programmes; read-only
 	// after New.
@@ -261,7 +300,8 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{store: cfg.Store, assigner: cfg.Assigner, applications: cfg.Applications, persons: cfg.Persons,
 		households: cfg.Households, records: cfg.Records, population: cfg.Population, rs: cfg.RuleSet,
 		clock: cfg.Clock, log: cfg.Logger, offerDays: cfg.OfferDays, workers: cfg.Workers,
-		staleAfter: cfg.StaleAfter, retryWindow: cfg.RetryWindow, programmes: map[string]*dost.Programme{}}
+		staleAfter: cfg.StaleAfter, retryWindow: cfg.RetryWindow, baseURL: strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/"),
+		catalogue: cfg.Catalogue, programmes: map[string]*dost.Programme{}}
 	if s.clock == nil {
 		s.clock = dost.SystemClock{}
 	}

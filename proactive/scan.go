@@ -125,15 +125,18 @@ type scanTask struct {
 	household int64 // the beneficiary household (household programmes)
 	amount    dost.Money
 	start     dost.Date // the day the right arises, if in the period
+	offer     bool      // offered (mode on_application), not assigned
 }
 
 // ScanShard runs the rules over one shard of the registry for period and,
 // for every beneficiary they find entitled to a programme who holds no
 // award or offer of it (Store.FindHoldings), assigns it (casework's
 // AssignProactively, from the day the right arises when the rule set says
-// and it falls in the period, else from the period's first day) or, for
-// an offer programme, offers it. The offer of a household programme goes
-// to the household's head. One-off programmes are skipped: their events
+// and it falls in the period, else from the period's first day) or offers
+// it, as the assignment mode of its service in the catalogue says
+// (modeOf: proactive, on_application; a programme whose service has mode
+// none is neither). The offer of a household programme goes to the
+// household's head. One-off programmes are skipped: their events
 // (a birth, a death) name the payee. A right that arises after today is
 // left to that day's date change.
 //
@@ -144,7 +147,7 @@ type scanTask struct {
 // counted as failed and logged; other errors stop the scan of the shard
 // and are returned with the counts so far.
 func (s *Service) ScanShard(ctx context.Context, period dost.Month, sh rulesrun.Shard) (ScanSummary, error) {
-	sum, tasks, err := s.findShard(ctx, period, sh)
+	sum, tasks, err := s.findShard(ctx, period, sh, nil)
 	if err != nil {
 		return sum, err
 	}
@@ -161,13 +164,14 @@ func (s *Service) ScanShard(ctx context.Context, period dost.Month, sh rulesrun.
 // would, who in the shard is newly entitled (ProgrammeScan.Found) and
 // makes nothing.
 func (s *Service) FindNewlyEntitled(ctx context.Context, period dost.Month, sh rulesrun.Shard) (ScanSummary, error) {
-	sum, _, err := s.findShard(ctx, period, sh)
+	sum, _, err := s.findShard(ctx, period, sh, nil)
 	return sum, err
 }
 
 // findShard reads and computes one shard for ScanShard: the summary so
-// far and the tasks of the newly entitled.
-func (s *Service) findShard(ctx context.Context, period dost.Month, sh rulesrun.Shard) (ScanSummary, []scanTask, error) {
+// far and the tasks of the newly entitled. The offers of released hold
+// nobody (a death expired them: see closeOpen); awards always hold.
+func (s *Service) findShard(ctx context.Context, period dost.Month, sh rulesrun.Shard, released []holdingKey) (ScanSummary, []scanTask, error) {
 	sum := ScanSummary{Shards: 1}
 	t0 := time.Now()
 	ev, err := s.load(ctx, sh, period)
@@ -186,6 +190,9 @@ func (s *Service) findShard(ctx context.Context, period dost.Month, sh rulesrun.
 
 	held := make(map[holdingKey]bool, len(holdings))
 	for _, h := range holdings {
+		if h.Offer && slices.Contains(released, keyOf(h)) {
+			continue
+		}
 		for _, k := range s.keysOf(h) {
 			held[k] = true
 		}
@@ -202,6 +209,7 @@ func (s *Service) findShard(ctx context.Context, period dost.Month, sh rulesrun.
 	today := ruleDate(s.today())
 	first, last := ev.period.Start(), ev.period.End()
 	var tasks []scanTask
+	ms := modes{s: s}
 	sum.Programmes = make([]ProgrammeScan, 0, len(s.order))
 	for _, p := range s.order {
 		if p.Kind == dost.AwardOneOff {
@@ -251,6 +259,14 @@ func (s *Service) findShard(ctx context.Context, period dost.Month, sh rulesrun.
 					t.start = dostDate(d)
 				}
 			}
+			mode, err := ms.of(ctx, p)
+			if err != nil {
+				return sum, nil, fmt.Errorf("shard %s: %w", sh, err)
+			}
+			if mode == dost.ModeNone {
+				continue
+			}
+			t.offer = mode == dost.ModeOnApplication
 			stats.Found++
 			tasks = append(tasks, t)
 		}
@@ -279,7 +295,7 @@ func (s *Service) runTasks(ctx context.Context, period dost.Month, tasks []scanT
 				made, err := s.runTask(ctx, period, t)
 				mu.Lock()
 				switch {
-				case err == nil && made && t.prog.Offer:
+				case err == nil && made && t.offer:
 					t.stats.Offered++
 				case err == nil && made:
 					t.stats.Awarded++
@@ -322,21 +338,29 @@ func refusal(err error) bool {
 // runTask assigns or offers one task's programme and reports whether it
 // made a new award or offer.
 func (s *Service) runTask(ctx context.Context, period dost.Month, t *scanTask) (bool, error) {
-	if t.prog.Offer {
+	_, _, created, err := s.doTask(ctx, period, t)
+	return created, err
+}
+
+// doTask assigns or offers one task's programme: it returns the award
+// (nil when the single-case rules of casework find no right) or the offer
+// made or found, and whether it is new.
+func (s *Service) doTask(ctx context.Context, period dost.Month, t *scanTask) (*dost.Award, *dost.Offer, bool, error) {
+	if t.offer {
 		p, err := s.persons.FindPersonByID(ctx, t.person)
 		if err != nil {
-			return false, err
+			return nil, nil, false, err
 		}
-		_, created, err := s.makeOffer(ctx, t.prog, p, t.household, period, t.amount)
-		return created, err
+		o, created, err := s.makeOffer(ctx, t.prog, p, t.household, period, t.amount)
+		return nil, o, created, err
 	}
 	r := casework.ProactiveRequest{Programme: t.prog.Code, PersonID: t.person, Period: period, Start: t.start}
 	if t.prog.Entity == "household" {
 		if t.household == 0 {
-			return false, dost.Errorf(dost.EINVALID, "A household programme is not assigned proactively to a person in no household.")
+			return nil, nil, false, dost.Errorf(dost.EINVALID, "A household programme is not assigned proactively to a person in no household.")
 		}
 		r.PersonID, r.HouseholdID = 0, t.household
 	}
-	_, created, err := s.assigner.AssignProactively(ctx, r)
-	return created, err
+	w, created, err := s.assigner.AssignProactively(ctx, r)
+	return w, nil, created, err
 }

@@ -7,7 +7,7 @@
 // # Rule set layout
 //
 //	variables/*.yaml    name → {entity, type, period, label{az,en,ru}, reference, unit,
-//	                    values (enum), default, formula | formulas: [{from, formula}]}
+//	                    values (enum), default, min, max (inputs), formula | formulas: [{from, formula}]}
 //	parameters/**.yaml  nested names → {values: {start date: value}, unit, reference,
 //	                    description, type: int|float, default (tables)}; the file path
 //	                    is the prefix: parameters/pension.yaml's minimum is params.pension.minimum
@@ -169,10 +169,16 @@
 //     released stays valid and is collected; what is released must not be
 //     used again. The Result and the Trace of a Calculate have separate
 //     memory, so either may be released first.
+//   - Input ranges: an int, float or money input may publish min and max
+//     (inclusive; whole for an int, whole qəpik for money, min ≤ max, the
+//     default inside). SetInput, Calculate and CalculateValues refuse a
+//     value outside them, and package situation reports it as a value.range
+//     problem; formulas are not checked against them. A range on a
+//     non-numeric or computed variable is a load error.
 //   - A situation's inputs go straight into the simulation's cache: each
 //     variable and period gets its column (the variable's default, then
 //     the given rows) on its first value, without SetInput's checks,
-//     which hold by construction. Dates in the form YYYY-MM-DD, dates of
+//     which hold by construction (the range is checked per value). Dates in the form YYYY-MM-DD, dates of
 //     periods and month offsets are computed without the time package.
 //   - A Reform is applied to the parsed source and the result is compiled
 //     and checked like Load; the base rule set is unchanged. Reforms are

@@ -261,7 +261,7 @@ func (s *Simulation) setSituation(v *Variable, name string, period Period, row, 
 // default). The checks of SetInput hold by construction: the column has
 // v's type and length, p is of v's kind and set accepts only enum values
 // of v; only a money amount that set's rounding leaves unrounded (NaN) is
-// left to check, with wholeQepik's criterion.
+// left to check, with wholeQepik's criterion, and v's range.
 func (s *Simulation) setSituationAt(v *Variable, p Period, row, rows int, val any) error {
 	k := mkey(v, p)
 	e := s.lookup(k)
@@ -280,6 +280,9 @@ func (s *Simulation) setSituationAt(v *Variable, p Period, row, rows int, val an
 	}
 	if v.Type == Money && RoundMoney(c.Floats[row]) != c.Floats[row] {
 		return fmt.Errorf("situation: set input %s: row %d amount %v is not in whole qəpik", v.Name, row, c.Floats[row])
+	}
+	if v.HasRange() && !v.rowInRange(c, row) {
+		return fmt.Errorf("situation: %s for %s: %v is not %s", v.Name, p, v.value(c, row), v.RangeString())
 	}
 	return nil
 }

@@ -162,7 +162,7 @@ func parseVariables(sp *spec, file string, data []byte) LoadErrors {
 			continue
 		}
 		f, ferrs := fields(file, "variable", name, n, "entity", "type", "period", "label", "reference",
-			"unit", "values", "default", "formula", "formulas", "description")
+			"unit", "values", "default", "min", "max", "formula", "formulas", "description")
 		errs = append(errs, ferrs...)
 		if f == nil {
 			continue
@@ -214,6 +214,7 @@ func parseVariables(sp *spec, file string, data []byte) LoadErrors {
 				v.Default = v.value(c, 0)
 			}
 		}
+		parseRange(v, f, k.Line, bad)
 		if n := f["formula"]; n != nil {
 			if f["formulas"] != nil {
 				bad(n.Line, "has both formula and formulas")
@@ -251,6 +252,59 @@ func parseVariables(sp *spec, file string, data []byte) LoadErrors {
 		sp.vars[name] = v
 	}
 	return errs
+}
+
+// parseRange reads a variable's min and max (see Variable.Min): numbers,
+// whole for an int and in whole qəpik for money, min not above max, only
+// on an int, float or money input, whose default they must allow. It runs
+// before the formulas are read, so it tells an input by f.
+func parseRange(v *Variable, f map[string]*yaml.Node, line int, bad func(line int, format string, args ...any)) {
+	nmin, nmax := f["min"], f["max"]
+	if nmin == nil && nmax == nil {
+		return
+	}
+	if v.Type != Int && v.Type != Float && v.Type != Money {
+		bad(line, "min and max are for int, float and money variables, not %s", v.Type)
+		return
+	}
+	if f["formula"] != nil || f["formulas"] != nil {
+		bad(line, "min and max bound the values of an input; a variable with a formula cannot have them")
+		return
+	}
+	bound := func(key string, n *yaml.Node) *float64 {
+		if n == nil {
+			return nil
+		}
+		s, ok := scalar(n)
+		x, err := strconv.ParseFloat(s, 64)
+		switch {
+		case !ok:
+			bad(n.Line, "%s must be a number", key)
+			return nil
+		case err != nil || math.IsNaN(x) || math.IsInf(x, 0):
+			bad(n.Line, "%s %q is not a number", key, s)
+			return nil
+		case v.Type == Int && x != math.Trunc(x):
+			bad(n.Line, "%s %v is not a whole number, as an int variable's values are", key, x)
+			return nil
+		case v.Type == Money && RoundMoney(x) != x:
+			bad(n.Line, "%s %v is not in whole qəpik", key, x)
+			return nil
+		}
+		return &x
+	}
+	lo, hi := bound("min", nmin), bound("max", nmax)
+	if (nmin != nil && lo == nil) || (nmax != nil && hi == nil) {
+		return
+	}
+	if lo != nil && hi != nil && *lo > *hi {
+		bad(nmin.Line, "min %v is above max %v", *lo, *hi)
+		return
+	}
+	v.Min, v.Max = lo, hi
+	if !v.InRange(v.Default) {
+		bad(line, "the default %v is not %s", v.Default, v.RangeString())
+	}
 }
 
 // sourceLine returns the line of a scalar's first character: block scalars

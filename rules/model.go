@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -53,7 +54,13 @@ type Variable struct {
 	// Default is the value of every row when an input is not given or no
 	// formula is in force for the period: false, 0, 1970-01-01 or the first
 	// enum value unless the YAML says otherwise.
-	Default  any
+	Default any
+	// Min and Max bound the values an int, float or money input may be
+	// given, inclusive; nil when that side is unbounded. SetInput and
+	// Calculate refuse a value outside them (see InRange), and so does the
+	// situation decoder, with a problem naming the entity, variable and
+	// period. Formulas are not checked against them.
+	Min, Max *float64
 	Formulas []*Formula // sorted by From; empty for an input
 
 	File string // where the variable is declared
@@ -65,6 +72,86 @@ type Variable struct {
 
 // IsInput reports whether v has no formula.
 func (v *Variable) IsInput() bool { return len(v.Formulas) == 0 }
+
+// HasRange reports whether v bounds its input values (Min or Max set).
+func (v *Variable) HasRange() bool { return v.Min != nil || v.Max != nil }
+
+// InRange reports whether x, a value of v (int, int64 or float64 for a
+// number), is within v's Min and Max. NaN is in no range that has a bound;
+// values of other types, and every value of a variable without a range,
+// are in range.
+func (v *Variable) InRange(x any) bool {
+	if !v.HasRange() {
+		return true
+	}
+	var f float64
+	switch n := x.(type) {
+	case int:
+		f = float64(n)
+	case int64:
+		f = float64(n)
+	case float64:
+		f = n
+	default:
+		return true
+	}
+	return v.inRange(f)
+}
+
+// inRange is InRange of a number.
+func (v *Variable) inRange(f float64) bool {
+	return (v.Min == nil || f >= *v.Min) && (v.Max == nil || f <= *v.Max) && f == f
+}
+
+// RangeString says in English what v's values must be: "between 0 and 3",
+// "at least 0" or "at most 24"; "" without a range. It completes "…
+// must be ".
+func (v *Variable) RangeString() string {
+	num := func(f *float64) string { return strconv.FormatFloat(*f, 'f', -1, 64) }
+	switch {
+	case v.Min != nil && v.Max != nil:
+		return "between " + num(v.Min) + " and " + num(v.Max)
+	case v.Min != nil:
+		return "at least " + num(v.Min)
+	case v.Max != nil:
+		return "at most " + num(v.Max)
+	}
+	return ""
+}
+
+// rowInRange reports whether row i of c, a column of v, is in v's range.
+func (v *Variable) rowInRange(c Column, i int) bool {
+	switch v.Type {
+	case Int:
+		return v.inRange(float64(c.Ints[i]))
+	case Float, Money:
+		return v.inRange(c.Floats[i])
+	}
+	return true
+}
+
+// checkRange returns the index of the first row of c outside v's range,
+// or -1.
+func (v *Variable) checkRange(c Column) int {
+	if !v.HasRange() {
+		return -1
+	}
+	switch v.Type {
+	case Int:
+		for i, n := range c.Ints {
+			if !v.inRange(float64(n)) {
+				return i
+			}
+		}
+	case Float, Money:
+		for i, f := range c.Floats {
+			if !v.inRange(f) {
+				return i
+			}
+		}
+	}
+	return -1
+}
 
 // formulaAt returns the formula in force on d, or nil.
 func (v *Variable) formulaAt(d Date) *Formula {

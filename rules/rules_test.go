@@ -471,6 +471,8 @@ func FuzzLoad(f *testing.F) {
 		"x:\n  entity: person\n  type: enum\n  values: [a, b]\n  period: month\n  formula: 'age > 3 ? \"a\" : \"b\"'\n",
 		"x:\n  entity: person\n  type: money\n  period: month\n  formulas:\n    - from: 2020-01-01\n      formula: prev(salary, 2) + sum_prev(salary, 3)\n",
 		"x:\n  entity: person\n  type: bool\n  period: month\n  formula: household(any_members(age > 60))\n",
+		"x:\n  entity: person\n  type: int\n  period: month\n  min: 0\n  max: 3\n  default: 1\n",
+		"x:\n  entity: person\n  type: money\n  period: eternity\n  min: -1.5\n",
 		"x: [",
 	} {
 		f.Add(s)

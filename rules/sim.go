@@ -426,7 +426,10 @@ func (s *Simulation) Release() {
 // variable's own kind; ignored kinds are an error). An input may also be
 // given for a computed variable: it then replaces the formula for that
 // period. col must have the variable's type and one row per entity row;
-// the simulation keeps col, so do not modify it afterwards.
+// the simulation keeps col, so do not modify it afterwards. Errors: an
+// unknown variable, a column of another type or length, a period of another
+// kind, a value that is not one of an enum's, an amount not in whole qəpik,
+// a value outside the variable's Min and Max.
 func (s *Simulation) SetInput(name string, period Period, col Column) error {
 	v, ok := s.rs.vars[name]
 	if !ok {
@@ -452,6 +455,9 @@ func (s *Simulation) SetInput(name string, period Period, col Column) error {
 		if i := wholeQepik(col.Floats); i >= 0 {
 			return fmt.Errorf("set input %s: row %d amount %v is not in whole qəpik", name, i, col.Floats[i])
 		}
+	}
+	if i := v.checkRange(col); i >= 0 {
+		return fmt.Errorf("set input %s: row %d value %v is not %s", name, i, v.value(col, i), v.RangeString())
 	}
 	e := s.newEntry()
 	e.col, e.src = col, fromInput

@@ -462,9 +462,45 @@ func (in *Inputs) typed(rs *rules.RuleSet) ([]typedInput, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := in.checkRange(v, col); err != nil {
+			return nil, err
+		}
 		out = append(out, typedInput{v: v, period: x.period, col: col})
 	}
 	return out, nil
+}
+
+// checkRange refuses a registry value outside v's published range (the
+// rules' SetInput would too), naming whose record it is, so that the
+// record can be mended: the registry validates what it stores, so such a
+// value is a damaged record, and paying on it could pay a wrong amount.
+func (in *Inputs) checkRange(v *rules.Variable, col rules.Column) error {
+	if !v.HasRange() {
+		return nil
+	}
+	for i := range col.Len() {
+		var x any
+		switch {
+		case col.Ints != nil:
+			x = col.Ints[i]
+		case col.Floats != nil:
+			x = col.Floats[i]
+		default:
+			return nil
+		}
+		if v.InRange(x) {
+			continue
+		}
+		who := fmt.Sprintf("row %d", i)
+		switch {
+		case v.Entity == rules.Person && i < len(in.PersonIDs):
+			who = fmt.Sprintf("person %d", in.PersonIDs[i])
+		case v.Entity == rules.Household && i < len(in.HouseholdIDs):
+			who = fmt.Sprintf("household %d", in.HouseholdIDs[i])
+		}
+		return fmt.Errorf("map inputs: the registry gives %s %s = %v, which must be %s: mend that record", who, v.Name, x, v.RangeString())
+	}
+	return nil
 }
 
 // column converts x to a column of v's type.

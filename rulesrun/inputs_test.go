@@ -2,6 +2,7 @@ package rulesrun_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -222,5 +223,31 @@ func TestMapInputsUnemploymentBenefit(t *testing.T) {
 		if got := res.Values["unemployment_benefit"][sit.Persons[0].ID]; got != want {
 			t.Errorf("unemployment_benefit of person %s: got %v, want %v", sit.Persons[0].ID, got, want)
 		}
+	}
+}
+
+// TestMapInputsOutOfRange refuses a registry value outside its variable's
+// published range (a damaged record: a negative income written around the
+// registry's checks), naming the person whose record it is.
+func TestMapInputsOutOfRange(t *testing.T) {
+	rs, err := az.RuleSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	period := rules.MonthOf(2026, time.November)
+	d := &rulesrun.ShardData{
+		Members: []rulesrun.Member{
+			{PersonID: 41, HouseholdID: 9, Role: dost.RoleHead, BirthDate: date(t, "1970-01-02"), Sex: dost.SexMale},
+			{PersonID: 42, HouseholdID: 9, Role: dost.RoleSpouse, BirthDate: date(t, "1972-01-02"), Sex: dost.SexFemale},
+		},
+		Incomes: []rulesrun.Income{{PersonID: 42, Month: dost.Month{Year: 2026, Month: time.November}, Amount: -dost.AZN(5)}},
+	}
+	in, err := rulesrun.MapInputs(period, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = in.Simulation(rs)
+	if err == nil || !strings.Contains(err.Error(), "person 42 monthly_income") || !strings.Contains(err.Error(), "at least 0") {
+		t.Fatalf("got %v, want person 42's monthly_income refused as below 0", err)
 	}
 }

@@ -260,6 +260,9 @@ func RuleSetID(name string, rs *rules.RuleSet) string {
 	h := sha256.New()
 	for _, v := range rs.Variables() {
 		fmt.Fprintf(h, "v %s %s %s %s %v %v\n", v.Name, v.Entity, v.Type, v.Period, v.Values, v.Default)
+		if v.HasRange() { // an input's published range is law too
+			fmt.Fprintf(h, "r %s\n", v.RangeString())
+		}
 		for _, f := range v.Formulas {
 			fmt.Fprintf(h, "f %d %s\n", f.From, f.Source)
 		}

@@ -20,6 +20,7 @@ func FuzzDecodeSituation(f *testing.F) {
 		`{"persons": {"p1": {"age": {"2026-11": null, "1900-01": null}, "birth_date": {"eternity": null}}}}`,
 		`{"persons": {"p1": {"disability_allowance": {"2000-01": null}}}}`,
 		`{"persons": {"p1": {"insured_years": {"2026-11": 1e300}, "salary": {"2026-11": -0.01}}}}`,
+		`{"persons": {"p1": {"insured_years": {"2026-11": 70, "2026-10": 71, "2026-09": -0}, "salary": {"2026-11": 0}, "age": {"2026-11": null}}}}`,
 		`{"persons": {"p1": {}}, "households": {"h": {"members": ["p1", "p1", "p2"], "head": 3, "roles": []}}}`,
 		`{"persons": [], "households": null}`,
 		`{"persons": {"p1": {"sex": {"ETERNITY": "male", "2026": "x"}}}, "x": 1}`,

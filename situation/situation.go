@@ -131,8 +131,9 @@ func (e *Error) Error() string {
 // households.h1.members.1); Entity ("person" or "household"), ID,
 // Variable (a variable, or a household's members, head or roles) and
 // Period locate it as far as they apply. Code is a message-catalogue key
-// (variable.unknown, value.invalid, …); Message is a sentence naming the
-// entity, the variable and the period.
+// (variable.unknown, value.invalid, value.range for a number outside the
+// variable's Min and Max, …); Message is a sentence naming the entity, the
+// variable and the period.
 type Problem struct {
 	Field    string `json:"field"`
 	Entity   string `json:"entity,omitempty"`
@@ -397,6 +398,10 @@ func decodeEntity(rs *rules.RuleSet, sc *scanner, e *problems, kind rules.Entity
 				var msg string
 				if x, msg = sc.parseValue(v, pm.raw); msg != "" {
 					e.add(valueAt(name, per), "value.invalid", "%s: %s for %s must be %s.", who(), name, per, msg)
+					continue
+				}
+				if !v.InRange(x) {
+					e.add(valueAt(name, per), "value.range", "%s: %s for %s must be %s.", who(), name, per, v.RangeString())
 					continue
 				}
 			}

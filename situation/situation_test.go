@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dost-az/dost/programmes/az"
 	"github.com/dost-az/dost/rules"
 	"github.com/dost-az/dost/situation"
 )
@@ -118,6 +119,12 @@ func TestDecode(t *testing.T) {
 			Entity: "person", ID: "p1", Variable: "insured_years", Period: "2026-11", Code: "value.invalid", Message: "a whole number"}},
 		{"ErrMoneyThreeDecimals", person(`"salary": {"2026-11": 1.005}`), situation.Problem{Field: "persons.p1.salary.2026-11",
 			Entity: "person", ID: "p1", Variable: "salary", Period: "2026-11", Code: "value.invalid", Message: "at most two decimals"}},
+		{"ErrAboveMax", person(`"insured_years": {"2026-11": 71}`), situation.Problem{Field: "persons.p1.insured_years.2026-11",
+			Entity: "person", ID: "p1", Variable: "insured_years", Period: "2026-11", Code: "value.range",
+			Message: "Person p1: insured_years for 2026-11 must be between 0 and 70."}},
+		{"ErrBelowMin", person(`"salary": {"2026-10": 100, "2026-11": -0.01}`), situation.Problem{Field: "persons.p1.salary.2026-11",
+			Entity: "person", ID: "p1", Variable: "salary", Period: "2026-11", Code: "value.range",
+			Message: "Person p1: salary for 2026-11 must be at least 0."}},
 		{"ErrEternityGivenAMonth", person(`"birth_date": {"2026-11": "1958-03-01"}`), situation.Problem{Field: "persons.p1.birth_date.2026-11",
 			Entity: "person", ID: "p1", Variable: "birth_date", Period: "2026-11", Code: "period.invalid", Message: "under ETERNITY"}},
 		{"ErrMonthGivenAYear", person(`"salary": {"2026": 100}`), situation.Problem{Field: "persons.p1.salary.2026",
@@ -207,6 +214,50 @@ func TestDecode(t *testing.T) {
 		got := answer(t, rs, `{"persons": {"p1": {"salary": {"2026-11": 1, "2026-11": 2}, "birth_date": {"ETERNITY": "1950-01-01", "eternity": "1960-01-01"}}}}`)
 		if want := `{"p1":{"birth_date":{"ETERNITY":"1960-01-01"},"salary":{"2026-11":2.00}}}`; !strings.Contains(got, want) {
 			t.Errorf("got %s, want it to contain %s", got, want)
+		}
+	})
+}
+
+// TestDecodeRange checks the published ranges of the Azerbaijani inputs:
+// a value outside one is a value.range problem naming the entity, the
+// variable and the period; the bounds themselves are accepted.
+func TestDecodeRange(t *testing.T) {
+	rs, err := az.RuleSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, vars, field, msg string
+	}{
+		{"DegreeAboveThree", `"disability_degree": {"2026-11": 7}`, "persons.a.disability_degree.2026-11",
+			"Person a: disability_degree for 2026-11 must be between 0 and 3."},
+		{"DegreeNegative", `"disability_degree": {"2026-11": -1}`, "persons.a.disability_degree.2026-11",
+			"Person a: disability_degree for 2026-11 must be between 0 and 3."},
+		{"InsuredMonthsAbove24", `"insurance_months_last_24": {"2026-11": 25}`, "persons.a.insurance_months_last_24.2026-11",
+			"Person a: insurance_months_last_24 for 2026-11 must be between 0 and 24."},
+		{"NegativeInsuranceYears", `"insurance_years": {"2026-11": -0.5}`, "persons.a.insurance_years.2026-11",
+			"Person a: insurance_years for 2026-11 must be at least 0."},
+		{"NegativeIncome", `"monthly_income": {"2026-10": -10}`, "persons.a.monthly_income.2026-10",
+			"Person a: monthly_income for 2026-10 must be at least 0."},
+		{"NegativeServiceBefore2006", `"service_years_before_2006": {"ETERNITY": -1}`, "persons.a.service_years_before_2006.ETERNITY",
+			"Person a: service_years_before_2006 for ETERNITY must be at least 0."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := situation.Decode(rs, []byte(`{"persons": {"a": {`+c.vars+`}}}`))
+			var se *situation.Error
+			if !errors.As(err, &se) || len(se.Problems) != 1 {
+				t.Fatalf("got %v, want an *Error with one problem", err)
+			}
+			if p := se.Problems[0]; p.Field != c.field || p.Code != "value.range" || p.Message != c.msg || p.ID != "a" || p.Entity != "person" {
+				t.Errorf("got %+v, want field %s, code value.range, message %q", p, c.field, c.msg)
+			}
+		})
+	}
+	t.Run("BoundsAccepted", func(t *testing.T) {
+		body := `{"persons": {"a": {"disability_degree": {"2026-11": 3, "2026-10": 0}, "insurance_months_last_24": {"2026-11": 24},
+			"insurance_years": {"2026-11": 0}, "monthly_income": {"2026-10": 0}, "disability_allowance": {"2026-11": null}}}}`
+		if _, err := situation.Decode(rs, []byte(body)); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

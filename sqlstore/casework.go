@@ -50,14 +50,14 @@ var openStatuses = func() string {
 // applications a joined with persons p.
 const applicationColumns = `a.id, a.number, a.person_id, p.fin, a.household_id, a.service_code, a.centre_id,
 	a.channel, a.status, a.period, a.deadline, a.late_since, a.assignee_id, a.submitted_by, a.submitted_at,
-	a.updated_at, a.idempotency_key, a.note, a.decision_id
+	a.updated_at, a.idempotency_key, a.submission_hash, a.note, a.decision_id
 	FROM applications a JOIN persons p ON p.id = a.person_id`
 
 func scanApplication(row interface{ Scan(...any) error }) (*dost.Application, error) {
 	a := &dost.Application{}
 	err := row.Scan(&a.ID, &a.Number, &a.PersonID, &a.FIN, &a.HouseholdID, &a.ServiceCode, &a.CentreID,
 		&a.Channel, &a.Status, &a.Period, &a.Deadline, scanNullTime(&a.LateSince), &a.AssigneeID, &a.SubmittedBy,
-		scanTime(&a.SubmittedAt), scanTime(&a.UpdatedAt), &a.IdempotencyKey, &a.Note, &a.DecisionID)
+		scanTime(&a.SubmittedAt), scanTime(&a.UpdatedAt), &a.IdempotencyKey, &a.SubmissionHash, &a.Note, &a.DecisionID)
 	return a, err
 }
 
@@ -79,6 +79,9 @@ func (s *CaseStore) CreateApplication(ctx context.Context, a *dost.Application, 
 			prior, err := findApplicationByKey(ctx, tx, a.SubmittedBy, a.IdempotencyKey)
 			if err != nil || prior != nil {
 				stored = prior
+				if err == nil {
+					err = sameSubmission(prior, a)
+				}
 				return err
 			}
 		}
@@ -90,6 +93,8 @@ func (s *CaseStore) CreateApplication(ctx context.Context, a *dost.Application, 
 			stored, err = findApplicationByKey(ctx, tx, a.SubmittedBy, a.IdempotencyKey)
 			if err == nil && stored == nil {
 				err = fmt.Errorf("create application: idempotency key conflict without an application")
+			} else if err == nil {
+				err = sameSubmission(stored, a)
 			}
 			return err
 		}
@@ -145,12 +150,12 @@ func insertApplication(ctx context.Context, tx *Tx, a *dost.Application) (bool, 
 	number := fmt.Sprintf("A-%d-%07d", submitted.Year(), id)
 	err = tx.QueryRowContext(ctx, `INSERT INTO applications (id, number, person_id, household_id, service_code,
 		centre_id, channel, status, period, submitted_on, deadline, late_since, assignee_id, submitted_by,
-		idempotency_key, note, submitted_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+		idempotency_key, submission_hash, note, submitted_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 		ON CONFLICT (submitted_by, idempotency_key) WHERE idempotency_key <> '' DO NOTHING
 		RETURNING id`,
 		id, number, a.PersonID, a.HouseholdID, a.ServiceCode, a.CentreID, a.Channel, a.Status, a.Period,
-		submitted, a.Deadline, tx.nts(a.LateSince), a.AssigneeID, a.SubmittedBy, a.IdempotencyKey, a.Note,
+		submitted, a.Deadline, tx.nts(a.LateSince), a.AssigneeID, a.SubmittedBy, a.IdempotencyKey, a.SubmissionHash, a.Note,
 		tx.ts(a.SubmittedAt), tx.ts(a.UpdatedAt)).Scan(&id)
 	if isNoRows(err) {
 		return false, nil
@@ -161,6 +166,20 @@ func insertApplication(ctx context.Context, tx *Tx, a *dost.Application) (bool, 
 	}
 	a.ID, a.Number = id, number
 	return true, nil
+}
+
+// sameSubmission returns nil if a, submitted again under prior's
+// idempotency key, asks for what prior asked for: their SubmissionHash is
+// the same, or either is not known (""). Otherwise ECONFLICT with field
+// "idempotency_key", code "idempotency.mismatch".
+func sameSubmission(prior, a *dost.Application) error {
+	if prior.SubmissionHash == "" || a.SubmissionHash == "" || prior.SubmissionHash == a.SubmissionHash {
+		return nil
+	}
+	return &dost.Error{Code: dost.ECONFLICT,
+		Message: "This idempotency key was used for another submission (application " + prior.Number + "); use a new key for a new submission.",
+		Fields: []dost.FieldError{{Field: "idempotency_key", Code: "idempotency.mismatch",
+			Message: "The key was used for a submission with other content: application " + prior.Number + "."}}}
 }
 
 // applicationByKeyQuery finds an application by submitter and idempotency
@@ -267,7 +286,7 @@ func (s *CaseStore) FindApplications(ctx context.Context, f dost.ApplicationFilt
 }
 
 func findApplications(ctx context.Context, tx *Tx, f dost.ApplicationFilter) ([]*dost.Application, int, error) {
-	if !storable(f.ServiceCode) {
+	if !storable(f.ServiceCode) || !storable(f.ServiceCodes...) || f.ServiceCodes != nil && len(f.ServiceCodes) == 0 {
 		return []*dost.Application{}, 0, nil
 	}
 	cond, a := applicationsWhere(f)
@@ -311,6 +330,9 @@ func applicationsWhere(f dost.ApplicationFilter) (string, args) {
 	}
 	if f.ServiceCode != "" {
 		conds = append(conds, "a.service_code = "+a.add(f.ServiceCode))
+	}
+	if len(f.ServiceCodes) > 0 {
+		conds = append(conds, "a.service_code IN ("+addList(&a, f.ServiceCodes)+")")
 	}
 	if len(f.CentreIDs) > 0 {
 		conds = append(conds, "a.centre_id IN ("+addList(&a, f.CentreIDs)+")")

@@ -79,10 +79,10 @@ func insertDecision(ctx context.Context, tx *Tx, d *dost.Decision) error {
 		return err
 	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO decisions (application_id, outcome, reason_code, reason,
-		rule_set_version, period, trace, decided_by, decided_at, notify_by, letter_code, language)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+		rule_set_version, period, trace, decided_by, decided_at, notify_by, letter_code, language, appeal_of)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		d.ApplicationID, d.Outcome, d.ReasonCode, d.Reason, d.RuleSetVersion, d.Period, trace, d.DecidedBy,
-		tx.ts(d.DecidedAt), d.NotifyBy, d.LetterCode, d.Language).Scan(&d.ID)
+		tx.ts(d.DecidedAt), d.NotifyBy, d.LetterCode, d.Language, d.AppealOf).Scan(&d.ID)
 	if isUnique(err) {
 		return dost.Errorf(dost.ECONFLICT, "The decision letter code %s is taken.", d.LetterCode)
 	} else if err != nil {
@@ -128,10 +128,10 @@ func findDecision(ctx context.Context, tx *Tx, column string, v any) (*dost.Deci
 	d := &dost.Decision{}
 	var trace []byte
 	err := tx.QueryRowContext(ctx, `SELECT id, application_id, outcome, reason_code, reason, rule_set_version,
-		period, trace, decided_by, decided_at, notify_by, letter_code, language
+		period, trace, decided_by, decided_at, notify_by, letter_code, language, appeal_of
 		FROM decisions WHERE `+column+` = $1`, v).Scan(&d.ID, &d.ApplicationID, &d.Outcome, &d.ReasonCode,
 		&d.Reason, &d.RuleSetVersion, &d.Period, &trace, &d.DecidedBy, scanTime(&d.DecidedAt), &d.NotifyBy,
-		&d.LetterCode, &d.Language)
+		&d.LetterCode, &d.Language, &d.AppealOf)
 	if isNoRows(err) {
 		return nil, dost.Errorf(dost.ENOTFOUND, "Decision not found.")
 	} else if err != nil {

@@ -265,6 +265,9 @@ func TestCaseStore_FindApplications(t *testing.T) {
 			{"Late", dost.ApplicationFilter{Late: &late}, nil, 0},
 			{"NotLate", dost.ApplicationFilter{Late: &notLate, CentreIDs: []int64{1}, Queue: true}, []*dost.Application{apps[2], apps[0]}, 2},
 			{"BadText", dost.ApplicationFilter{ServiceCode: "\x00"}, nil, 0},
+			{"Services", dost.ApplicationFilter{ServiceCodes: []string{pensionService, "00-00-00-00"}, Queue: true}, []*dost.Application{apps[2], apps[0]}, 2},
+			{"NoServices", dost.ApplicationFilter{ServiceCodes: []string{}}, nil, 0},
+			{"BadServices", dost.ApplicationFilter{ServiceCodes: []string{"\x00"}}, nil, 0},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				got, n, err := f.s.FindApplications(ctx, tc.filter)
@@ -687,6 +690,55 @@ func TestCaseStore_Concurrent(t *testing.T) {
 			if total != 1 || countRows(t, db, "awards") != 1 || countRows(t, db, "decisions") != 1 {
 				t.Fatalf("stored: got %d applications, %d awards, %d decisions; want 1 each",
 					total, countRows(t, db, "awards"), countRows(t, db, "decisions"))
+			}
+		})
+		t.Run("IdempotencyKeyMismatch", func(t *testing.T) {
+			// One key, two different submissions racing: one is stored;
+			// the same submission gets it, the other a conflict.
+			p := person("CAS0009", "Nigar", "Həsənova", "1961-01-01")
+			createPersons(t, db, p)
+			ids := make([]int64, n)
+			created := make([]bool, n)
+			errs := race(func(i int) error {
+				a := application(p, disabilityService, "mixed-key", deadline)
+				a.SubmissionHash = []string{"hash-a", "hash-b"}[i%2]
+				got, c, err := f.s.CreateApplication(ctx, a, nil, nil)
+				if err == nil {
+					ids[i], created[i] = got.ID, c
+				}
+				return err
+			})
+			if c := len(slices.DeleteFunc(slices.Clone(created), func(c bool) bool { return !c })); c != 1 {
+				t.Fatalf("created: got %d, want 1", c)
+			}
+			winner := slices.Index(created, true) % 2
+			var id int64
+			for i, err := range errs {
+				switch {
+				case i%2 == winner && err != nil:
+					t.Errorf("%d, the winner's submission: %v", i, err)
+				case i%2 == winner && id != 0 && ids[i] != id:
+					t.Errorf("%d: application %d, want %d", i, ids[i], id)
+				case i%2 == winner:
+					id = ids[i]
+				case dost.ErrorCode(err) != dost.ECONFLICT || len(dost.ErrorFields(err)) != 1 ||
+					dost.ErrorFields(err)[0].Code != "idempotency.mismatch" || dost.ErrorFields(err)[0].Field != "idempotency_key":
+					t.Errorf("%d, the other submission: %v %+v, want a conflict idempotency_key/idempotency.mismatch", i, err, dost.ErrorFields(err))
+				}
+			}
+			apps, total, err := f.s.FindApplications(ctx, dost.ApplicationFilter{PersonID: p.ID})
+			ok(t, err)
+			if total != 1 || apps[0].ID != id || apps[0].SubmissionHash != []string{"hash-a", "hash-b"}[winner] {
+				t.Fatalf("stored: %d applications %+v, want one, %d, with the winner's hash", total, apps, id)
+			}
+			// An application stored without a hash (before it was kept)
+			// answers any submission with its key.
+			old := application(p, disabilityService, "old-key", deadline)
+			f.submit(t, old, nil, nil)
+			again := application(p, disabilityService, "old-key", deadline)
+			again.SubmissionHash = "hash-c"
+			if got, c, err := f.s.CreateApplication(ctx, again, nil, nil); err != nil || c || got.ID != old.ID {
+				t.Errorf("key of an application without a hash: %+v, created %v, %v; want it", got, c, err)
 			}
 		})
 		t.Run("AwardOnSubmission", func(t *testing.T) {

@@ -127,7 +127,7 @@ func (s *PopulationStore) ReadShard(ctx context.Context, sh rulesrun.Shard, w ru
 	start, end := dost.DateOf(w.Start.Time()), dost.DateOf(w.End.Time())
 	dismissedFrom := dost.DateOf(w.DismissedFrom.Time())
 	err = s.db.view(ctx, func(tx *Tx) error {
-		if err := readMembers(ctx, tx, sh, start, d); err != nil {
+		if err := readMembers(ctx, tx, sh, start, end, d); err != nil {
 			return fmt.Errorf("read members: %w", err)
 		}
 		if len(d.Members) == 0 {
@@ -259,23 +259,24 @@ func (s *PopulationStore) ReadShard(ctx context.Context, sh rulesrun.Shard, w ru
 	return d, nil
 }
 
-// readMembers reads a shard's persons alive on start into d.Members, in
-// household order. (Reading the members and then their persons by ID
+// readMembers reads a shard's persons alive on start and born by end into
+// d.Members, in household order: a child born in November is not a member
+// of its household in October (a back-dated month, a payroll's arrears). (Reading the members and then their persons by ID
 // range, as ReadShard reads records, measured no faster: members' persons
 // are looked up in ID order, for which SQLite steps to the next row.)
-func readMembers(ctx context.Context, tx *Tx, sh rulesrun.Shard, start dost.Date, d *rulesrun.ShardData) error {
+func readMembers(ctx context.Context, tx *Tx, sh rulesrun.Shard, start, end dost.Date, d *rulesrun.ShardData) error {
 	var q string
 	if sh.Kind == rulesrun.ShardHouseholds {
 		q = `SELECT m.household_id, m.person_id, m.role, p.birth_date, p.death_date, p.sex
 			FROM household_members m JOIN persons p ON p.id = m.person_id
-			WHERE ` + shardWhere(sh) + ` AND (p.death_date IS NULL OR p.death_date >= $3)
+			WHERE ` + shardWhere(sh) + ` AND (p.death_date IS NULL OR p.death_date >= $3) AND p.birth_date <= $4
 			ORDER BY m.household_id, m.person_id`
 	} else {
 		q = `SELECT 0, m.id, 'head', m.birth_date, m.death_date, m.sex FROM persons m
-			WHERE ` + shardWhere(sh) + ` AND (m.death_date IS NULL OR m.death_date >= $3)
+			WHERE ` + shardWhere(sh) + ` AND (m.death_date IS NULL OR m.death_date >= $3) AND m.birth_date <= $4
 			ORDER BY m.id`
 	}
-	return eachRow(ctx, tx, q, []any{sh.Lo, sh.Hi, start}, 6, func(v []any) error {
+	return eachRow(ctx, tx, q, []any{sh.Lo, sh.Hi, start, end}, 6, func(v []any) error {
 		var m rulesrun.Member
 		var err error
 		if m.HouseholdID, err = intValue(v[0]); err != nil {

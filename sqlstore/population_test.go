@@ -152,6 +152,21 @@ func TestPopulationStore(t *testing.T) {
 			}
 		})
 
+		t.Run("NotYetBorn", func(t *testing.T) {
+			// C is born on 2026-11-03: a member in November, not in October.
+			oct := rulesrun.WindowOf(rules.MonthOf(2026, time.October))
+			d, err := s.ReadShard(ctx, rulesrun.Shard{Kind: rulesrun.ShardHouseholds, Lo: hh[0], Hi: hh[1] + 1}, oct)
+			ok(t, err)
+			for _, m := range d.Members {
+				if m.PersonID == ids["C"] {
+					t.Fatalf("October's members hold C, born 2026-11-03: %+v", d.Members)
+				}
+			}
+			if len(d.Members) != 4 { // A, B, D, and E alive in October
+				t.Fatalf("October's members: got %d, want A, B, D and E", len(d.Members))
+			}
+		})
+
 		t.Run("ReadLoners", func(t *testing.T) {
 			d, err := s.ReadShard(ctx, rulesrun.Shard{Kind: rulesrun.ShardLoners, Lo: 0, Hi: 1 << 40}, w)
 			ok(t, err)

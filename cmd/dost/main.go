@@ -116,8 +116,8 @@ Usage:
   dost bench [import|gen|api|calc|all] [--persons N] | bench payroll [--payroll-persons N --payroll-awards N]
   dost bench hall [--hall-visitors 5743 --hall-centres 7 --hall-counters 16 --hall-speed X]
   dost bench load [--nodes 1|3 --database URL --reset] [--duration 60s --load-rate 4 --portal-rate 8 --event-rate 1] [--cpuprofile-dir DIR]
-  dost calc [--trace] [--format json|text] FILE|-
-  dost rules test [DIR] | rules check [DIR] | rules run --period 2026-11
+  dost calc [--trace] [--format json|text] [--reform FILE ...] FILE|-
+  dost rules test [DIR] | rules check [DIR] | rules run --period 2026-11 [--reform FILE ...]
   dost scan --period 2026-11 [--wait] | scan --local [--period 2026-11] [--dry-run]
   dost video kind --centre CODE --kind hall|video | video certify --username NAME --language sign|az|en|ru
   dost video interpreters [--username NAME] | video revoke --id ID

@@ -23,10 +23,14 @@ import (
 const rulesUsage = `Usage:
   dost rules test [DIR]     run the YAML tests of the embedded Azerbaijani rule set (or of DIR)
   dost rules check [DIR]    load and type-check the rule set only
-  dost rules run --period 2026-11 [flags]
+  dost rules run --period 2026-11 [--reform FILE]... [flags]
                             compute the rule set over the registry's population
-  dost calc [--trace] [--format json|text] FILE|-
+  dost calc [--trace] [--format json|text] [--reform FILE]... FILE|-
                             compute the nulls of an OpenFisca-shaped situation
+
+--reform FILE applies a reform (a YAML overlay of parameter values and
+formulas, see programmes/az/reforms/) to the rule set first; repeat it to
+apply several, in order.
 `
 
 // runRules runs "dost rules test|check|run".
@@ -163,12 +167,15 @@ func runRulesTest(args []string, stdout, stderr io.Writer) error {
 }
 
 // runCalc runs "dost calc": a situation in, the same situation with its
-// nulls computed out.
+// nulls computed out; with --reform FILE (repeatable) by the rule set with
+// those reforms applied in order, each named on stderr.
 func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fset := newFlagSet("calc", stderr)
 	trace := fset.Bool("trace", false, "also print the explanation of every computed value as text")
 	format := fset.String("format", "json", "output format: json or text")
 	rulesDir := fset.String("rules", "", "a rule-set directory instead of the embedded Azerbaijani rules")
+	var reforms reformFiles
+	fset.Var(&reforms, "reform", "a reform YAML file to apply to the rules (repeatable, applied in order)")
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
@@ -200,6 +207,14 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		printLoadError(stderr, err)
 		return fmt.Errorf("calc: the rule set does not load")
+	}
+	rs, names, err := applyReforms(rs, reforms)
+	if err != nil {
+		printLoadError(stderr, err)
+		return fmt.Errorf("calc: the reform does not apply")
+	}
+	for i, n := range names {
+		fmt.Fprintf(stderr, "calc: with reform %s (%s)\n", n, reforms[i])
 	}
 	sit, err := situation.Decode(rs, data)
 	if err != nil {
@@ -236,6 +251,50 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 	}
 	return nil
+}
+
+// reformFiles is the value of a repeatable --reform flag: reform files in
+// the order given.
+type reformFiles []string
+
+// String returns the files joined by commas.
+func (r *reformFiles) String() string { return strings.Join(*r, ",") }
+
+// Set adds a file.
+func (r *reformFiles) Set(file string) error {
+	if file == "" {
+		return errors.New("a reform file name is empty")
+	}
+	*r = append(*r, file)
+	return nil
+}
+
+// applyReforms applies the reforms in files to rs in order and returns the
+// reformed rule set with the reforms' names. An error names the file: a
+// LoadErrors (file and line) for a reform that does not parse or whose
+// formulas do not compile against rs, else why it does not apply (an
+// unknown parameter or variable, a value of the wrong kind).
+func applyReforms(rs *rules.RuleSet, files []string) (*rules.RuleSet, []string, error) {
+	var names []string
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reform: %w", err)
+		}
+		r, err := rules.ParseReform(file, data)
+		if err != nil {
+			return nil, nil, err
+		}
+		if rs, err = rs.Apply(*r); err != nil {
+			var les rules.LoadErrors
+			if errors.As(err, &les) {
+				return nil, nil, err
+			}
+			return nil, nil, fmt.Errorf("%s: %w", file, err)
+		}
+		names = append(names, r.Name)
+	}
+	return rs, names, nil
 }
 
 // calcError reports an error of situation.Decode for the situation file

@@ -196,3 +196,78 @@ func TestCalcBadSituation(t *testing.T) {
 		t.Errorf("calc of malformed JSON: got %v, want the syntax error", err)
 	}
 }
+
+// TestCalcReform applies the example reform of programmes/az/reforms with
+// --reform: the minimum pension of a pensioner in 2027-01 changes from
+// 349.76 to 400.00; reforms apply in order; a bad reform is an error naming
+// its file.
+func TestCalcReform(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "situation.json")
+	sit := `{"persons": {"ali": {"birth_date": {"ETERNITY": "1955-01-15"}, "sex": {"ETERNITY": "male"},
+		"insurance_years": {"2026-12": 30, "2027-01": 30}, "old_age_pension": {"2027-01": null, "2026-12": null}}}}`
+	if err := os.WriteFile(file, []byte(sit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	example := filepath.Join("..", "..", "programmes", "az", "reforms", "minimum_pension_400.yaml")
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	later := write("later.yaml", "name: later\nparameters:\n  pension.minimum:\n    2027-01-01: 450\n")
+
+	for _, c := range []struct {
+		name           string
+		reforms        []string
+		dec, jan, note string
+	}{
+		{"Base", nil, "349.76", "349.76", ""},
+		{"Example", []string{example}, "349.76", "400.00", "calc: with reform minimum_pension_400 (" + example + ")"},
+		{"InOrder", []string{example, later}, "349.76", "450.00", "calc: with reform later (" + later + ")"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var args []string
+			for _, r := range c.reforms {
+				args = append(args, "--reform", r)
+			}
+			out, stderr, err := run(t, append(append([]string{"calc", "--format", "text", "--trace"}, args...), file)...)
+			if err != nil {
+				t.Fatalf("calc: %v\n%s", err, stderr)
+			}
+			for _, want := range []string{"person ali\told_age_pension\t2026-12\t" + c.dec, "person ali\told_age_pension\t2027-01\t" + c.jan} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			if !strings.Contains(stderr, c.note) {
+				t.Errorf("stderr lacks %q:\n%s", c.note, stderr)
+			}
+			if c.name == "Example" && !strings.Contains(out, "Example reform programmes/az/reforms/minimum_pension_400.yaml, not law") {
+				t.Errorf("the trace does not name the reform as the value's reference:\n%s", out)
+			}
+		})
+	}
+
+	for _, c := range []struct{ name, data, want string }{
+		{"ErrUnknownParameter", "parameters:\n  pension.maximum:\n    2027-01-01: 1\n", "unknown parameter \"pension.maximum\""},
+		{"ErrBadFormula", "formulas:\n  old_age_pension: no_such_name * 2.0\n", ":2: variable old_age_pension: unknown name"},
+		{"ErrBadValue", "parameters:\n  pension.minimum:\n    2027-01-01: lots\n", ":3: parameter pension.minimum: value \"lots\""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			bad := write(c.name+".yaml", c.data)
+			_, stderr, err := run(t, "calc", "--reform", bad, file)
+			if err == nil || !strings.Contains(stderr, bad) || !strings.Contains(stderr, c.want) {
+				t.Errorf("got %v and stderr %q, want an error and %q naming %s", err, stderr, c.want, bad)
+			}
+		})
+	}
+	t.Run("ErrMissingFile", func(t *testing.T) {
+		_, _, err := run(t, "calc", "--reform", filepath.Join(dir, "missing.yaml"), file)
+		if err == nil {
+			t.Error("got no error for a missing reform file")
+		}
+	})
+}

@@ -20,7 +20,10 @@ import (
 
 // runRulesRun handles "dost rules run --period 2026-11": the rule set over
 // the whole registry, results stored for the proactive service, a summary
-// per variable printed at the end.
+// per variable printed at the end. With --reform FILE (repeatable) the
+// rule set is reformed first, and the run's record names the reforms
+// ("az + reform NAME sha256:…"), so a "what if" run is never taken for one
+// of the law in force.
 func runRulesRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := DefaultConfig()
 	fs := newFlagSet("dost rules run", stderr)
@@ -30,6 +33,8 @@ func runRulesRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	shardSize := fs.Int("shard-size", rulesrun.DefaultShardSize, "persons per shard")
 	workers := fs.Int("workers", 0, "shards read and computed in parallel (default: the number of CPUs)")
 	dir := fs.String("rules", "", "directory of a rule set to run instead of the Azerbaijani one")
+	var reforms reformFiles
+	fs.Var(&reforms, "reform", "a reform YAML file to apply to the rules (repeatable, applied in order)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
@@ -48,6 +53,14 @@ func runRulesRun(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	rs, name, err := loadRuleSet(*dir)
 	if err != nil {
 		return err
+	}
+	rs, reformNames, err := applyReforms(rs, reforms)
+	if err != nil {
+		printLoadError(stderr, err)
+		return errors.New("dost rules run: the reform does not apply")
+	}
+	for _, n := range reformNames {
+		name += " + reform " + n
 	}
 	var want []string
 	for _, v := range strings.Split(*vars, ",") {

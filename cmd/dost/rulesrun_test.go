@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -47,6 +48,42 @@ func TestRulesRun(t *testing.T) {
 		}
 		if got := out.String(); !strings.Contains(got, "run 2:") || !strings.Contains(got, "age") || strings.Contains(got, "old_age_pension") {
 			t.Errorf("output: got %q, want run 2 with age and tssa_eligible only", got)
+		}
+	})
+
+	// A reform: the run's record and summary name it, and the minimum
+	// pension it raises raises the total of old-age pensions (the registry
+	// holds no pension capital: every pension is the minimum).
+	t.Run("Reform", func(t *testing.T) {
+		pensions := func(args ...string) (string, float64) {
+			out.Reset()
+			err := runRulesRun(ctx, append([]string{"--database", dsn, "--period", "2027-01", "--vars", "old_age_pension", "--quiet"}, args...), &out, &errs)
+			if err != nil {
+				t.Fatalf("rules run %v: %v\n%s", args, err, errs.String())
+			}
+			for _, line := range strings.Split(out.String(), "\n") {
+				if f := strings.Fields(line); len(f) > 0 && f[0] == "old_age_pension" {
+					sum, err := strconv.ParseFloat(f[len(f)-1], 64)
+					if err != nil {
+						t.Fatalf("no amount in %q", line)
+					}
+					return out.String(), sum
+				}
+			}
+			t.Fatalf("no old_age_pension line in %s", out.String())
+			return "", 0
+		}
+		_, base := pensions()
+		got, reformed := pensions("--reform", filepath.Join("..", "..", "programmes", "az", "reforms", "minimum_pension_400.yaml"))
+		if !strings.Contains(got, "rules az + reform minimum_pension_400 sha256:") {
+			t.Errorf("summary does not name the reform: %s", got)
+		}
+		if base <= 0 || reformed <= base {
+			t.Errorf("old-age pensions: %v with the reform, %v without; want more with it", reformed, base)
+		}
+		err := runRulesRun(ctx, []string{"--database", dsn, "--period", "2027-01", "--quiet", "--reform", filepath.Join(t.TempDir(), "missing.yaml")}, &out, &errs)
+		if err == nil {
+			t.Error("a missing reform file: got no error")
 		}
 	})
 

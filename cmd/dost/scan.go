@@ -40,6 +40,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	shardSize := fs.Int("shard-size", rulesrun.DefaultShardSize, "with --local: persons per shard")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	dryRun := fs.Bool("dry-run", false, "with --local: count the newly entitled without awarding or offering anything")
+	baseURL := fs.String("base-url", "", "with --local: public address of dost, for the confirmation links of the offers made (none when unset; an enqueued scan uses its nodes' --base-url)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,6 +52,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *dryRun && !*local {
 		return errors.New("dost scan: --dry-run needs --local")
+	}
+	if *baseURL != "" && !*local {
+		return errors.New("dost scan: --base-url needs --local; an enqueued scan's offers link to its nodes' --base-url")
 	}
 	logger := c.logger(stderr)
 	db, err := c.openDB(ctx, logger, false)
@@ -90,7 +94,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return nil
 	}
 
-	m := &Main{Config: c, DB: db, stdout: stdout, stderr: stderr, logger: logger}
+	m := &Main{Config: c, DB: db, stdout: stdout, stderr: stderr, logger: logger, BaseURL: *baseURL}
 	if err := m.wireServices(dosthttp.NewServer()); err != nil {
 		return err
 	}

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dost-az/dost"
 	main "github.com/dost-az/dost/cmd/dost"
+	"github.com/dost-az/dost/sqlstore"
 )
 
 // newMade returns the count of "N new awards and offers" in a scan's
@@ -51,13 +53,33 @@ func TestScan(t *testing.T) {
 	if _, _, err := run(t, "scan", "--dry-run", "--database", db); err == nil || !strings.Contains(err.Error(), "--dry-run needs --local") {
 		t.Fatalf("enqueued dry run: got %v, want an error", err)
 	}
-	out, stderr, err = run(t, "scan", "--local", "--quiet", "--shard-size", "50", "--database", db)
+	if _, _, err := run(t, "scan", "--base-url", "https://dost.example.az", "--database", db); err == nil || !strings.Contains(err.Error(), "--base-url needs --local") {
+		t.Fatalf("enqueued scan with --base-url: got %v, want an error", err)
+	}
+	out, stderr, err = run(t, "scan", "--local", "--quiet", "--shard-size", "50", "--base-url", "https://dost.example.az", "--database", db)
 	if err != nil {
 		t.Fatalf("first scan: %v\n%s", err, stderr)
 	}
 	if n := newMade(t, out); n == 0 || n > found || !strings.Contains(out, "old_age_pension") {
 		t.Fatalf("first scan made %d, the dry run found %d:\n%s", n, found, out)
 	}
+	// The offers' messages link to the portal's one-click confirmation.
+	func() {
+		sdb, err := sqlstore.Open(context.Background(), db, sqlstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sdb.Close()
+		ns, _, err := sqlstore.NewCaseStore(sdb).FindNotifications(context.Background(), dost.NotificationFilter{Topic: "offer.sent", Limit: 5})
+		if err != nil || len(ns) == 0 {
+			t.Fatalf("offer notifications: %d, %v; want some", len(ns), err)
+		}
+		for _, n := range ns {
+			if !strings.Contains(n.Body, "https://dost.example.az/my/offers") {
+				t.Errorf("offer %s: %q, want the link to /my/offers", n.MessageID, n.Body)
+			}
+		}
+	}()
 	out, stderr, err = run(t, "scan", "--local", "--quiet", "--shard-size", "50", "--database", db)
 	if err != nil {
 		t.Fatalf("second scan: %v\n%s", err, stderr)

@@ -97,7 +97,7 @@ func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	m.pprof.bindFlags(fs)    // pprof.go
 	fs.BoolVar(&m.Demo, "demo", false, "load the demo catalogue, centres, staff accounts and population")
 	fs.IntVar(&m.DemoPersons, "demo-persons", m.DemoPersons, "size of the demo population")
-	fs.StringVar(&m.BaseURL, "base-url", "", "public address of dost for the verification links of decision letters (default http://<addr>)")
+	fs.StringVar(&m.BaseURL, "base-url", "", "public address of dost for the verification links of decision letters (default http://<addr>) and the confirmation links of offers (none when unset)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -151,7 +151,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.wireServices(s); err != nil {
 		return err
 	}
-	if err := m.startJobs(ctx, s); err != nil { // jobs.go
+	warnMissingHolidays(ctx, s.HolidayService, db.Clock(), m.logger) // holidays.go
+	if err := m.startJobs(ctx, s); err != nil {                      // jobs.go
 		return err
 	}
 	if m.Worker {
@@ -229,6 +230,10 @@ func (m *Main) wireCasework(s *dosthttp.Server) error {
 		Store: m.jobs.kickAfterOffers(sqlstore.NewProactiveStore(m.DB)), Assigner: svc, Applications: svc, Persons: s.PersonService,
 		Households: s.HouseholdService, Records: s.RecordService, Population: sqlstore.NewPopulationStore(m.DB),
 		RuleSet: s.RuleSet, Programmes: az.Programmes(), Clock: m.DB.Clock(), Logger: m.logger,
+		// Offers link to the portal only at a public address set with
+		// --base-url (not http://<addr>); the catalogue's assignment
+		// modes say what is assigned and what offered.
+		BaseURL: m.BaseURL, Catalogue: s.CatalogueService,
 	})
 	if err != nil {
 		return err

@@ -240,6 +240,7 @@ func NewServer(t testing.TB, dialect string, opts ...ServerOption) *TestServer {
 		Store: ts.ProactiveStore, Assigner: ts.Casework, Applications: ts.Casework, Persons: ts.Persons,
 		Households: ts.Households, Records: ts.Records, Population: sqlstore.NewPopulationStore(db),
 		RuleSet: rs, Programmes: az.Programmes(), Clock: db.Clock(), Logger: s.Logger,
+		BaseURL: "http://dost.test", Catalogue: ts.Catalogue, // as `dost serve` wires them
 	})
 	if err != nil {
 		t.Fatalf("proactive: %v", err)

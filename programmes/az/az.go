@@ -7,15 +7,18 @@
 // source ([S25] …, with the address) in its legal reference. Where the
 // reference says a value is unknown the parameter says so with a
 // "TODO(source gap)" in its description, never an invented number; see
-// README.md for the list.
+// README.md for the list. Where an answer rests on such a gap a *_needs_review
+// variable says so (old_age_pension_needs_review, retirement_age_needs_review,
+// disability_allowance_needs_review, birth_allowance_needs_review,
+// unemployment_benefit_needs_review).
 //
 // Layout (see package rules):
 //
-//	parameters/pension.yaml       retirement age by date and sex, minimum pension, T, 25 years, 306 AZN
+//	parameters/pension.yaml       retirement age by date and sex, minimum pension, T, 25 years, 306 AZN, indexation
 //	parameters/disability.yaml    allowance by degree, child amount, war/duty stipend
 //	parameters/tssa.yaml          needs criterion by year
 //	parameters/lump_sum.yaml      birth and funeral allowances
-//	parameters/unemployment.yaml  rate by insurance years, conditions, min/max (unknown)
+//	parameters/unemployment.yaml  rate by insurance years, conditions, duration, min/max (unknown)
 //	variables/*.yaml              inputs (published names) and formulas
 //	tests/*.yaml                  YAML tests, run by go test and `dost rules test`
 package az

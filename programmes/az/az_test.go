@@ -1,6 +1,8 @@
 package az_test
 
 import (
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -109,6 +111,37 @@ func TestPublishedNames(t *testing.T) {
 			if v.Values[i] != want[i] {
 				t.Errorf("%s values = %v, want %v", name, v.Values, want)
 			}
+		}
+	}
+}
+
+// needsReview are the variables that flag an answer resting on a source
+// gap (README.md, "Answers that need review").
+var needsReview = []string{
+	"old_age_pension_needs_review", "retirement_age_needs_review", "disability_allowance_needs_review",
+	"birth_allowance_needs_review", "unemployment_benefit_needs_review",
+}
+
+// TestNeedsReviewVariables checks that every needs-review flag is a
+// computed person/month bool (so /api/v1/calculate and `dost rules run
+// --vars` can give it) and that README.md lists it.
+func TestNeedsReviewVariables(t *testing.T) {
+	rs := ruleSet(t)
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range needsReview {
+		v, ok := rs.Variable(name)
+		if !ok {
+			t.Errorf("%s is not declared", name)
+			continue
+		}
+		if v.Entity.String() != "person" || v.Period.String() != "month" || v.Type.String() != "bool" || v.IsInput() {
+			t.Errorf("%s is %s/%s/%s input=%v, want a computed person/month/bool", name, v.Entity, v.Period, v.Type, v.IsInput())
+		}
+		if !strings.Contains(string(readme), "`"+name+"`") {
+			t.Errorf("README.md does not list %s", name)
 		}
 	}
 }

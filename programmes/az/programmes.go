@@ -11,7 +11,11 @@ import "github.com/dost-az/dost"
 // "back pay up to 3 years (birth allowance: no limit)". TSSA is assigned
 // for 1 year and the unemployment benefit for 6 months (the 3-month extension is a new
 // decision); both are offered to confirm rather than assigned unasked, as
-// their services are assigned on application.
+// their services are assigned on application. The rules encode the
+// benefit's duration too (unemployment_benefit_within_duration, from the
+// input unemployment_benefit_months_paid and the parameters
+// unemployment.duration_months and extension_months), so a situation that
+// gives the months already paid gets 0 after them.
 func Programmes() []dost.Programme {
 	return []dost.Programme{
 		{
