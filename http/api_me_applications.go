@@ -97,7 +97,9 @@ func (s *Server) handleMeApplicationCreate(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	na := &dost.NewApplication{FIN: c.Person.FIN, ServiceCode: strings.TrimSpace(in.ServiceCode), Channel: dost.ApplicationOnline,
-		Period: in.Period, Note: strings.TrimSpace(in.Note), IdempotencyKey: key, Documents: files}
+		Period: in.Period, Note: strings.TrimSpace(in.Note), IdempotencyKey: "api:" + key, Documents: files}
+	// "api:": the portal's form keys are "portal:…" for the same submitter;
+	// a key of one channel never answers with the other's application.
 	a, created, err := s.ApplicationService.SubmitApplication(r.Context(), na)
 	if err != nil {
 		s.Error(w, r, meSubmitError(renameFileFields(err, 0, files)))

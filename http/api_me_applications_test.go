@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/dost-az/dost"
@@ -143,6 +144,19 @@ func testMeApplicationsAPI(t *testing.T, dialect string) {
 		// Staff may not use the citizen API.
 		if r := call(t, ts, dost.RoleOperator, "POST", "/api/v1/me/applications", good); r.Status != http.StatusForbidden {
 			t.Errorf("operator: got %d, want 403", r.Status)
+		}
+		// The portal's form keys live apart ("portal:…"): the same text as
+		// an API key makes a new application, never answers with the
+		// portal's.
+		parts := []filePart{{field: "service", content: []byte(online.Code)}, {field: "key", content: []byte("shared-1")},
+			{field: "note", content: []byte("Online.")}}
+		for _, d := range online.Documents {
+			parts = append(parts, filePart{field: "doc." + d.Code, fileName: d.Code + ".png", content: pngBytes})
+		}
+		body, ct := multipartBody(t, parts...)
+		f.do(t, f.me, "POST", "/my/applications?lang=en", ct, strings.NewReader(body)).redirect(t, "/my/applications/")
+		if r := submit(f.meTok, "portal:shared-1", good, true); r.Status != http.StatusCreated {
+			t.Errorf("API key portal:shared-1 after the portal's form key shared-1: got %d, want 201 (a new application)\n%s", r.Status, r.Body)
 		}
 	})
 
