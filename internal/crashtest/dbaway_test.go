@@ -64,32 +64,23 @@ func TestDatabaseAway(t *testing.T) {
 			map[string]string{"Idempotency-Key": key})
 		return r, time.Since(t0), err
 	}
-	acked := func(r *response, key string) {
-		if key != "" {
-			var a dost.Application
-			if r.decode(&a) == nil && a.ID != 0 {
-				led.applications[key] = a.ID
-			}
-			return
-		}
-		var tk dost.Ticket
-		if r.decode(&tk) == nil && tk.ID != 0 {
-			led.tickets[tk.ID] = tk.Number
-		}
-	}
 	for i := 0; i < 5; i++ {
 		r, _, err := issue()
 		if err != nil || r.status != http.StatusCreated {
 			t.Fatalf("issue before the cut: %v %v", r, err)
 		}
-		acked(r, "")
+		if _, err := led.ackTicket(r); err != nil {
+			t.Fatalf("issue before the cut: %v", err)
+		}
 	}
 	key := "crash-away-before"
 	r, _, err := apply(key)
 	if err != nil || r.status != http.StatusCreated {
 		t.Fatalf("apply before the cut: %v %v", r, err)
 	}
-	acked(r, key)
+	if _, err := led.ackApplication(key, r); err != nil {
+		t.Fatalf("apply before the cut: %v", err)
+	}
 
 	// Cut: every connection closed, new ones refused.
 	proxy.Cut()
@@ -101,15 +92,11 @@ func TestDatabaseAway(t *testing.T) {
 		if err != nil {
 			t.Fatalf("issue while the database is away: no answer after %s: %v", took, err)
 		}
-		if r.status != http.StatusServiceUnavailable || !isProblem(r, "unavailable") || r.header.Get("Retry-After") == "" {
-			t.Errorf("issue while the database is away: got %d %s %s, want 503 problem+json code unavailable with Retry-After", r.status, r.header.Get("Content-Type"), r.body)
-		}
+		wantUnavailable(t, "issue while the database is away", r, nil)
 	}
 	r, took, err := apply("crash-away-during")
 	slowest = max(slowest, took)
-	if err != nil || r.status != http.StatusServiceUnavailable || !isProblem(r, "unavailable") {
-		t.Errorf("application while the database is away: got %v %v, want 503 unavailable", r, err)
-	}
+	wantUnavailable(t, "application while the database is away", r, err)
 	if slowest > failFast {
 		t.Errorf("requests while the database is away took up to %s, want under %s", slowest, failFast)
 	}
@@ -145,7 +132,9 @@ func TestDatabaseAway(t *testing.T) {
 	for {
 		r, _, err := issue()
 		if err == nil && r.status == http.StatusCreated {
-			acked(r, "")
+			if _, err := led.ackTicket(r); err != nil {
+				t.Fatalf("issue after the database came back: %v", err)
+			}
 			firstWrite = time.Since(restoredAt)
 			break
 		}
@@ -158,9 +147,13 @@ func TestDatabaseAway(t *testing.T) {
 	if err != nil || (r.status != http.StatusCreated && r.status != http.StatusOK) {
 		t.Fatalf("application after the database came back: %v %v", r, err)
 	}
-	acked(r, "crash-away-during")
+	if _, err := led.ackApplication("crash-away-during", r); err != nil {
+		t.Fatalf("application after the database came back: %v", err)
+	}
 	if again, _, err := apply(key); err != nil || again.status != http.StatusOK {
 		t.Errorf("the application before the cut, sent again: %v %v, want 200", again, err)
+	} else if _, err := led.ackApplication(key, again); err != nil {
+		t.Errorf("the application before the cut, sent again: %v, want the same application", err)
 	}
 	if got := e.node.PID(); got != pid || !e.node.Running() {
 		t.Errorf("the node restarted (pid %d, then %d; running %v): it must recover by itself", pid, got, e.node.Running())
@@ -170,24 +163,9 @@ func TestDatabaseAway(t *testing.T) {
 		t.Errorf("no clear log line for the database away; stderr ends:\n%s", e.node.Tail(2000))
 	}
 
-	e.node.Kill()
-	res, err := check(ctx, db, led.snapshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.problems) > 0 {
-		t.Errorf("%s", strings.Join(res.problems, "\n"))
-	}
-	db.Close()
-	audit, err := runOut(e, "audit", "verify", "--database", e.dsn)
-	if err != nil {
-		t.Errorf("audit verify: %v", err)
-	}
-	if p := e.panicked(t); p != "" {
-		t.Errorf("the node panicked: %s", p)
-	}
+	res, audit := e.verify(t, db, led.snapshot())
 	t.Logf("database away %s: requests answered 503 within %s (slowest); /readyz 503; after the restore /readyz 200 in %s, "+
 		"first write in %s, same process; %d acknowledged writes checked, %d duplicates; %s",
 		away.Round(time.Millisecond), slowest.Round(time.Millisecond), ready.Round(time.Millisecond), firstWrite.Round(time.Millisecond),
-		res.checked, res.duplicates, strings.TrimSpace(audit))
+		res.checked, res.duplicates, audit)
 }

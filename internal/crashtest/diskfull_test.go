@@ -60,12 +60,6 @@ func TestDiskFull(t *testing.T) {
 		return cw.do(ctx, "POST", "/api/v1/applications", map[string]any{"fin": persons[0], "service_code": applicationService},
 			map[string]string{"Idempotency-Key": key})
 	}
-	record := func(r *response) {
-		var t dost.Ticket
-		if r.decode(&t) == nil && t.ID != 0 {
-			led.tickets[t.ID] = t.Number
-		}
-	}
 	// Some acknowledged writes before the disk fills.
 	var token string
 	var firstID int64
@@ -74,20 +68,25 @@ func TestDiskFull(t *testing.T) {
 		if err != nil || r.status != http.StatusCreated {
 			t.Fatalf("issue before the fill: %v %v", err, r)
 		}
-		record(r)
+		tk, err := led.ackTicket(r)
+		if err != nil {
+			t.Fatalf("issue before the fill: %v", err)
+		}
 		var out struct {
-			ID    int64  `json:"id"`
 			Token string `json:"token"`
 		}
-		r.decode(&out)
-		firstID, token = out.ID, out.Token
-		r, err = apply(fmt.Sprintf("crash-full-before-%d", i))
+		if err := r.decode(&out); err != nil || out.Token == "" {
+			t.Fatalf("issue before the fill: no token in %s", truncate(r.body, 200))
+		}
+		firstID, token = tk.ID, out.Token
+		key := fmt.Sprintf("crash-full-before-%d", i)
+		r, err = apply(key)
 		if err != nil || r.status != http.StatusCreated {
 			t.Fatalf("apply before the fill: %v %v", err, r)
 		}
-		var a dost.Application
-		r.decode(&a)
-		led.applications[fmt.Sprintf("crash-full-before-%d", i)] = a.ID
+		if _, err := led.ackApplication(key, r); err != nil {
+			t.Fatalf("apply before the fill: %v", err)
+		}
 	}
 
 	// Fill the disk; keep writing until a write fails (the WAL may hold a
@@ -120,7 +119,9 @@ func TestDiskFull(t *testing.T) {
 		}
 		switch {
 		case r.status == http.StatusCreated:
-			record(r)
+			if _, err := led.ackTicket(r); err != nil {
+				t.Fatalf("issue on a full disk: %v", err)
+			}
 			acceptedWhileFull++
 			fill()
 		case r.status >= 500:
@@ -132,14 +133,9 @@ func TestDiskFull(t *testing.T) {
 	if failed == nil {
 		t.Fatal("200 tickets issued on a full disk: it never filled")
 	}
-	if failed.status != http.StatusServiceUnavailable || !isProblem(failed, "unavailable") || failed.header.Get("Retry-After") == "" {
-		t.Errorf("write on a full disk: got %d %s %q (Retry-After %q), want 503 problem+json code unavailable with Retry-After",
-			failed.status, failed.header.Get("Content-Type"), failed.body, failed.header.Get("Retry-After"))
-	}
+	wantUnavailable(t, "write on a full disk", failed, nil)
 	r, err := apply("crash-full-during")
-	if err != nil || r.status != http.StatusServiceUnavailable || !isProblem(r, "unavailable") {
-		t.Errorf("application on a full disk: got %v %v, want 503 unavailable", r, err)
-	}
+	wantUnavailable(t, "application on a full disk", r, err)
 	// Reads still work.
 	for _, path := range []string{"/healthz", "/api/v1/centres/baku-3", fmt.Sprintf("/api/v1/tickets/%d?token=%s", firstID, token)} {
 		if r, err := kiosk.do(ctx, "GET", path, nil, nil); err != nil || r.status != http.StatusOK {
@@ -165,37 +161,21 @@ func TestDiskFull(t *testing.T) {
 	if err != nil || (r.status != http.StatusCreated && r.status != http.StatusOK) {
 		t.Fatalf("application after freeing space: %v %v", r, err)
 	}
-	var a dost.Application
-	r.decode(&a)
-	led.applications["crash-full-during"] = a.ID
+	if _, err := led.ackApplication("crash-full-during", r); err != nil {
+		t.Fatalf("application after freeing space: %v", err)
+	}
 	for i := 0; i < 5; i++ {
 		r, err := issue()
 		if err != nil || r.status != http.StatusCreated {
 			t.Fatalf("issue after freeing space: %v %v", r, err)
 		}
-		record(r)
+		if _, err := led.ackTicket(r); err != nil {
+			t.Fatalf("issue after freeing space: %v", err)
+		}
 	}
 
-	e.node.Kill()
-	if s, err := integrity(ctx, db); err != nil || s != "ok" {
-		t.Errorf("integrity_check: %q, %v", s, err)
-	}
-	res, err := check(ctx, db, led.snapshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.problems) > 0 {
-		t.Errorf("%s", strings.Join(res.problems, "\n"))
-	}
-	db.Close()
-	audit, err := runOut(e, "audit", "verify", "--database", e.dsn)
-	if err != nil {
-		t.Errorf("audit verify: %v", err)
-	}
-	if p := e.panicked(t); p != "" {
-		t.Errorf("the node panicked: %s", p)
-	}
+	res, audit := e.verify(t, db, led.snapshot())
 	t.Logf("disk full (%s tmpfs): %d tickets accepted after the fill before the first failure, then %d %s; reads 200; "+
 		"after freeing space writes 201; integrity ok; %d acknowledged writes checked, %d duplicates; %s",
-		diskSize, acceptedWhileFull, failed.status, truncate(failed.body, 200), res.checked, res.duplicates, strings.TrimSpace(audit))
+		diskSize, acceptedWhileFull, failed.status, truncate(failed.body, 200), res.checked, res.duplicates, audit)
 }

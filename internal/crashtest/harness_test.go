@@ -3,6 +3,7 @@ package crashtest_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/internal/dosttest"
 	"github.com/dost-az/dost/internal/nodeproc"
 )
@@ -153,6 +155,49 @@ func (e *env) panicked(t *testing.T) string {
 		}
 	}
 	return ""
+}
+
+// runOut runs a dost command and returns its output.
+func runOut(e *env, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := nodeproc.Run(ctx, e.bin, args...)
+	return string(out), err
+}
+
+// verify is how every crash test ends: it kills the node (as a power cut
+// would; nothing if it is down already) and proves that the database is
+// sound — on SQLite, PRAGMA integrity_check says "ok"; every write of s,
+// the acknowledged ones, is there and nothing is duplicated (check); the
+// audit chain verifies (dost audit verify) — and that the node never
+// panicked. Each failure fails t. It closes db (db cannot be used after)
+// and returns the check's result and audit verify's output, for the
+// test's summary.
+func (e *env) verify(t *testing.T, db *sql.DB, s snapshot) (checkResult, string) {
+	t.Helper()
+	ctx := context.Background()
+	e.node.Kill()
+	if e.dialect == "sqlite" {
+		if ok, err := integrity(ctx, db); err != nil || ok != "ok" {
+			t.Errorf("integrity_check: %q, %v", ok, err)
+		}
+	}
+	res, err := check(ctx, db, s)
+	if err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	if len(res.problems) > 0 {
+		t.Errorf("%d acknowledged writes checked, %d duplicates:\n%s", res.checked, res.duplicates, strings.Join(res.problems, "\n"))
+	}
+	db.Close()
+	audit, err := runOut(e, "audit", "verify", "--database", e.dsn)
+	if err != nil {
+		t.Errorf("audit verify: %v\n%s", err, audit)
+	}
+	if p := e.panicked(t); p != "" {
+		t.Errorf("the node panicked: %s", p)
+	}
+	return res, strings.TrimSpace(audit)
 }
 
 // client is one signed-in user of the API.
@@ -300,6 +345,38 @@ func (l *ledger) note(kind string, r *response, err error) {
 	}
 }
 
+// ackTicket records the ticket a 201 answer to an issue acknowledged.
+// An answer without a ticket is an error, and records nothing.
+func (l *ledger) ackTicket(r *response) (dost.Ticket, error) {
+	var tk dost.Ticket
+	if err := r.decode(&tk); err != nil || tk.ID == 0 {
+		return tk, fmt.Errorf("ticket: bad answer %s", truncate(r.body, 200))
+	}
+	l.mu.Lock()
+	l.tickets[tk.ID] = tk.Number
+	l.mu.Unlock()
+	return tk, nil
+}
+
+// ackApplication records the application a 2xx answer to a submission
+// with the Idempotency-Key key acknowledged. An answer without an
+// application is an error, and records nothing; so is a key acknowledged
+// before with another application (the key then holds the new one).
+func (l *ledger) ackApplication(key string, r *response) (dost.Application, error) {
+	var a dost.Application
+	if err := r.decode(&a); err != nil || a.ID == 0 {
+		return a, fmt.Errorf("application: bad answer %s", truncate(r.body, 200))
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	prev, ok := l.applications[key]
+	l.applications[key] = a.ID
+	if ok && prev != a.ID {
+		return a, fmt.Errorf("application key %s answered %d, then %d", key, prev, a.ID)
+	}
+	return a, nil
+}
+
 func (l *ledger) fail(format string, args ...any) {
 	l.mu.Lock()
 	l.failures = append(l.failures, fmt.Sprintf(format, args...))
@@ -355,6 +432,22 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 		return false
 	case <-time.After(d):
 		return true
+	}
+}
+
+// wantUnavailable fails t unless the answer r (err: none) refuses a
+// request for want of the database or the disk: 503, problem+json code
+// "unavailable", with Retry-After.
+func wantUnavailable(t *testing.T, what string, r *response, err error) {
+	t.Helper()
+	const want = "want 503 problem+json code unavailable with Retry-After"
+	if err != nil {
+		t.Errorf("%s: %v, %s", what, err, want)
+		return
+	}
+	if r.status != http.StatusServiceUnavailable || !isProblem(r, "unavailable") || r.header.Get("Retry-After") == "" {
+		t.Errorf("%s: got %d %s %q (Retry-After %q), %s",
+			what, r.status, r.header.Get("Content-Type"), truncate(r.body, 500), r.header.Get("Retry-After"), want)
 	}
 }
 

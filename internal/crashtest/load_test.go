@@ -81,14 +81,9 @@ func (l *load) kiosk(ctx context.Context, i int) {
 			return
 		}
 		if err == nil && r.status == http.StatusCreated {
-			var t dost.Ticket
-			if err := r.decode(&t); err != nil || t.ID == 0 {
-				l.led.fail("ticket: bad answer %s", truncate(r.body, 200))
-				continue
+			if _, err := l.led.ackTicket(r); err != nil {
+				l.led.fail("%v", err)
 			}
-			l.led.mu.Lock()
-			l.led.tickets[t.ID] = t.Number
-			l.led.mu.Unlock()
 		} else {
 			l.led.note("issue ticket", r, err)
 			sleepCtx(ctx, retryPause)
@@ -236,17 +231,9 @@ func (l *load) caseWorker(ctx context.Context, i int) {
 			l.note(ctx, "application", r, nil)
 			continue
 		}
-		var a dost.Application
-		if err := r.decode(&a); err != nil || a.ID == 0 {
-			l.led.fail("application: bad answer %s", truncate(r.body, 200))
-			continue
+		if _, err := l.led.ackApplication(key, r); err != nil {
+			l.led.fail("%v", err)
 		}
-		l.led.mu.Lock()
-		if prev, ok := l.led.applications[key]; ok && prev != a.ID {
-			l.led.failures = append(l.led.failures, fmt.Sprintf("application key %s answered %d, then %d", key, prev, a.ID))
-		}
-		l.led.applications[key] = a.ID
-		l.led.mu.Unlock()
 		sleepCtx(ctx, time.Duration(5+rng.IntN(20))*time.Millisecond)
 	}
 }
