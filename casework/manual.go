@@ -69,6 +69,29 @@ func ManualOf(d *dost.Decision) (*ManualAward, bool) {
 	return &t.Manual.ManualAward, true
 }
 
+// openOneOff returns a one-off award of the manual programme p for w's
+// beneficiary that is not ended (active or suspended), nil if there is
+// none or w is monthly. The store allows one award per period only, so
+// without this check two one-off manual awards of one service, due in
+// different months, would pay the applicant twice; an ended one (its
+// approval overturned) does not count.
+func (s *Service) openOneOff(ctx context.Context, p *dost.Programme, w *dost.Award) (*dost.Award, error) {
+	if w.Kind != dost.AwardOneOff {
+		return nil, nil
+	}
+	f := dost.AwardFilter{Programme: p.Code, PersonID: w.PersonID, Statuses: []dost.AwardStatus{dost.AwardActive, dost.AwardSuspended}, Limit: 1000}
+	awards, _, err := s.store.FindAwards(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("find awards: %w", err)
+	}
+	for _, o := range awards {
+		if o.Kind == dost.AwardOneOff && o.PersonID == w.PersonID && o.HouseholdID == 0 {
+			return o, nil
+		}
+	}
+	return nil, nil
+}
+
 // manualKey carries a DecideManual's award to Decide.
 type manualKey struct{}
 
@@ -88,7 +111,9 @@ type manualKey struct{}
 // (manual.not_approval); "manual.kind", "manual.amount", "manual.start",
 // "manual.end" for bad figures; "reason" required. ECONFLICT when the
 // applicant has this service's award for the period already, or an open
-// or overlapping monthly one.
+// or overlapping monthly one (field "manual", code manual.overlap), or,
+// for a one-off award, a one-off one of the service that is not ended
+// (manual.one_off_exists: it would pay twice).
 func (s *Service) DecideManual(ctx context.Context, id int64, r dost.TransitionRequest, m ManualAward) (*dost.Decision, error) {
 	return s.Decide(context.WithValue(ctx, manualKey{}, &m), id, r)
 }
@@ -147,8 +172,16 @@ func (s *Service) manualHook(ctx context.Context, svc *dost.Service, a *dost.App
 	if o, err := s.overlapping(ctx, prog, w); err != nil {
 		return nil, err
 	} else if o != nil {
-		return nil, dost.Errorf(dost.ECONFLICT, "The award %d of the service %s (from %s%s, %s) covers days from %s already: refuse with a reason, or enter a later start.",
+		msg := fmt.Sprintf("The award %d of the service %s (from %s%s, %s) covers days from %s already: refuse with a reason, or enter a later start.",
 			o.ID, svc.Code, o.Start, endText(o), o.Status, w.Start)
+		return nil, &dost.Error{Code: dost.ECONFLICT, Message: msg, Fields: []dost.FieldError{{Field: "manual", Code: "manual.overlap", Message: msg}}}
+	}
+	if o, err := s.openOneOff(ctx, prog, w); err != nil {
+		return nil, err
+	} else if o != nil {
+		msg := fmt.Sprintf("The applicant has the one-off award %d of the service %s (due in %s, %s) already: a second one-off award of the service would pay it twice. Refuse with a reason (that award ends only if its approval is overturned on appeal).",
+			o.ID, svc.Code, o.Period, o.Status)
+		return nil, &dost.Error{Code: dost.ECONFLICT, Message: msg, Fields: []dost.FieldError{{Field: "manual", Code: "manual.one_off_exists", Message: msg}}}
 	}
 	var t manualTrace
 	t.Manual.ManualAward, t.Manual.Reason, t.Manual.EnteredBy = *m, d.Reason, d.DecidedBy

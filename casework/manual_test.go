@@ -136,8 +136,57 @@ func TestDecideManual(t *testing.T) {
 			e.act(t, "caseworker", b.ID, dost.ActionReview, "")
 			_, err := e.svc.DecideManual(cw, b.ID, approve, casework.ManualAward{Kind: dost.AwardMonthly, Amount: dost.AZN(90), Start: start.AddDate(0, 2, 0)})
 			errCode(t, err, dost.ECONFLICT)
+			if !hasField(err, "manual", "manual.overlap") {
+				t.Errorf("a second monthly award: %v lacks manual:manual.overlap", err)
+			}
 			if n := len(awards()); n != 1 {
 				t.Errorf("awards after a second manual approval: %d, want 1", n)
+			}
+		})
+
+		// Overturning the refusal of such an application approves it with
+		// the award entered, as approving does.
+		t.Run("Overturn", func(t *testing.T) {
+			b := e.appealed(t, "Leyla", carer)
+			refusal := b.DecisionID
+			overturn := dost.TransitionRequest{Action: dost.ActionOverturn, Reason: "The applicant is not employed: the record was wrong."}
+			m := casework.ManualAward{Kind: dost.AwardOneOff, Amount: dost.AZN(300), Start: start}
+			if _, err := e.svc.DecideManual(cw, b.ID, dost.TransitionRequest{Action: dost.ActionOverturn}, m); !hasField(err, "reason", "required") {
+				t.Errorf("overturn without a reason: %v", err)
+			}
+			d, err := e.svc.DecideManual(cw, b.ID, overturn, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Outcome != dost.DecisionApproved || d.AppealOf != refusal || d.Amounts[0].Variable != casework.ManualVariable {
+				t.Errorf("decision: %+v", d)
+			}
+			if got, ok := casework.ManualOf(d); !ok || *got != m {
+				t.Errorf("ManualOf the overturn: %+v, %v; want %+v", got, ok, m)
+			}
+			list, _, err := e.svc.FindAwards(ctx, dost.AwardFilter{PersonID: e.p["Leyla"].ID})
+			if err != nil || len(list) != 1 {
+				t.Fatalf("awards: %d, %v; want 1", len(list), err)
+			}
+			if w := list[0]; w.Kind != dost.AwardOneOff || w.Amount != dost.AZN(300) || w.Start != start || w.DecisionID != d.ID || w.Status != dost.AwardActive {
+				t.Errorf("award: %+v", w)
+			}
+		})
+
+		// A one-off award of the service pays once: a second one, due in
+		// another month (a period of its own, which the store allows), is
+		// refused while the first is not ended.
+		t.Run("ErrSecondOneOff", func(t *testing.T) {
+			c := e.submit(t, "Leyla", carer)
+			e.act(t, "caseworker", c.ID, dost.ActionReview, "")
+			_, err := e.svc.DecideManual(cw, c.ID, approve, casework.ManualAward{Kind: dost.AwardOneOff, Amount: dost.AZN(300), Start: start.AddDate(0, 3, 0)})
+			errCode(t, err, dost.ECONFLICT)
+			if !hasField(err, "manual", "manual.one_off_exists") || !strings.Contains(err.Error(), "one-off award") {
+				t.Errorf("a second one-off award: %v", err)
+			}
+			list, _, err := e.svc.FindAwards(ctx, dost.AwardFilter{PersonID: e.p["Leyla"].ID})
+			if got, _ := e.svc.FindApplicationByID(ctx, c.ID); err != nil || len(list) != 1 || got.Status != dost.ApplicationInReview {
+				t.Errorf("after the refused one-off award: %d awards (%v), %s", len(list), err, got.Status)
 			}
 		})
 	})

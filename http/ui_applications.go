@@ -84,6 +84,7 @@ var formErrorCodes = []string{
 	"assignee.not_caseworker", "assignee.other_centre", "appeal.too_late", "application_action.not_allowed",
 	"application_action.unknown",
 	"manual.kind", "manual.amount", "manual.start", "manual.end", "manual.has_rules", "manual.not_benefit", "manual.not_approval",
+	"manual.overlap", "manual.one_off_exists",
 }
 
 // formErrorKey returns the message key explaining a field error code.
@@ -1070,12 +1071,14 @@ type decidePage struct {
 	// (appealed).
 	Decide, Appeal bool
 	// NoRules: a benefit service dost has no rules for, approved with a
-	// manual award (ui_manual_award.go).
-	NoRules  bool
-	Reasons  []reasonOpt
-	Form     decideInput
-	Decision *decisionPanel
-	Alert    string
+	// manual award (ui_manual_award.go); OverturnManual: the appeal is of
+	// a refusal of such a service, so the overturn form takes one too.
+	NoRules        bool
+	OverturnManual bool
+	Reasons        []reasonOpt
+	Form           decideInput
+	Decision       *decisionPanel
+	Alert          string
 }
 
 // reasonOpt is a refusal reason of the passport in the select.
@@ -1143,6 +1146,7 @@ func (s *Server) renderDecision(w http.ResponseWriter, r *http.Request, status i
 			s.Error(w, r, err)
 			return
 		}
+		v.OverturnManual = v.Appeal && v.NoRules && v.Decision.D.Outcome == dost.DecisionRefused
 	}
 	s.renderLang(w, r, lang, status, "application_decide", "layout", s.pageFor(r, lang, "applications", v))
 }
@@ -1151,9 +1155,10 @@ func (s *Server) renderDecision(w http.ResponseWriter, r *http.Request, status i
 // decision screen's forms. action approve or refuse (reason_code, one of
 // the passport's refusal reasons, required to refuse; reason, free text),
 // overturn or uphold (reason required). For a benefit service dost has no
-// rules for, approve may carry a manual award (manual_kind monthly or
-// one_off, manual_amount in manat, manual_start, manual_end optional;
-// the reason then required: ui_manual_award.go). Success redirects to the decision
+// rules for, approve, and overturn of a refusal, may carry a manual award
+// (manual_kind monthly or one_off, manual_amount in manat, manual_start,
+// manual_end optional; the reason then required: ui_manual_award.go);
+// nothing is stored when a figure is bad. Success redirects to the decision
 // screen, which then shows the decision and its letter (303); an error
 // re-renders it (400, 403 for one's own or a household member's
 // application, 409 when the status changed meanwhile) with the messages
@@ -1170,7 +1175,7 @@ func (s *Server) handleDecisionForm(w http.ResponseWriter, r *http.Request) {
 	req := dost.TransitionRequest{Action: in.Action, ReasonCode: in.ReasonCode, Reason: in.Reason}
 	md := s.manualOf()
 	switch {
-	case in.Action == dost.ActionApprove && in.Manual.Kind != "" && md != nil:
+	case (in.Action == dost.ActionApprove || in.Action == dost.ActionOverturn) && in.Manual.Kind != "" && md != nil:
 		// A manual award (ui_manual_award.go): the fields that do not
 		// parse are told at once, with the reason when it is missing.
 		m, errs := in.Manual.award()
@@ -1199,6 +1204,11 @@ func (s *Server) handleDecisionForm(w http.ResponseWriter, r *http.Request) {
 	if alert == "" {
 		s.Error(w, r, err)
 		return
+	}
+	if dost.ErrorCode(err) == dost.ECONFLICT && len(dost.ErrorFields(err)) > 0 {
+		// A conflict with a field (a manual award the applicant has
+		// already) is told next to it, not as a change meanwhile.
+		alert = "form.alert.invalid"
 	}
 	in.Errors = fieldErrors(err, func(f string) string { return f })
 	s.renderDecision(w, r, ErrorStatus(err), in, alert)

@@ -10,7 +10,8 @@ import (
 
 // This file holds the decision screen's manual award: approving an
 // application of a benefit service that dost has no rules for with an
-// award the case worker enters (casework.DecideManual).
+// award the case worker enters (casework.DecideManual), or overturning
+// the refusal of one on appeal with such an award.
 
 // manualDecider is the part of the application service that decides with
 // a manual award; casework.Service implements it.
@@ -34,13 +35,13 @@ func (s *Server) noRules(svc *dost.Service) bool {
 	return m != nil && m.NoRules(svc)
 }
 
-// manualInput is the manual award of the approve form as typed: no kind
-// for an approval without an award.
+// manualInput is the manual award of the approve or overturn form as
+// typed: no kind for an approval without an award.
 type manualInput struct {
 	Kind, Amount, Start, End string
 }
 
-// manualInputOf reads the approve form's manual award fields.
+// manualInputOf reads a decision form's manual award fields.
 func manualInputOf(get func(string) string) manualInput {
 	return manualInput{Kind: strings.TrimSpace(get("manual_kind")), Amount: strings.TrimSpace(get("manual_amount")),
 		Start: strings.TrimSpace(get("manual_start")), End: strings.TrimSpace(get("manual_end"))}
@@ -69,6 +70,30 @@ func (in manualInput) award() (m casework.ManualAward, errs map[string]string) {
 		}
 	}
 	return m, errs
+}
+
+// manualFields is the manual award fieldset of one decision form: the
+// approve form's, or the overturn form's when the appeal is of a refusal.
+// ID starts its elements' ids ("manual" on the approve form,
+// "overturn-manual" on the overturn form: unique on the page); In and
+// Errors are the figures typed and their errors, when that form was sent.
+type manualFields struct {
+	ID     string
+	In     manualInput
+	Errors map[string]string
+}
+
+// ManualFields returns the manual award fieldset of the decision form of
+// action, "approve" or "overturn".
+func (v *decidePage) ManualFields(action string) manualFields {
+	f := manualFields{ID: "manual", Errors: map[string]string{}}
+	if action != string(dost.ActionApprove) {
+		f.ID = action + "-manual"
+	}
+	if string(v.Form.Action) == action {
+		f.In, f.Errors = v.Form.Manual, v.Form.Errors
+	}
+	return f
 }
 
 // manualPanel returns the figures of decision d if it is manual.
