@@ -22,11 +22,13 @@ import (
 type Scanner interface {
 	// PlanScan splits the registry into shards of about shardSize persons.
 	PlanScan(ctx context.Context, shardSize int) ([]rulesrun.Shard, error)
-	// ScanShard finds the newly entitled of one shard for period, awards
-	// or offers them, and returns what it found and did
-	// (proactive.ScanSummary as JSON). Scanning a shard again, or on two
-	// nodes at once, makes nothing twice.
-	ScanShard(ctx context.Context, period dost.Month, sh rulesrun.Shard) (json.RawMessage, error)
+	// ScanShard finds the newly entitled of one shard of the recorded scan
+	// scanID for period, awards or offers them, and returns what it found
+	// and did (proactive.ScanSummary as JSON). Scanning a shard again, or
+	// on two nodes at once, makes nothing twice, and the summary of any
+	// attempt counts what the scan made, whichever attempt made it, once
+	// (proactive.Service.ScanShardOf).
+	ScanShard(ctx context.Context, scanID int64, period dost.Month, sh rulesrun.Shard) (json.RawMessage, error)
 }
 
 // ScanStore records population scans and their progress
@@ -57,9 +59,9 @@ const QueueScan = "scan"
 // SQLite when nobody in it is newly entitled, and about a minute when
 // thousands are (a registry's first scan: some 13,000 awards and offers
 // per shard); ScanShardTimeout leaves five times that. A shard cut off by
-// it is retried and goes on where it stopped, as what it made counts as
-// held. It stays below RescueStuckJobsAfter, so that the rescuer never
-// takes a healthy shard for stuck.
+// it is retried and goes on where it stopped: what it made is found
+// made, and counted as the scan's. It stays below RescueStuckJobsAfter,
+// so that the rescuer never takes a healthy shard for stuck.
 const (
 	ScanShardTimeout  = 5 * time.Minute
 	ScanShardAttempts = 5
@@ -199,7 +201,7 @@ func (w *scanShardWorker) Timeout(*river.Job[ScanShardArgs]) time.Duration {
 // finishes it. A shard whose last attempt fails fails the scan.
 func (w *scanShardWorker) Work(ctx context.Context, job *river.Job[ScanShardArgs]) error {
 	a := job.Args
-	sum, err := w.scanner.ScanShard(ctx, a.Period, a.shard())
+	sum, err := w.scanner.ScanShard(ctx, a.ScanID, a.Period, a.shard())
 	if err == nil {
 		var finished bool
 		finished, err = w.scans.FinishScanShard(ctx, a.ScanID, a.shard(), sum)

@@ -103,7 +103,9 @@
 // or offer of it (Store.FindHoldings, one query per shard). One-off
 // programmes (birth and funeral allowances) are left to their events, which
 // name the payee. A job queue runs one job per shard, so every node takes
-// part; a shard run twice does nothing twice.
+// part; a shard run twice does nothing twice, and through ScanShardOf,
+// which records what each attempt sets out to make, its summary counts
+// what the scan made once, whichever attempt made it.
 package proactive
 
 import (
@@ -472,6 +474,27 @@ type Store interface {
 	// CreateDismissal stores d unless the person has a dismissal on its
 	// date already, and reports whether it stored it.
 	CreateDismissal(ctx context.Context, d *Dismissal) (bool, error)
+
+	// RecordScanTasks records, before an attempt at shard sh of the
+	// recorded scan scanID makes any award or offer, the beneficiaries it
+	// sets out to award or offer a programme to; a task recorded already
+	// (by an earlier attempt) is kept as it was. ENOTFOUND for a shard the
+	// scan did not plan.
+	RecordScanTasks(ctx context.Context, scanID int64, sh rulesrun.Shard, tasks []ScanTask) error
+	// FindScanTasks returns the tasks the attempts at shard sh of scan
+	// scanID recorded, until the shard's summary is recorded or the scan
+	// fails (sqlstore.ScanStore deletes them then).
+	FindScanTasks(ctx context.Context, scanID int64, sh rulesrun.Shard) ([]ScanTask, error)
+}
+
+// ScanTask is a beneficiary that an attempt at a shard of a recorded scan
+// set out to award (Offer false) or offer (Offer true) Programme to: a
+// person (HouseholdID 0) or a household (PersonID 0).
+type ScanTask struct {
+	Programme   string
+	PersonID    int64
+	HouseholdID int64
+	Offer       bool
 }
 
 // Holding is an award (Offer and Refused false) or an offer of Programme

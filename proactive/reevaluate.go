@@ -71,7 +71,7 @@ func (s *Service) reevaluateReleased(ctx context.Context, fx *effects, period do
 			continue
 		}
 		done = append(done, key)
-		_, tasks, err := s.findShard(ctx, period, shardOf(a.person, a.household), released)
+		_, tasks, err := s.findShard(ctx, period, shardOf(a.person, a.household), released, nil)
 		if err != nil {
 			return fmt.Errorf("re-evaluate: %w", err)
 		}

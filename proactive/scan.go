@@ -126,6 +126,10 @@ type scanTask struct {
 	amount    dost.Money
 	start     dost.Date // the day the right arises, if in the period
 	offer     bool      // offered (mode on_application), not assigned
+	key       holdingKey
+	// earlier: an earlier attempt at the shard set out to make it too
+	// (ScanShardOf), so that one found made counts as the scan's.
+	earlier bool
 }
 
 // ScanShard runs the rules over one shard of the registry for period and,
@@ -146,10 +150,49 @@ type scanTask struct {
 // shard again makes nothing twice. A beneficiary casework refuses is
 // counted as failed and logged; other errors stop the scan of the shard
 // and are returned with the counts so far.
+//
+// ScanShard records nothing of its own: a shard scanned again counts what
+// an earlier scan of it made as held. A scan whose shards are recorded
+// (sqlstore.ScanStore) uses ScanShardOf.
 func (s *Service) ScanShard(ctx context.Context, period dost.Month, sh rulesrun.Shard) (ScanSummary, error) {
-	sum, tasks, err := s.findShard(ctx, period, sh, nil)
+	return s.ScanShardOf(ctx, 0, period, sh)
+}
+
+// ScanShardOf is ScanShard for shard sh of the recorded scan scanID (0:
+// none, as ScanShard), for a job queue that may run a shard more than
+// once (a node died, a job timed out). Before it makes any award or
+// offer it records the beneficiaries it sets out to award or offer
+// (Store.RecordScanTasks); an attempt that follows counts a recorded
+// beneficiary who now holds the award or offer recorded as made by the
+// scan (Awarded or Offered, not Held), whichever attempt made it, so that
+// the summary recorded for the shard counts each award and offer the
+// scan made once. (One made in those moments by another piece of work
+// for the same beneficiary, say a life event, counts as the scan's too:
+// nothing tells them apart.)
+func (s *Service) ScanShardOf(ctx context.Context, scanID int64, period dost.Month, sh rulesrun.Shard) (ScanSummary, error) {
+	var earlier map[holdingKey]bool
+	if scanID != 0 {
+		recorded, err := s.store.FindScanTasks(ctx, scanID, sh)
+		if err != nil {
+			return ScanSummary{Shards: 1}, fmt.Errorf("shard %s: find the tasks of earlier attempts: %w", sh, err)
+		}
+		earlier = make(map[holdingKey]bool, len(recorded))
+		for _, t := range recorded {
+			earlier[holdingKey{programme: t.Programme, person: t.PersonID, household: t.HouseholdID}] = t.Offer
+		}
+	}
+	sum, tasks, err := s.findShard(ctx, period, sh, nil, earlier)
 	if err != nil {
 		return sum, err
+	}
+	if scanID != 0 && len(tasks) > 0 {
+		recs := make([]ScanTask, len(tasks))
+		for i, t := range tasks {
+			recs[i] = ScanTask{Programme: t.prog.Code, PersonID: t.key.person, HouseholdID: t.key.household, Offer: t.offer}
+		}
+		if err := s.store.RecordScanTasks(ctx, scanID, sh, recs); err != nil {
+			return sum, fmt.Errorf("shard %s: record tasks: %w", sh, err)
+		}
 	}
 	t := time.Now()
 	err = s.runTasks(ctx, period, tasks)
@@ -164,14 +207,19 @@ func (s *Service) ScanShard(ctx context.Context, period dost.Month, sh rulesrun.
 // would, who in the shard is newly entitled (ProgrammeScan.Found) and
 // makes nothing.
 func (s *Service) FindNewlyEntitled(ctx context.Context, period dost.Month, sh rulesrun.Shard) (ScanSummary, error) {
-	sum, _, err := s.findShard(ctx, period, sh, nil)
+	sum, _, err := s.findShard(ctx, period, sh, nil, nil)
 	return sum, err
 }
 
 // findShard reads and computes one shard for ScanShard: the summary so
 // far and the tasks of the newly entitled. The offers of released hold
 // nobody (a death expired them: see closeOpen); awards always hold.
-func (s *Service) findShard(ctx context.Context, period dost.Month, sh rulesrun.Shard, released []holdingKey) (ScanSummary, []scanTask, error) {
+// earlier are the beneficiaries earlier attempts at the shard set out to
+// award (false) or offer (true) (see ScanShardOf): one who holds what was
+// set out counts as found and awarded or offered, not held, and one who
+// does not yet is a task marked earlier.
+func (s *Service) findShard(ctx context.Context, period dost.Month, sh rulesrun.Shard, released []holdingKey,
+	earlier map[holdingKey]bool) (ScanSummary, []scanTask, error) {
 	sum := ScanSummary{Shards: 1}
 	t0 := time.Now()
 	ev, err := s.load(ctx, sh, period)
@@ -189,12 +237,18 @@ func (s *Service) findShard(ctx context.Context, period dost.Month, sh rulesrun.
 	sum.Persons, sum.Households = int64(len(in.PersonIDs)), int64(len(in.HouseholdIDs))
 
 	held := make(map[holdingKey]bool, len(holdings))
+	// made[k]: beneficiary k holds the award (false) or offer (true) an
+	// earlier attempt set out to make.
+	made := map[holdingKey]bool{}
 	for _, h := range holdings {
 		if h.Offer && slices.Contains(released, keyOf(h)) {
 			continue
 		}
 		for _, k := range s.keysOf(h) {
 			held[k] = true
+		}
+		if offer, ok := earlier[keyOf(h)]; ok && !h.Refused && offer == h.Offer {
+			made[keyOf(h)] = offer
 		}
 	}
 	// heads[h] is the head of household row h (its first member if it
@@ -246,6 +300,15 @@ func (s *Service) findShard(ctx context.Context, period dost.Month, sh rulesrun.
 				t.household, key.household = in.HouseholdIDs[row], in.HouseholdIDs[row]
 				t.person = heads[row]
 			}
+			if offer, ok := made[key]; ok {
+				stats.Found++
+				if offer {
+					stats.Offered++
+				} else {
+					stats.Awarded++
+				}
+				continue
+			}
 			if held[key] {
 				stats.Held++
 				continue
@@ -267,6 +330,10 @@ func (s *Service) findShard(ctx context.Context, period dost.Month, sh rulesrun.
 				continue
 			}
 			t.offer = mode == dost.ModeOnApplication
+			t.key = key
+			if offer, ok := earlier[key]; ok && offer == t.offer {
+				t.earlier = true
+			}
 			stats.Found++
 			tasks = append(tasks, t)
 		}
@@ -292,7 +359,10 @@ func (s *Service) runTasks(ctx context.Context, period dost.Month, tasks []scanT
 	for range min(s.workers, len(tasks)) {
 		wg.Go(func() {
 			for t := range next {
-				made, err := s.runTask(ctx, period, t)
+				made, exists, err := s.runTask(ctx, period, t)
+				// What an earlier attempt of the scan set out to make
+				// and another attempt made meanwhile is the scan's.
+				made = made || t.earlier && exists
 				mu.Lock()
 				switch {
 				case err == nil && made && t.offer:
@@ -336,10 +406,11 @@ func refusal(err error) bool {
 }
 
 // runTask assigns or offers one task's programme and reports whether it
-// made a new award or offer.
-func (s *Service) runTask(ctx context.Context, period dost.Month, t *scanTask) (bool, error) {
-	_, _, created, err := s.doTask(ctx, period, t)
-	return created, err
+// made a new award or offer, and whether the beneficiary holds one now
+// (made or found).
+func (s *Service) runTask(ctx context.Context, period dost.Month, t *scanTask) (made, exists bool, err error) {
+	w, o, created, err := s.doTask(ctx, period, t)
+	return created, w != nil || o != nil, err
 }
 
 // doTask assigns or offers one task's programme: it returns the award

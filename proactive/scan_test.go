@@ -1,13 +1,19 @@
 package proactive_test
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/casework"
 	"github.com/dost-az/dost/internal/dosttest"
 	"github.com/dost-az/dost/proactive"
 	"github.com/dost-az/dost/programmes/az"
+	"github.com/dost-az/dost/rulesrun"
 	"github.com/dost-az/dost/sqlstore"
 )
 
@@ -284,4 +290,128 @@ func TestScan_Decided(t *testing.T) {
 			t.Errorf("Tofiq got %d pensions after his application was refused", n)
 		}
 	})
+}
+
+// flakyAssigner is casework's AssignProactively with two faults: dies,
+// the first award it makes of a request dies matches is committed and
+// then its call fails, as if the node died before the shard's summary was
+// recorded; raced, every
+// award it makes is reported found (created false), as if another
+// attempt at the shard, on another node, made it meanwhile.
+type flakyAssigner struct {
+	proactive.Assigner
+	dies  func(casework.ProactiveRequest) bool
+	raced bool
+	mu    sync.Mutex // guards died
+	died  bool
+}
+
+func (a *flakyAssigner) AssignProactively(ctx context.Context, r casework.ProactiveRequest) (*dost.Award, bool, error) {
+	w, created, err := a.Assigner.AssignProactively(ctx, r)
+	if err != nil || !created {
+		return w, created, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.dies != nil && a.dies(r) && !a.died {
+		a.died = true
+		return nil, false, errors.New("the node died")
+	}
+	return w, !a.raced, nil
+}
+
+// TestScanShardOf_Retried scans the shards of a recorded scan, one of
+// which dies after committing an award, before its summary is recorded;
+// its retry, whose awards another attempt seems to make meanwhile, counts
+// what the scan made, whichever attempt made it: the scan's summary counts
+// every award and offer stored once, and none as held.
+func TestScanShardOf_Retried(t *testing.T) {
+	dosttest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		e := newEnv(t, db)
+		scans := sqlstore.NewScanStore(db)
+		before := e.count(t, "awards") + e.count(t, "offers")
+		id, err := scans.CreateScan(ctx, november, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Shards of 100 persons: Tofiq's and Gulnara's pensions are made in
+		// one shard (of persons in no household), which dies after making
+		// the first of them.
+		planned, err := e.svc.PlanScan(ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shards, err := scans.StartScan(ctx, id, planned)
+		if err != nil {
+			t.Fatal(err)
+		}
+		finish := func(sh rulesrun.Shard, sum proactive.ScanSummary) {
+			t.Helper()
+			b, err := json.Marshal(sum)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := scans.FinishScanShard(ctx, id, sh, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dying := &flakyAssigner{Assigner: e.cases, dies: func(r casework.ProactiveRequest) bool {
+			return r.PersonID == e.p["Tofiq"].ID || r.PersonID == e.p["Gulnara"].ID
+		}}
+		first := e.proactive(t, func(c *proactive.Config) { c.Assigner, c.Workers = dying, 1 })
+		var died []rulesrun.Shard
+		for _, sh := range shards {
+			sum, err := first.ScanShardOf(ctx, id, november, sh)
+			if err != nil {
+				died = append(died, sh)
+				continue
+			}
+			finish(sh, sum)
+		}
+		if len(died) != 1 {
+			t.Fatalf("%d shards died, want 1", len(died))
+		}
+		// The plain ScanShard, which records nothing, finds the award the
+		// dead attempt made held.
+		if plain, err := e.svc.FindNewlyEntitled(ctx, november, died[0]); err != nil {
+			t.Fatal(err)
+		} else if held := heldOf(plain); held != 1 {
+			t.Fatalf("the dead shard scanned plainly: %d held, want 1", held)
+		}
+		retry := e.proactive(t, func(c *proactive.Config) { c.Assigner = &flakyAssigner{Assigner: e.cases, raced: true} })
+		sum, err := retry.ScanShardOf(ctx, id, november, died[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := stats(t, sum, "old_age_pension"); p.Awarded != 2 || p.Held != 0 || p.Unchanged != 0 {
+			t.Errorf("retried shard: pension %+v, want 2 awarded (one by each attempt), none held or unchanged", p)
+		}
+		finish(died[0], sum)
+		sc, err := scans.FindScanByID(ctx, id)
+		if err != nil || sc.Status != sqlstore.ScanFinished {
+			t.Fatalf("scan: %+v, %v; want finished", sc, err)
+		}
+		stored := e.count(t, "awards") + e.count(t, "offers") - before
+		if made, held := sc.Summary.New(), heldOf(sc.Summary); made != stored || held != 0 || stored < 2 {
+			t.Errorf("summary: %d made, %d held; want the %d awards and offers stored (2 or more) made, none held: %+v",
+				made, held, stored, sc.Summary.Programmes)
+		}
+		for _, p := range sc.Summary.Programmes {
+			if p.Failed != 0 || p.Found != p.Awarded+p.Offered+p.Unchanged || p.Entitled != p.Held+p.Later+p.Found {
+				t.Errorf("%s: counts do not add up: %+v", p.Programme, p)
+			}
+		}
+		if n := e.count(t, "scan_tasks"); n != 0 {
+			t.Errorf("%d scan tasks left, want none", n)
+		}
+	})
+}
+
+// heldOf returns a summary's count of beneficiaries held.
+func heldOf(sum proactive.ScanSummary) int {
+	n := 0
+	for _, p := range sum.Programmes {
+		n += p.Held
+	}
+	return n
 }

@@ -420,6 +420,76 @@ func (s *ProactiveStore) FindHoldings(ctx context.Context, sh rulesrun.Shard, pe
 	return out, nil
 }
 
+// RecordScanTasks records the beneficiaries an attempt at a shard of a
+// scan sets out to award or offer, in one transaction, keeping those
+// recorded already. See proactive.Store. ENOTFOUND for a shard the scan
+// did not plan.
+func (s *ProactiveStore) RecordScanTasks(ctx context.Context, scanID int64, sh rulesrun.Shard, tasks []proactive.ScanTask) error {
+	err := s.db.update(ctx, func(tx *Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM scan_shards WHERE scan_id = $1 AND kind = $2 AND lo = $3`,
+			scanID, string(sh.Kind), sh.Lo).Scan(&one)
+		if isNoRows(err) {
+			return dost.Errorf(dost.ENOTFOUND, "Scan %d has no shard %s.", scanID, sh)
+		} else if err != nil {
+			return err
+		}
+		const chunk = 500 // rows per INSERT
+		for rest := tasks; len(rest) > 0; {
+			n := min(chunk, len(rest))
+			var b strings.Builder
+			b.WriteString(`INSERT INTO scan_tasks (scan_id, kind, lo, programme, person_id, household_id, offer) VALUES `)
+			a := make([]any, 0, 7*n)
+			for i, t := range rest[:n] {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("(")
+				for j, v := range []any{scanID, string(sh.Kind), sh.Lo, t.Programme, t.PersonID, t.HouseholdID, t.Offer} {
+					if j > 0 {
+						b.WriteString(", ")
+					}
+					a = append(a, v)
+					b.WriteString(s.db.placeholder(len(a)))
+				}
+				b.WriteString(")")
+			}
+			b.WriteString(` ON CONFLICT DO NOTHING`)
+			if _, err := tx.ExecContext(ctx, b.String(), a...); err != nil {
+				return err
+			}
+			rest = rest[n:]
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record tasks of shard %s of scan %d: %w", sh, scanID, err)
+	}
+	return nil
+}
+
+// FindScanTasks returns the tasks recorded for a shard of a scan. See
+// proactive.Store.
+func (s *ProactiveStore) FindScanTasks(ctx context.Context, scanID int64, sh rulesrun.Shard) ([]proactive.ScanTask, error) {
+	var out []proactive.ScanTask
+	err := s.db.view(ctx, func(tx *Tx) error {
+		out = nil
+		return each(ctx, tx, `SELECT programme, person_id, household_id, offer FROM scan_tasks
+			WHERE scan_id = $1 AND kind = $2 AND lo = $3`, []any{scanID, string(sh.Kind), sh.Lo}, func(rows *sql.Rows) error {
+			var t proactive.ScanTask
+			if err := rows.Scan(&t.Programme, &t.PersonID, &t.HouseholdID, &t.Offer); err != nil {
+				return err
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find tasks of shard %s of scan %d: %w", sh, scanID, err)
+	}
+	return out, nil
+}
+
 // FindPersonsBornOn returns the living persons born on one of dates.
 func (s *ProactiveStore) FindPersonsBornOn(ctx context.Context, dates []dost.Date) ([]proactive.Candidate, error) {
 	if len(dates) == 0 {

@@ -162,7 +162,10 @@ func (s *ScanStore) StartScan(ctx context.Context, id int64, shards []rulesrun.S
 // shard that completes the count of a running scan writes the total of
 // every shard's summary and finishes the scan, in the same transaction,
 // and FinishScanShard reports true for it only. ENOTFOUND for a shard
-// the scan did not plan.
+// the scan did not plan. The shard's tasks (table scan_tasks, see
+// ProactiveStore.RecordScanTasks) are deleted with it, and the scan's
+// when it finishes (an attempt still running may record some late): its
+// summary no longer needs them.
 func (s *ScanStore) FinishScanShard(ctx context.Context, id int64, sh rulesrun.Shard, summary json.RawMessage) (bool, error) {
 	js, err := jsonArg("summary", summary)
 	if err != nil {
@@ -171,6 +174,10 @@ func (s *ScanStore) FinishScanShard(ctx context.Context, id int64, sh rulesrun.S
 	var finished bool
 	err = s.db.update(ctx, func(tx *Tx) error {
 		finished = false
+		if _, err := tx.ExecContext(ctx, `DELETE FROM scan_tasks WHERE scan_id = $1 AND kind = $2 AND lo = $3`,
+			id, string(sh.Kind), sh.Lo); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE scan_shards SET summary = $1, finished_at = $2
 			WHERE scan_id = $3 AND kind = $4 AND lo = $5 AND finished_at IS NULL`, js, tx.ts(tx.now), id, string(sh.Kind), sh.Lo)
 		if err != nil {
@@ -224,6 +231,9 @@ func (s *ScanStore) FinishScanShard(ctx context.Context, id int64, sh rulesrun.S
 			ScanFinished, string(b), tx.ts(tx.now), id); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM scan_tasks WHERE scan_id = $1`, id); err != nil {
+			return err
+		}
 		finished = true
 		return nil
 	})
@@ -234,8 +244,8 @@ func (s *ScanStore) FinishScanShard(ctx context.Context, id int64, sh rulesrun.S
 }
 
 // FailScan marks a scan that is planning or running failed, with the
-// reason; a finished or failed scan is left as it is. ENOTFOUND for an
-// unknown scan.
+// reason, and deletes its shards' tasks (scan_tasks); a finished or
+// failed scan is left as it is. ENOTFOUND for an unknown scan.
 func (s *ScanStore) FailScan(ctx context.Context, id int64, reason string) error {
 	reason = errorText(reason)
 	err := s.db.update(ctx, func(tx *Tx) error {
@@ -244,7 +254,10 @@ func (s *ScanStore) FailScan(ctx context.Context, id int64, reason string) error
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n > 0 {
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n > 0 {
+			_, err := tx.ExecContext(ctx, `DELETE FROM scan_tasks WHERE scan_id = $1`, id)
 			return err
 		}
 		var one int

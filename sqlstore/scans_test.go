@@ -1,8 +1,10 @@
 package sqlstore_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -119,6 +121,49 @@ func TestScanStore(t *testing.T) {
 			}
 		})
 
+		t.Run("Tasks", func(t *testing.T) {
+			ps := sqlstore.NewProactiveStore(db)
+			id, err := s.CreateScan(ctx, period, 0)
+			ok(t, err)
+			_, err = s.StartScan(ctx, id, shards)
+			ok(t, err)
+			many := make([]proactive.ScanTask, 1200) // more than one INSERT's rows
+			for i := range many {
+				many[i] = proactive.ScanTask{Programme: "old_age_pension", PersonID: int64(i + 1)}
+			}
+			ok(t, ps.RecordScanTasks(ctx, id, shards[0], many))
+			// A second attempt records its tasks: those recorded stay as they were.
+			ok(t, ps.RecordScanTasks(ctx, id, shards[0], []proactive.ScanTask{
+				{Programme: "old_age_pension", PersonID: 1, Offer: true}, {Programme: "tssa", HouseholdID: 9, Offer: true}}))
+			ok(t, ps.RecordScanTasks(ctx, id, shards[1], many[:1]))
+			got, err := ps.FindScanTasks(ctx, id, shards[0])
+			ok(t, err)
+			want := append(many, proactive.ScanTask{Programme: "tssa", HouseholdID: 9, Offer: true})
+			slices.SortFunc(got, func(a, b proactive.ScanTask) int {
+				return cmp.Or(cmp.Compare(a.Programme, b.Programme), cmp.Compare(a.PersonID, b.PersonID))
+			})
+			if !slices.Equal(got, want) {
+				t.Fatalf("tasks: got %d (%v…), want %d", len(got), got[:min(3, len(got))], len(want))
+			}
+			if err := ps.RecordScanTasks(ctx, id, rulesrun.Shard{Kind: rulesrun.ShardLoners, Lo: 7}, many[:1]); dost.ErrorCode(err) != dost.ENOTFOUND {
+				t.Fatalf("a shard not planned: got %v, want ENOTFOUND", err)
+			}
+			// The shard's summary recorded, its tasks go; the other's stay
+			// until the scan fails.
+			_, err = s.FinishScanShard(ctx, id, shards[0], shardSummary(t, 1))
+			ok(t, err)
+			if got, err := ps.FindScanTasks(ctx, id, shards[0]); err != nil || len(got) != 0 {
+				t.Fatalf("tasks of a finished shard: got %d, %v; want none", len(got), err)
+			}
+			if got, err := ps.FindScanTasks(ctx, id, shards[1]); err != nil || len(got) != 1 {
+				t.Fatalf("tasks of an unfinished shard: got %d, %v; want 1", len(got), err)
+			}
+			ok(t, s.FailScan(ctx, id, "boom"))
+			if got, err := ps.FindScanTasks(ctx, id, shards[1]); err != nil || len(got) != 0 {
+				t.Fatalf("tasks of a failed scan: got %d, %v; want none", len(got), err)
+			}
+		})
+
 		t.Run("Failed", func(t *testing.T) {
 			id, err := s.CreateScan(ctx, period, 0)
 			ok(t, err)
@@ -177,4 +222,43 @@ func TestScanStore(t *testing.T) {
 			}
 		})
 	})
+}
+
+// BenchmarkRecordScanTasks records the tasks of a shard of a registry's
+// first scan (some 13,000 awards and offers: see jobs.ScanShardTimeout)
+// and reads them back, as a retried shard does, then deletes them with
+// the shard's summary: what ScanShardOf and FinishScanShard add to a
+// shard's scan, which makes those awards in about a minute.
+func BenchmarkRecordScanTasks(b *testing.B) {
+	for _, dialect := range dosttest.Dialects() {
+		b.Run(dialect, func(b *testing.B) {
+			db := dosttest.OpenDB(b, dialect)
+			s, ps := sqlstore.NewScanStore(db), sqlstore.NewProactiveStore(db)
+			tasks := make([]proactive.ScanTask, 13_000)
+			for i := range tasks {
+				tasks[i] = proactive.ScanTask{Programme: "tssa", HouseholdID: int64(i + 1), Offer: true}
+			}
+			sh := rulesrun.Shard{Kind: rulesrun.ShardHouseholds, Lo: 1, Hi: 20_000, Persons: 50_000}
+			summary := json.RawMessage(`{"shards":1}`)
+			for b.Loop() {
+				id, err := s.CreateScan(ctx, dost.MonthOf(today), 0)
+				if err == nil {
+					_, err = s.StartScan(ctx, id, []rulesrun.Shard{sh})
+				}
+				if err == nil {
+					err = ps.RecordScanTasks(ctx, id, sh, tasks)
+				}
+				var got []proactive.ScanTask
+				if err == nil {
+					got, err = ps.FindScanTasks(ctx, id, sh)
+				}
+				if err == nil {
+					_, err = s.FinishScanShard(ctx, id, sh, summary)
+				}
+				if err != nil || len(got) != len(tasks) {
+					b.Fatalf("got %d tasks, %v; want %d", len(got), err, len(tasks))
+				}
+			}
+		})
+	}
 }

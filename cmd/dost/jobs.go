@@ -174,8 +174,8 @@ func (p proactiveScanner) PlanScan(ctx context.Context, shardSize int) ([]rulesr
 }
 
 // ScanShard implements jobs.Scanner.
-func (p proactiveScanner) ScanShard(ctx context.Context, period dost.Month, sh rulesrun.Shard) (json.RawMessage, error) {
-	sum, err := p.svc.ScanShard(ctx, period, sh)
+func (p proactiveScanner) ScanShard(ctx context.Context, scanID int64, period dost.Month, sh rulesrun.Shard) (json.RawMessage, error) {
+	sum, err := p.svc.ScanShardOf(ctx, scanID, period, sh)
 	if err != nil {
 		return nil, err
 	}
