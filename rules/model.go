@@ -130,6 +130,19 @@ func (v *Variable) rowInRange(c Column, i int) bool {
 	return true
 }
 
+// RangeError is SetInput's error for a value outside its variable's
+// published range (Min, Max): Row of the column, of v's entity. A caller
+// that knows whose row it is (a registry's person) can say so.
+type RangeError struct {
+	Variable *Variable
+	Row      int
+	Value    any
+}
+
+func (e *RangeError) Error() string {
+	return fmt.Sprintf("set input %s: row %d value %v is not %s", e.Variable.Name, e.Row, e.Value, e.Variable.RangeString())
+}
+
 // checkRange returns the index of the first row of c outside v's range,
 // or -1.
 func (v *Variable) checkRange(c Column) int {

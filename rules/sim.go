@@ -457,7 +457,7 @@ func (s *Simulation) SetInput(name string, period Period, col Column) error {
 		}
 	}
 	if i := v.checkRange(col); i >= 0 {
-		return fmt.Errorf("set input %s: row %d value %v is not %s", name, i, v.value(col, i), v.RangeString())
+		return &RangeError{Variable: v, Row: i, Value: v.value(col, i)}
 	}
 	e := s.newEntry()
 	e.col, e.src = col, fromInput

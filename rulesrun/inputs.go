@@ -1,6 +1,7 @@
 package rulesrun
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -462,45 +463,28 @@ func (in *Inputs) typed(rs *rules.RuleSet) ([]typedInput, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := in.checkRange(v, col); err != nil {
-			return nil, err
-		}
 		out = append(out, typedInput{v: v, period: x.period, col: col})
 	}
 	return out, nil
 }
 
-// checkRange refuses a registry value outside v's published range (the
-// rules' SetInput would too), naming whose record it is, so that the
-// record can be mended: the registry validates what it stores, so such a
-// value is a damaged record, and paying on it could pay a wrong amount.
-func (in *Inputs) checkRange(v *rules.Variable, col rules.Column) error {
-	if !v.HasRange() {
-		return nil
+// inputError names whose record a SetInput error is about: a registry
+// value outside its variable's published range is a damaged record (the
+// registry validates what it stores), to be mended, never paid on.
+func (in *Inputs) inputError(err error) error {
+	var re *rules.RangeError
+	if !errors.As(err, &re) {
+		return fmt.Errorf("map inputs: %w", err)
 	}
-	for i := range col.Len() {
-		var x any
-		switch {
-		case col.Ints != nil:
-			x = col.Ints[i]
-		case col.Floats != nil:
-			x = col.Floats[i]
-		default:
-			return nil
-		}
-		if v.InRange(x) {
-			continue
-		}
-		who := fmt.Sprintf("row %d", i)
-		switch {
-		case v.Entity == rules.Person && i < len(in.PersonIDs):
-			who = fmt.Sprintf("person %d", in.PersonIDs[i])
-		case v.Entity == rules.Household && i < len(in.HouseholdIDs):
-			who = fmt.Sprintf("household %d", in.HouseholdIDs[i])
-		}
-		return fmt.Errorf("map inputs: the registry gives %s %s = %v, which must be %s: mend that record", who, v.Name, x, v.RangeString())
+	who := fmt.Sprintf("row %d", re.Row)
+	switch {
+	case re.Variable.Entity == rules.Person && re.Row < len(in.PersonIDs):
+		who = fmt.Sprintf("person %d", in.PersonIDs[re.Row])
+	case re.Variable.Entity == rules.Household && re.Row < len(in.HouseholdIDs):
+		who = fmt.Sprintf("household %d", in.HouseholdIDs[re.Row])
 	}
-	return nil
+	return fmt.Errorf("map inputs: the registry gives %s %s = %v, which must be %s: mend that record: %w",
+		who, re.Variable.Name, re.Value, re.Variable.RangeString(), err)
 }
 
 // column converts x to a column of v's type.
@@ -604,7 +588,7 @@ func (in *Inputs) Simulation(rs *rules.RuleSet) (*rules.Simulation, error) {
 	s := rs.NewSimulation(pop)
 	for _, c := range cols {
 		if err := s.SetInput(c.v.Name, c.period, c.col); err != nil {
-			return nil, fmt.Errorf("map inputs: %w", err)
+			return nil, in.inputError(err)
 		}
 	}
 	return s, nil
