@@ -234,6 +234,12 @@ func stepID(a *dost.Application) string {
 // check cannot be made), or is a citizen; ECONFLICT when the status does not
 // allow the action or changed meanwhile, EINVALID.
 func (s *Service) Decide(ctx context.Context, id int64, r dost.TransitionRequest) (*dost.Decision, error) {
+	return s.decide(ctx, id, r, nil)
+}
+
+// decide is Decide, with the figures of a manual award (DecideManual), or
+// nil.
+func (s *Service) decide(ctx context.Context, id int64, r dost.TransitionRequest, manual *ManualAward) (*dost.Decision, error) {
 	if !slices.Contains(decisionActions, r.Action) {
 		return nil, dost.FieldErr("action", "application_action.use_act", "The action %s does not decide the application: use Act.", r.Action)
 	}
@@ -335,8 +341,10 @@ func (s *Service) Decide(ctx context.Context, id int64, r dost.TransitionRequest
 		total.Amount = ev.total
 		award = &total
 	}
-	if award, err = s.manualHook(ctx, svc, a, p, d, eff, award, now); err != nil { // manual.go: DecideManual
-		return nil, err
+	if manual != nil { // manual.go: DecideManual
+		if award, err = s.manualAward(ctx, manual, svc, a, p, d, eff, now); err != nil {
+			return nil, err
+		}
 	}
 	if r.Action == dost.ActionOverturn && prev.Outcome == dost.DecisionApproved {
 		if eff.EndAwards, err = s.endAwards(ctx, a, today); err != nil {

@@ -12,7 +12,7 @@ import (
 
 // This file holds manual awards: approving an application for a benefit
 // service that dost has no rules programme for (NoRules) with an award
-// whose figures the case worker enters. Decide calls manualHook.
+// whose figures the case worker enters. Decide's decide calls manualAward.
 
 // ManualProgrammePrefix starts the programme code of a manual award,
 // "manual:<service code>": the store's uniqueness rules then allow one
@@ -92,9 +92,6 @@ func (s *Service) openOneOff(ctx context.Context, p *dost.Programme, w *dost.Awa
 	return nil, nil
 }
 
-// manualKey carries a DecideManual's award to Decide.
-type manualKey struct{}
-
 // DecideManual approves application id (action approve, or overturn of a
 // refusal) of a benefit service without rules (NoRules) with the award m,
 // as Decide does otherwise: in one transaction with the transition, the
@@ -115,20 +112,15 @@ type manualKey struct{}
 // for a one-off award, a one-off one of the service that is not ended
 // (manual.one_off_exists: it would pay twice).
 func (s *Service) DecideManual(ctx context.Context, id int64, r dost.TransitionRequest, m ManualAward) (*dost.Decision, error) {
-	return s.Decide(context.WithValue(ctx, manualKey{}, &m), id, r)
+	return s.decide(ctx, id, r, &m)
 }
 
-// manualHook is Decide's hook: with a DecideManual's award in ctx it
-// checks it and turns decision d of application a into a manual one,
-// adding the award to eff, and returns the award the applicant is told
-// of; otherwise it returns award unchanged. p is the service's programme
-// (nil without rules).
-func (s *Service) manualHook(ctx context.Context, svc *dost.Service, a *dost.Application, p *dost.Programme, d *dost.Decision,
-	eff *Effects, award *dost.Award, now time.Time) (*dost.Award, error) {
-	m, _ := ctx.Value(manualKey{}).(*ManualAward)
-	if m == nil {
-		return award, nil
-	}
+// manualAward checks DecideManual's figures m and turns decision d of
+// application a into a manual one, adding the award to eff, and returns
+// the award the applicant is told of. p is the service's programme (nil
+// without rules).
+func (s *Service) manualAward(ctx context.Context, m *ManualAward, svc *dost.Service, a *dost.Application, p *dost.Programme, d *dost.Decision,
+	eff *Effects, now time.Time) (*dost.Award, error) {
 	switch {
 	case p != nil:
 		return nil, dost.FieldErr("manual", "manual.has_rules", "dost has rules for the service %s: its amount is computed, not entered.", svc.Code)
