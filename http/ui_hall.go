@@ -620,6 +620,22 @@ func consolePath(counterID int64, alert string) string {
 	return p
 }
 
+// console returns the hall service and the centre and counter of the
+// {counter} path value for a console handler, or nils after answering the
+// error (no hall, a counter not in the user's centres).
+func (s *Server) console(w http.ResponseWriter, r *http.Request) (HallService, *dost.Centre, *dost.Counter) {
+	h := s.hall(w, r)
+	if h == nil {
+		return nil, nil, nil
+	}
+	c, k, err := s.consoleCounterOf(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return nil, nil, nil
+	}
+	return h, c, k
+}
+
 // consoleCounterOf returns the centre and counter of the {counter} path
 // value if it is in one of the user's centres; ENOTFOUND otherwise.
 func (s *Server) consoleCounterOf(r *http.Request) (*dost.Centre, *dost.Counter, error) {
@@ -642,13 +658,8 @@ func (s *Server) consoleCounterOf(r *http.Request) (*dost.Centre, *dost.Counter,
 // was chosen), the ticket in hand and its actions, the parked tickets and
 // the waiting tickets the operator may serve, with estimates.
 func (s *Server) handleConsolePage(w http.ResponseWriter, r *http.Request) {
-	h := s.hall(w, r)
+	h, c, k := s.console(w, r)
 	if h == nil {
-		return
-	}
-	c, k, err := s.consoleCounterOf(r)
-	if err != nil {
-		s.Error(w, r, err)
 		return
 	}
 	ctx := r.Context()
@@ -763,17 +774,13 @@ func (s *Server) consoleForm(op string) http.HandlerFunc {
 
 // handleConsoleForm does the counter's form op; see consoleForm.
 func (s *Server) handleConsoleForm(w http.ResponseWriter, r *http.Request, op string) {
-	h := s.hall(w, r)
+	h, _, k := s.console(w, r)
 	if h == nil {
-		return
-	}
-	_, k, err := s.consoleCounterOf(r)
-	if err != nil {
-		s.Error(w, r, err)
 		return
 	}
 	ctx := r.Context()
 	alert := ""
+	var err error
 	switch op {
 	case "sign-in":
 		if _, err = h.SignInCounter(ctx, k.ID); err == nil {
@@ -818,13 +825,8 @@ func (s *Server) handleConsoleForm(w http.ResponseWriter, r *http.Request, op st
 // cancel). It redirects to the console saying how it went; a recall is
 // announced on the centre's boards.
 func (s *Server) handleConsoleAct(w http.ResponseWriter, r *http.Request) {
-	h := s.hall(w, r)
+	h, _, k := s.console(w, r)
 	if h == nil {
-		return
-	}
-	_, k, err := s.consoleCounterOf(r)
-	if err != nil {
-		s.Error(w, r, err)
 		return
 	}
 	id, err := pathID(r, "id")

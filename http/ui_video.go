@@ -261,13 +261,8 @@ type videoDesk struct {
 // buttons to ask for an interpreter, ask consent to record, and hang up
 // (which finishes the ticket as a window's finish does).
 func (s *Server) handleVideoDeskPage(w http.ResponseWriter, r *http.Request) {
-	h := s.hall(w, r)
+	h, c, k := s.console(w, r)
 	if h == nil {
-		return
-	}
-	c, k, err := s.consoleCounterOf(r)
-	if err != nil {
-		s.Error(w, r, err)
 		return
 	}
 	ctx := r.Context()
@@ -314,13 +309,8 @@ func videoDeskPath(counterID int64, alert string) string {
 // counter, then back to the video desk, which opens the call; refusals
 // (not signed in, nobody waiting, …) come back as the console's alerts.
 func (s *Server) handleVideoDeskCallNext(w http.ResponseWriter, r *http.Request) {
-	h := s.hall(w, r)
+	h, _, k := s.console(w, r)
 	if h == nil {
-		return
-	}
-	_, k, err := s.consoleCounterOf(r)
-	if err != nil {
-		s.Error(w, r, err)
 		return
 	}
 	alert := "called"
