@@ -17,6 +17,7 @@ import (
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/catalogue"
 	"github.com/dost-az/dost/hall"
+	"github.com/dost-az/dost/internal/nodeproc"
 	"github.com/dost-az/dost/sqlstore"
 )
 
@@ -196,7 +197,7 @@ func benchHall(ctx context.Context, c Config, tmp string, o hallBenchOptions, st
 	}
 	fmt.Fprintf(stdout, "hall: %d visitors (%d ratings) replayed in %s, %s: %.0f calls/s; call-next p50 %s, p99 %s, max %s (%d calls; load %s)\n",
 		o.visitors, r.ratings.Load(), el.Round(time.Millisecond), mode, float64(o.visitors)/el.Seconds(),
-		lat.p(0.50), lat.p(0.99), lat.p(1), len(lat), loadAverage())
+		lat.p(0.50), lat.p(0.99), lat.p(1), len(lat), nodeproc.LoadAverage())
 	return nil
 }
 

@@ -184,7 +184,7 @@ func runBenchLoad(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "load: %s against %s; load average before %s\n", o.duration, strings.Join(targets, " "), loadAverage())
+	fmt.Fprintf(stdout, "load: %s against %s; load average before %s\n", o.duration, strings.Join(targets, " "), nodeproc.LoadAverage())
 
 	// The run, with the profiles of its middle half.
 	var profiles sync.WaitGroup
@@ -219,7 +219,7 @@ func runBenchLoad(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var rep bytes.Buffer
 	fmt.Fprintf(&rep, "\n## dost bench load: %d node(s) on %s, %s, %s\n\n", len(targets), dbKind(postgres), o.duration,
 		time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&rep, "machine: %s; load average after the run %s\n\n", machine(), loadAverage())
+	fmt.Fprintf(&rep, "machine: %s; load average after the run %s\n\n", machine(), nodeproc.LoadAverage())
 	loadgen.Report(&rep, res)
 	if len(nodes) > 0 {
 		fmt.Fprintf(&rep, "CPU: ")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dost-az/dost"
+	"github.com/dost-az/dost/internal/nodeproc"
 	"github.com/dost-az/dost/iso20022"
 	"github.com/dost-az/dost/payroll"
 	"github.com/dost-az/dost/programmes/az"
@@ -69,7 +70,7 @@ func benchPayroll(ctx context.Context, c Config, tmp string, persons, awards, wo
 	now := time.Now()
 	period := dost.MonthOf(dost.DateOf(now.In(dost.Baku)))
 	fmt.Fprintf(stdout, "payroll: %d persons, %d awards wanted, period %s, %d workers, load average %s\n", persons, awards, period,
-		workers, loadAverage())
+		workers, nodeproc.LoadAverage())
 
 	if reuse {
 		// Forgetting the last run's million payments with the writer's
@@ -419,17 +420,4 @@ func peakRSS() string {
 		}
 	}
 	return "?"
-}
-
-// loadAverage returns /proc/loadavg's first three numbers, or "?".
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dost-az/dost"
 	"github.com/dost-az/dost/catalogue"
+	"github.com/dost-az/dost/internal/nodeproc"
 	"github.com/dost-az/dost/sqlstore"
 )
 
@@ -291,7 +292,7 @@ func TestBoardsAcrossNodes(t *testing.T) {
 	for _, name := range c.ids[1:] {
 		ds := lat[name]
 		t.Logf("board on %s: %d calls made on %s, latency from the call-next request: p50 %s, max %s (load %s)",
-			name, len(ds), c.ids[0], percentile(ds, 0.5).Round(100*time.Microsecond), percentile(ds, 1).Round(100*time.Microsecond), loadAverage())
+			name, len(ds), c.ids[0], percentile(ds, 0.5).Round(100*time.Microsecond), percentile(ds, 1).Round(100*time.Microsecond), nodeproc.LoadAverage())
 	}
 }
 
@@ -457,5 +458,5 @@ func TestCallNextAcrossNodes(t *testing.T) {
 	}
 	t.Logf("%d tickets issued on 3 nodes, called by %d operators on 3 nodes (calls per node %v) in %s: call-next p50 %s, p99 %s, max %s (load %s)",
 		callTickets, callOperators, perNode, elapsed.Round(time.Millisecond), percentile(lat, 0.5).Round(100*time.Microsecond),
-		percentile(lat, 0.99).Round(100*time.Microsecond), percentile(lat, 1).Round(100*time.Microsecond), loadAverage())
+		percentile(lat, 0.99).Round(100*time.Microsecond), percentile(lat, 1).Round(100*time.Microsecond), nodeproc.LoadAverage())
 }

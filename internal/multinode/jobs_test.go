@@ -624,7 +624,7 @@ func TestScanSharedByNodes(t *testing.T) {
 		r.scanTook.Round(time.Millisecond), scanBy)
 	t.Logf("payroll: %d shards in %s on 3 nodes (single node %s), completed by node %v; %d awards, %d payments as the single node's (load %s)",
 		r.shards[1], payrollTook.Round(time.Millisecond), r.payrollTook.Round(time.Millisecond), payrollBy,
-		len(got.rows["awards"]), len(got.rows["payments"]), loadAverage())
+		len(got.rows["awards"]), len(got.rows["payments"]), nodeproc.LoadAverage())
 }
 
 // killAttempts is how often killLeaderMidShards may kill a leader that
@@ -774,7 +774,7 @@ func TestKillMidScanAndPayroll(t *testing.T) {
 	scanRecovered := time.Since(killed)
 	back := checkRescued(t, q, "scan_shard", scanID, victim, lost, killed)
 	t.Logf("scan: killed %s (the leader) with %d of its shards running; the scan finished %s after the kill, the lost shards completed elsewhere within %s (load %s)",
-		victim, len(lost), scanRecovered.Round(time.Millisecond), back.Round(time.Millisecond), loadAverage())
+		victim, len(lost), scanRecovered.Round(time.Millisecond), back.Round(time.Millisecond), nodeproc.LoadAverage())
 	if err := c.node(victim).Restart(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -796,7 +796,7 @@ func TestKillMidScanAndPayroll(t *testing.T) {
 	payrollRecovered := time.Since(killed)
 	back = checkRescued(t, q, "payroll_shard", cycleID, victim, lost, killed)
 	t.Logf("payroll: killed %s (the leader) with %d of its shards running; the cycle was prepared %s after the kill, the lost shards completed elsewhere within %s (load %s)",
-		victim, len(lost), payrollRecovered.Round(time.Millisecond), back.Round(time.Millisecond), loadAverage())
+		victim, len(lost), payrollRecovered.Round(time.Millisecond), back.Round(time.Millisecond), nodeproc.LoadAverage())
 
 	got, err := resultOf(ctx, q, scanID, cycleID)
 	if err != nil {

@@ -394,3 +394,18 @@ func (n *Node) Tail(max int) string {
 	}
 	return string(b)
 }
+
+// LoadAverage returns the machine's 1-, 5- and 15-minute load averages
+// (/proc/loadavg's first three numbers), or "?", for the logs of
+// measurements: a number taken on a busy machine is an upper bound.
+func LoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
