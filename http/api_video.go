@@ -654,18 +654,8 @@ func (s *Server) handleInterpretationAccept(w http.ResponseWriter, r *http.Reque
 // auditVideo appends an event about call to the audit trail, by u (nil:
 // the citizen by the ticket's token). A failure is logged.
 func (s *Server) auditVideo(ctx context.Context, r *http.Request, u *dost.User, call *dost.VideoCall, action dost.AuditAction, detail string) {
-	if s.AuditService == nil {
-		return
-	}
-	e := &dost.AuditEvent{Action: action, ObjectKind: "video_call", ObjectID: strconv.FormatInt(call.ID, 10),
-		PersonID: call.PersonID, IP: remoteIP(r), RequestID: requestInfoFrom(r).ID(), Route: requestInfoFrom(r).pattern,
-		Detail: detail, ActorName: "citizen (ticket link)"}
-	if u != nil {
-		e.ActorID, e.ActorName, e.ActorRoles, e.ActorCentreIDs = u.ID, cmp.Or(u.Name, u.Username), u.Roles, u.CentreIDs
-	}
-	if err := s.AuditService.Record(context.WithoutCancel(ctx), e); err != nil {
-		s.logger().Error("audit: record", "action", string(action), "object", "video_call", "err", err)
-	}
+	s.recordAudit(ctx, r, u, &dost.AuditEvent{Action: action, ObjectKind: "video_call", ObjectID: strconv.FormatInt(call.ID, 10),
+		PersonID: call.PersonID, Detail: detail, ActorName: "citizen (ticket link)"})
 }
 
 // auditVideoEnd records an ended call's metadata: who took part, when,

@@ -191,17 +191,8 @@ func (s *Server) handleInterpreterRevoke(w http.ResponseWriter, r *http.Request)
 // record) by the signed-in user to the audit trail, with detail. A
 // failure is logged.
 func (s *Server) auditVideoAdmin(ctx context.Context, r *http.Request, kind, id string, personID int64, detail string) {
-	if s.AuditService == nil {
-		return
-	}
-	e := &dost.AuditEvent{Action: dost.AuditUpdate, ObjectKind: kind, ObjectID: id, PersonID: personID,
-		IP: remoteIP(r), RequestID: requestInfoFrom(r).ID(), Route: requestInfoFrom(r).pattern, Detail: detail}
-	if u := dost.UserFromContext(ctx); u != nil {
-		e.ActorID, e.ActorName, e.ActorRoles, e.ActorCentreIDs = u.ID, cmp.Or(u.Name, u.Username), u.Roles, u.CentreIDs
-	}
-	if err := s.AuditService.Record(context.WithoutCancel(ctx), e); err != nil {
-		s.logger().Error("audit: record", "object", kind, "err", err)
-	}
+	s.recordAudit(ctx, r, dost.UserFromContext(ctx), &dost.AuditEvent{Action: dost.AuditUpdate, ObjectKind: kind, ObjectID: id,
+		PersonID: personID, Detail: detail})
 }
 
 // handleVideoAppointmentCheckIn handles "POST

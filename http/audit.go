@@ -306,6 +306,23 @@ func (w *auditWriter) end() {
 	}
 }
 
+// recordAudit completes e with the request (client address, request id,
+// route) and, when u is not nil, u as its actor, and appends it to the
+// audit trail, even if the request is cancelled meanwhile. A failure is
+// logged; without an AuditService it does nothing.
+func (s *Server) recordAudit(ctx context.Context, r *http.Request, u *dost.User, e *dost.AuditEvent) {
+	if s.AuditService == nil {
+		return
+	}
+	e.IP, e.RequestID, e.Route = remoteIP(r), requestInfoFrom(r).ID(), requestInfoFrom(r).pattern
+	if u != nil {
+		e.ActorID, e.ActorName, e.ActorRoles, e.ActorCentreIDs = u.ID, cmp.Or(u.Name, u.Username), u.Roles, u.CentreIDs
+	}
+	if err := s.AuditService.Record(context.WithoutCancel(ctx), e); err != nil {
+		s.logger().Error("audit: record", "action", string(e.Action), "object", e.ObjectKind, "err", err)
+	}
+}
+
 // recordRead records a staff read of person id shown by the answer (a
 // search's result, a household's member).
 func (w *auditWriter) recordRead(id int64) {
