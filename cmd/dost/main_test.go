@@ -84,6 +84,7 @@ func TestServeDemo(t *testing.T) {
 // TestServeRefusesUnmigrated checks that a database other than the embedded
 // default is not migrated silently: serve stops and names the command.
 func TestServeRefusesUnmigrated(t *testing.T) {
+	t.Setenv("DOST_DATA_DIR", t.TempDir()) // uploads and files, never ./dost-data in the source tree
 	db := filepath.Join(t.TempDir(), "other.db")
 	var out, logs bytes.Buffer
 	err := main.Run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--database", db}, &out, &logs)

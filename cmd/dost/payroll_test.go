@@ -49,6 +49,7 @@ func statusReport(t *testing.T, pain001 []byte) []byte {
 // demo registry scanned for awards: prepare, four eyes on approval,
 // export, reconcile the bank's reports, show.
 func TestPayroll(t *testing.T) {
+	t.Setenv("DOST_DATA_DIR", t.TempDir()) // uploads and files, never ./dost-data in the source tree
 	db := filepath.Join(t.TempDir(), "dost.db")
 	must := func(args ...string) string {
 		t.Helper()

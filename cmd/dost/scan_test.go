@@ -33,6 +33,7 @@ func newMade(t *testing.T, out string) int {
 // (--local) over a demo registry, then enqueued for a worker node and
 // waited for.
 func TestScan(t *testing.T) {
+	t.Setenv("DOST_DATA_DIR", t.TempDir()) // uploads and files, never ./dost-data in the source tree
 	db := filepath.Join(t.TempDir(), "dost.db")
 	for _, args := range [][]string{{"migrate", "--database", db}, {"demo", "--persons", "300", "--database", db}} {
 		if out, stderr, err := run(t, args...); err != nil {

@@ -30,12 +30,12 @@ func TestNode(t *testing.T) {
 	}
 	dir := t.TempDir()
 	db := filepath.Join(dir, "dost.db")
-	if _, err := nodeproc.Run(ctx, bin, "migrate", "--database", db); err != nil {
+	if _, err := nodeproc.Run(ctx, bin, "migrate", "--database", db, "--data-dir", dir); err != nil {
 		t.Fatal(err)
 	}
 	n, err := nodeproc.Start(ctx, nodeproc.Options{
 		Bin:  bin,
-		Args: []string{"serve", "--database", db, "--jobs=false"},
+		Args: []string{"serve", "--database", db, "--data-dir", dir, "--jobs=false"},
 		Dir:  dir,
 	})
 	if err != nil {
