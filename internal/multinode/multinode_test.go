@@ -308,4 +308,3 @@ func percentile(ds []time.Duration, q float64) time.Duration {
 	slices.Sort(ds)
 	return ds[min(int(q*float64(len(ds))), len(ds)-1)]
 }
-
